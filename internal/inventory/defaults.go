@@ -1,0 +1,125 @@
+package inventory
+
+import (
+	"os"
+	"time"
+)
+
+// Defaults that other packages may want to name.
+const (
+	DefaultSSHUser    = "root"
+	DefaultSSHPort    = 22
+	DefaultMSMVersion = "2.3.2"
+)
+
+func homeDir() string {
+	home, _ := os.UserHomeDir()
+	return home
+}
+
+// applyDefaults is the ONLY place defaults are set. set reports which fields
+// the file gave a (non-null) value, so that an explicit zero or false is kept
+// (and, for ports, rejected by validation) rather than silently replaced.
+// It runs after decoding and before validation; it never fails: where a
+// default depends on an invalid value (java.install: zip) it leaves the field
+// alone and validation reports the cause.
+func applyDefaults(inv *Inventory, set positions, home string) {
+	setStr := func(p *string, path, def string) {
+		if !set.has(path) {
+			*p = def
+		}
+	}
+	setInt := func(p *int, path string, def int) {
+		if !set.has(path) {
+			*p = def
+		}
+	}
+	setBool := func(p *bool, path string, def bool) {
+		if !set.has(path) {
+			*p = def
+		}
+	}
+	setDur := func(p *Duration, path string, def time.Duration) {
+		if !set.has(path) {
+			*p = Duration(def)
+		}
+	}
+	resolve := func(p *string) { *p = resolvePath(*p, inv.baseDir, home) }
+
+	// ssh: root on port 22 is what the seed's blog post uses.
+	setStr(&inv.SSH.User, "ssh.user", DefaultSSHUser)
+	setInt(&inv.SSH.Port, "ssh.port", DefaultSSHPort)
+	// Use a running ssh-agent if there is one, as ssh(1) does.
+	setBool(&inv.SSH.Agent, "ssh.agent", true)
+	// The file ssh(1) itself trusts, so hosts known to the user are known to us.
+	setStr(&inv.SSH.KnownHosts, "ssh.known_hosts", "~/.ssh/known_hosts")
+	// 10s: long enough for a slow VM to accept, short enough to fail fast on a typo'd address.
+	setDur(&inv.SSH.ConnectTimeout, "ssh.connect_timeout", 10*time.Second)
+	// key_files has no default list: with none given, the agent is the way in.
+	for i := range inv.SSH.KeyFiles {
+		resolve(&inv.SSH.KeyFiles[i])
+	}
+	resolve(&inv.SSH.KnownHosts)
+
+	// hosts: the fqdn defaults to name + "." + cluster.domain (the seed's t58 -> t58.shone.cn).
+	inherited := &hostDefaults{sshUser: inv.SSH.User, sshPort: inv.SSH.Port, ntpServers: inv.Cluster.NTPServers}
+	for i := range inv.Hosts {
+		h := &inv.Hosts[i]
+		if h.FQDN == "" && h.Name != "" && inv.Cluster.Domain != "" {
+			h.FQDN = h.Name + "." + inv.Cluster.Domain
+		}
+		h.inherited = inherited
+	}
+	inv.all = inv.Hosts
+
+	// artifacts.dir: ./artifacts next to the inventory file, not the working directory.
+	setStr(&inv.Artifacts.Dir, "artifacts.dir", "./artifacts")
+	resolve(&inv.Artifacts.Dir)
+
+	// java: the seed unpacks a JDK tarball into /usr/local/jdk.
+	setStr(&inv.Java.Install, "java.install", JavaTarball)
+	switch inv.Java.Install {
+	case JavaTarball:
+		setStr(&inv.Java.Home, "java.home", "/usr/local/jdk")
+	case JavaPackage:
+		// Debian's meta-package for its default headless JDK, and the
+		// symlink Debian keeps pointing at that JDK.
+		setStr(&inv.Java.Package, "java.package", "default-jdk-headless")
+		setStr(&inv.Java.Home, "java.home", "/usr/lib/jvm/default-java")
+	}
+
+	// tomcat: Apache's tarball name for the version; Tomcat's own default ports;
+	// installed under /usr/local like the seed, running as an unprivileged user.
+	if inv.Tomcat.Version != "" {
+		setStr(&inv.Tomcat.Tarball, "tomcat.tarball", "apache-tomcat-"+inv.Tomcat.Version+".tar.gz")
+	}
+	setInt(&inv.Tomcat.Port, "tomcat.port", 8080)
+	setInt(&inv.Tomcat.ShutdownPort, "tomcat.shutdown_port", 8005)
+	setStr(&inv.Tomcat.Prefix, "tomcat.prefix", "/usr/local")
+	setStr(&inv.Tomcat.User, "tomcat.user", "tomcat")
+
+	// memcached: its own defaults (port 11211, -m 64, -c 1024).
+	setInt(&inv.Memcached.Port, "memcached.port", 11211)
+	setInt(&inv.Memcached.MemoryMB, "memcached.memory_mb", 64)
+	setInt(&inv.Memcached.MaxConnections, "memcached.max_connections", 1024)
+
+	// msm: the release MSM-FACTS.md describes, in the seed's sticky mode, with
+	// JDK serialization (no extra jars, no --add-opens on JDK 16+).
+	setStr(&inv.MSM.Version, "msm.version", DefaultMSMVersion)
+	setBool(&inv.MSM.Sticky, "msm.sticky", true)
+	setStr(&inv.MSM.Serializer, "msm.serializer", SerializerJava)
+	setStr(&inv.MSM.MavenRepo, "msm.maven_repo", "https://repo1.maven.org/maven2")
+	// Synchronous backup, unlike MSM's default (true): `clusterctl verify`
+	// reads the session's key from memcached right after the HTTP response,
+	// and with asynchronous backup the key may not be written yet. The cost is
+	// at most sessionBackupTimeout (100 ms) per request that changed the session.
+	setBool(&inv.MSM.SessionBackupAsync, "msm.session_backup_async", false)
+	// MSM's own operationTimeout default, 1000 ms.
+	setDur(&inv.MSM.OperationTimeout, "msm.operation_timeout", time.Second)
+	// request_uri_ignore_pattern and storage_key_prefix: empty keeps MSM's defaults.
+
+	// nginx: plain HTTP on 80, routing on the jvmRoute in JSESSIONID, which
+	// is what MSM's sticky mode needs.
+	setInt(&inv.Nginx.Listen, "nginx.listen", 80)
+	setStr(&inv.Nginx.Balance, "nginx.balance", BalanceSticky)
+}

@@ -1,0 +1,162 @@
+package inventory
+
+// The structs below are the schema of inventory.yaml. The `yaml` tag is the
+// key in the file (the strict decoder and EffectiveYAML both use it); the
+// `inv:"noecho"` tag marks fields whose value must never appear in an error
+// message, because a user may have pasted a secret there by mistake.
+
+// Inventory is a decoded, defaulted and validated inventory.yaml.
+type Inventory struct {
+	Cluster   Cluster   `yaml:"cluster"`
+	SSH       SSH       `yaml:"ssh"`
+	Hosts     []Host    `yaml:"hosts"`
+	Artifacts Artifacts `yaml:"artifacts"`
+	Java      Java      `yaml:"java"`
+	Tomcat    Tomcat    `yaml:"tomcat"`
+	Memcached Memcached `yaml:"memcached"`
+	MSM       MSM       `yaml:"msm"`
+	Nginx     Nginx     `yaml:"nginx"`
+
+	file    string // path given to Load, for messages
+	baseDir string // absolute directory of file; relative paths resolve against it
+	all     []Host // the whole cluster; Hosts is a subset after Limit
+}
+
+// Cluster holds settings shared by every host.
+type Cluster struct {
+	Name   string `yaml:"name"`
+	Domain string `yaml:"domain,omitempty"`
+	// Timezone is an IANA name (Area/City) or UTC; empty leaves host clocks' zones alone.
+	Timezone string `yaml:"timezone,omitempty"`
+	// NTPServers empty leaves time synchronisation alone.
+	NTPServers []string `yaml:"ntp_servers,omitempty"`
+}
+
+// SSH is how clusterctl reaches every host; Host.SSH may override user and port.
+type SSH struct {
+	User       string   `yaml:"user"`
+	Port       int      `yaml:"port"`
+	KeyFiles   []string `yaml:"key_files,omitempty"`
+	Agent      bool     `yaml:"agent"`
+	KnownHosts string   `yaml:"known_hosts"`
+	// PasswordEnv and PassphraseEnv name environment variables; the secrets
+	// themselves never live in the inventory.
+	PasswordEnv    string   `yaml:"password_env,omitempty" inv:"noecho"`
+	PassphraseEnv  string   `yaml:"passphrase_env,omitempty" inv:"noecho"`
+	ConnectTimeout Duration `yaml:"connect_timeout"`
+}
+
+// Role is what a host is for.
+type Role string
+
+// The roles a host can have.
+const (
+	RoleProxy     Role = "proxy"     // nginx in front of the Tomcats
+	RoleTomcat    Role = "tomcat"    // JDK + Tomcat + MSM
+	RoleMemcached Role = "memcached" // a memcached node MSM stores sessions in
+)
+
+// Roles lists every valid role, in the order used in messages.
+var Roles = []Role{RoleProxy, RoleTomcat, RoleMemcached}
+
+// Host is one machine of the cluster.
+type Host struct {
+	// Name is the short name; it becomes the Tomcat jvmRoute, so it must match \w+.
+	Name    string `yaml:"name"`
+	FQDN    string `yaml:"fqdn"`
+	Address string `yaml:"address"`
+	Roles   []Role `yaml:"roles"`
+	// SSH overrides the global ssh.user / ssh.port for this host only.
+	SSH *HostSSH `yaml:"ssh,omitempty"`
+	// NTPServers overrides cluster.ntp_servers for this host only.
+	NTPServers []string `yaml:"ntp_servers,omitempty"`
+
+	inherited *hostDefaults // the global values the overrides fall back to
+}
+
+// HostSSH is the per-host part of SSH that may differ between hosts.
+type HostSSH struct {
+	User string `yaml:"user,omitempty"`
+	Port int    `yaml:"port,omitempty"`
+}
+
+// hostDefaults is what a Host inherits from the global sections; set by
+// applyDefaults so that Host methods work on a Host copied out of the Inventory.
+type hostDefaults struct {
+	sshUser    string
+	sshPort    int
+	ntpServers []string
+}
+
+// Artifacts says where offline tarballs and jars are looked up first.
+type Artifacts struct {
+	Dir string `yaml:"dir"`
+}
+
+// Java install methods.
+const (
+	JavaTarball = "tarball" // unpack a JDK tarball into java.home (the seed's way)
+	JavaPackage = "package" // install the distribution's OpenJDK package
+)
+
+// Java is the JDK every Tomcat host runs.
+type Java struct {
+	Install string `yaml:"install"`
+	Tarball string `yaml:"tarball,omitempty"`
+	Package string `yaml:"package,omitempty"`
+	Home    string `yaml:"home"`
+}
+
+// Tomcat is the servlet container on every tomcat host.
+type Tomcat struct {
+	Version string `yaml:"version"`
+	Tarball string `yaml:"tarball"`
+	// SHA512 of the tarball, lowercase hex; empty means read <tarball>.sha512.
+	SHA512       string `yaml:"sha512,omitempty"`
+	Port         int    `yaml:"port"`
+	ShutdownPort int    `yaml:"shutdown_port"`
+	Prefix       string `yaml:"prefix"`
+	User         string `yaml:"user"`
+}
+
+// Memcached is the session store on every memcached host.
+type Memcached struct {
+	Port           int `yaml:"port"`
+	MemoryMB       int `yaml:"memory_mb"`
+	MaxConnections int `yaml:"max_connections"`
+}
+
+// MSM serializers.
+const (
+	SerializerJava = "java" // JDK serialization: no extra jars, no --add-opens
+	SerializerKryo = "kryo" // msm-kryo-serializer and its jars
+)
+
+// MSM configures memcached-session-manager's Manager element in context.xml.
+type MSM struct {
+	Version                 string `yaml:"version"`
+	Sticky                  bool   `yaml:"sticky"`
+	Serializer              string `yaml:"serializer"`
+	MavenRepo               string `yaml:"maven_repo"`
+	RequestURIIgnorePattern string `yaml:"request_uri_ignore_pattern,omitempty"`
+	SessionBackupAsync      bool   `yaml:"session_backup_async"`
+	// OperationTimeout is written as a duration ("1s", "500ms") and rendered
+	// as MSM's operationTimeout in whole milliseconds (OperationTimeout.Milliseconds()).
+	// A bare number is rejected: "1000" could mean ms or s.
+	OperationTimeout Duration `yaml:"operation_timeout"`
+	// StorageKeyPrefix is MSM's storageKeyPrefix; empty keeps MSM's default.
+	StorageKeyPrefix string `yaml:"storage_key_prefix,omitempty"`
+}
+
+// nginx balance methods.
+const (
+	BalanceSticky     = "sticky"      // route on the jvmRoute suffix of JSESSIONID
+	BalanceIPHash     = "ip_hash"     // nginx ip_hash
+	BalanceRoundRobin = "round_robin" // only with msm.sticky: false
+)
+
+// Nginx is the reverse proxy on every proxy host.
+type Nginx struct {
+	Listen  int    `yaml:"listen"`
+	Balance string `yaml:"balance"`
+}

@@ -1,0 +1,263 @@
+package inventory
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// checker collects validation problems, each placed at the value it concerns
+// (or, for a defaulted value, at its nearest written ancestor).
+type checker struct {
+	file string
+	pos  positions
+	errs ErrorList
+}
+
+func (c *checker) fail(path, format string, args ...any) {
+	p := c.pos.lookup(path)
+	c.errs = append(c.errs, &Error{File: c.file, Line: p.line, Column: p.column, Field: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// validate checks a decoded, defaulted inventory and returns an ErrorList or nil.
+func validate(inv *Inventory, pos positions) error {
+	c := &checker{file: inv.file, pos: pos}
+	c.cluster(inv)
+	c.ssh(inv)
+	c.hosts(inv)
+	c.java(inv)
+	c.tomcat(inv)
+	c.memcached(inv)
+	c.msm(inv)
+	c.nginx(inv)
+	return c.errs.errOrNil()
+}
+
+var (
+	// wordRE is Java's \w without UNICODE_CHARACTER_CLASS: MSM node ids and,
+	// through them, jvmRoutes must match it.
+	wordRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	// clusterNameRE keeps the name usable in file names and unit names.
+	clusterNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
+	// hostnameLabelRE is one DNS label (RFC 1123).
+	hostnameLabelRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+	// timezoneRE is an IANA zone name shape: Area/Location[/Sub], e.g. Asia/Shanghai, America/Argentina/Buenos_Aires, Etc/GMT+8.
+	timezoneRE = regexp.MustCompile(`^[A-Za-z]+(/[A-Za-z0-9_+-]+)+$`)
+	// unixUserRE is the portable user name shape useradd accepts.
+	unixUserRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	// envNameRE is a POSIX environment variable name.
+	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// tomcatVersionRE captures major.minor: MSM 2.3.x has modules for 8.5 (tc8) and 9 (tc9).
+	tomcatVersionRE = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)$`)
+	msmVersionRE    = regexp.MustCompile(`^2\.3\.\d+$`)
+	sha512RE        = regexp.MustCompile(`^[0-9a-fA-F]{128}$`)
+)
+
+// atoi reads digits already matched by a regexp; it saturates instead of overflowing.
+func atoi(digits string) int {
+	n := 0
+	for _, r := range digits {
+		n = min(n*10+int(r-'0'), 1<<20)
+	}
+	return n
+}
+
+func isHostname(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if !hostnameLabelRE.MatchString(label) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) port(path string, p int) {
+	if p < 1 || p > 65535 {
+		c.fail(path, "%d is out of range 1-65535", p)
+	}
+}
+
+func (c *checker) positive(path string, n int) {
+	if n < 1 {
+		c.fail(path, "must be at least 1, got %d", n)
+	}
+}
+
+func (c *checker) oneOf(path, got string, allowed ...string) {
+	for _, a := range allowed {
+		if got == a {
+			return
+		}
+	}
+	c.fail(path, "%q is not one of %s", got, strings.Join(allowed, ", "))
+}
+
+func (c *checker) absPath(path, p string) {
+	if !strings.HasPrefix(p, "/") {
+		c.fail(path, "%q must be an absolute path", p)
+	}
+}
+
+// localPath checks a path resolved by applyDefaults: a "~" left means it could not be expanded.
+func (c *checker) localPath(path, p string) {
+	switch {
+	case p == "":
+		c.fail(path, "must not be empty")
+	case strings.HasPrefix(p, "~/") || p == "~":
+		c.fail(path, "cannot expand %q: the home directory is unknown ($HOME unset)", p)
+	case strings.HasPrefix(p, "~"):
+		c.fail(path, "%q: only ~ and ~/ are expanded, not ~user", p)
+	}
+}
+
+func (c *checker) ntpServers(path string, servers []string) {
+	for i, s := range servers {
+		if _, err := netip.ParseAddr(s); err != nil && !isHostname(s) {
+			c.fail(fmt.Sprintf("%s[%d]", path, i), "%q is neither a host name nor an IP address", s)
+		}
+	}
+}
+
+func (c *checker) cluster(inv *Inventory) {
+	cl := inv.Cluster
+	switch {
+	case cl.Name == "":
+		c.fail("cluster.name", "is required")
+	case !clusterNameRE.MatchString(cl.Name):
+		c.fail("cluster.name", "%q may hold only letters, digits, '_' and '-', starting with a letter or digit", cl.Name)
+	}
+	if cl.Domain != "" && !isHostname(cl.Domain) {
+		c.fail("cluster.domain", "%q is not a valid DNS domain", cl.Domain)
+	}
+	// Absent means "leave the hosts' time zone alone"; written means set it.
+	if c.pos.has("cluster.timezone") {
+		switch tz := cl.Timezone; {
+		case tz == "":
+			c.fail("cluster.timezone", "is empty; write an IANA name like Asia/Shanghai or UTC, or remove the key to leave time zones alone")
+		case tz != "UTC" && !timezoneRE.MatchString(tz):
+			c.fail("cluster.timezone", "%q is not a time zone name; write Area/City (e.g. Asia/Shanghai) or UTC", tz)
+		}
+	}
+	c.ntpServers("cluster.ntp_servers", cl.NTPServers)
+}
+
+func (c *checker) ssh(inv *Inventory) {
+	s := inv.SSH
+	if !unixUserRE.MatchString(s.User) {
+		c.fail("ssh.user", "%q is not a valid user name", s.User)
+	}
+	c.port("ssh.port", s.Port)
+	for i, f := range s.KeyFiles {
+		c.localPath(fmt.Sprintf("ssh.key_files[%d]", i), f)
+	}
+	c.localPath("ssh.known_hosts", s.KnownHosts)
+	// Never echo these values: a user may have pasted the secret itself.
+	for path, name := range map[string]string{"ssh.password_env": s.PasswordEnv, "ssh.passphrase_env": s.PassphraseEnv} {
+		if c.pos.has(path) && !envNameRE.MatchString(name) {
+			c.fail(path, "must be the NAME of an environment variable (letters, digits, _), not the secret itself; value not shown")
+		}
+	}
+	if s.ConnectTimeout <= 0 {
+		c.fail("ssh.connect_timeout", "must be positive, got %s", s.ConnectTimeout)
+	}
+}
+
+func (c *checker) java(inv *Inventory) {
+	j := inv.Java
+	switch j.Install {
+	default:
+		c.oneOf("java.install", j.Install, JavaTarball, JavaPackage)
+		return // java.home has no default for an unknown method; one error is enough
+	case JavaTarball:
+		if j.Tarball == "" {
+			c.fail("java.tarball", "is required when java.install is tarball (a JDK .tar.gz in artifacts.dir)")
+		}
+		if j.Package != "" {
+			c.fail("java.package", "is only used when java.install is package")
+		}
+	case JavaPackage:
+		if j.Package == "" {
+			c.fail("java.package", "must not be empty when java.install is package")
+		}
+		if j.Tarball != "" {
+			c.fail("java.tarball", "is only used when java.install is tarball")
+		}
+	}
+	c.absPath("java.home", j.Home)
+}
+
+func (c *checker) tomcat(inv *Inventory) {
+	t := inv.Tomcat
+	if t.Version == "" {
+		c.fail("tomcat.version", "is required (8.5.x or 9.0.x)")
+	} else if m := tomcatVersionRE.FindStringSubmatch(t.Version); m == nil {
+		c.fail("tomcat.version", "%q is not a Tomcat version like 9.0.70 or 8.5.78", t.Version)
+	} else if major, minor := atoi(m[1]), atoi(m[2]); major >= 10 {
+		c.fail("tomcat.version", "Tomcat %s is not supported: Tomcat 10 and later use jakarta.servlet, which memcached-session-manager 2.3.x does not support (MSM issue #459); use 8.5.x or 9.0.x", t.Version)
+	} else if !(major == 8 && minor == 5) && !(major == 9 && minor == 0) {
+		c.fail("tomcat.version", "Tomcat %s is not supported: memcached-session-manager 2.3.x is set up here for Tomcat 8.5.x (memcached-session-manager-tc8) or 9.0.x (-tc9)", t.Version)
+	}
+	if t.Tarball == "" && t.Version != "" { // without a version the tarball had no default; one error is enough
+		c.fail("tomcat.tarball", "must not be empty")
+	}
+	if t.SHA512 != "" && !sha512RE.MatchString(t.SHA512) {
+		c.fail("tomcat.sha512", "must be 128 hex digits (sha512sum's output), or empty to read <tarball>.sha512")
+	}
+	c.port("tomcat.port", t.Port)
+	c.port("tomcat.shutdown_port", t.ShutdownPort)
+	if t.Port == t.ShutdownPort {
+		c.fail("tomcat.shutdown_port", "%d is also tomcat.port", t.ShutdownPort)
+	}
+	c.absPath("tomcat.prefix", t.Prefix)
+	if !unixUserRE.MatchString(t.User) {
+		c.fail("tomcat.user", "%q is not a valid user name", t.User)
+	}
+}
+
+func (c *checker) memcached(inv *Inventory) {
+	m := inv.Memcached
+	c.port("memcached.port", m.Port)
+	c.positive("memcached.memory_mb", m.MemoryMB)
+	c.positive("memcached.max_connections", m.MaxConnections)
+}
+
+// storageKeyPrefixRE is one token of MSM's storageKeyPrefix.
+var storageKeyPrefixRE = regexp.MustCompile(`^(static:\w+|host|host\.hash|context|context\.hash|webappVersion)$`)
+
+func (c *checker) msm(inv *Inventory) {
+	m := inv.MSM
+	if !msmVersionRE.MatchString(m.Version) {
+		c.fail("msm.version", "%q is not supported: clusterctl is built for memcached-session-manager 2.3.x", m.Version)
+	}
+	c.oneOf("msm.serializer", m.Serializer, SerializerJava, SerializerKryo)
+	if u, err := url.Parse(m.MavenRepo); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		c.fail("msm.maven_repo", "%q is not an http(s) URL", m.MavenRepo)
+	}
+	// MSM takes operationTimeout in whole milliseconds.
+	if d := m.OperationTimeout.Std(); d <= 0 || d%1_000_000 != 0 {
+		c.fail("msm.operation_timeout", "%s must be a positive whole number of milliseconds", m.OperationTimeout)
+	}
+	if m.StorageKeyPrefix != "" {
+		for _, tok := range strings.Split(m.StorageKeyPrefix, ",") {
+			if !storageKeyPrefixRE.MatchString(tok) {
+				c.fail("msm.storage_key_prefix", "%q is not one of static:<word>, host, host.hash, context, context.hash, webappVersion (comma-separated)", tok)
+			}
+		}
+	}
+}
+
+func (c *checker) nginx(inv *Inventory) {
+	n := inv.Nginx
+	c.port("nginx.listen", n.Listen)
+	c.oneOf("nginx.balance", n.Balance, BalanceSticky, BalanceIPHash, BalanceRoundRobin)
+	// MSM-FACTS: a non-sticky balancer breaks sticky mode (each Tomcat keeps
+	// serving its own stale local copy of the session).
+	if n.Balance == BalanceRoundRobin && inv.MSM.Sticky {
+		c.fail("nginx.balance", "round_robin breaks msm.sticky: true (each Tomcat would serve its own stale copy of a session); use sticky or ip_hash, or set msm.sticky: false")
+	}
+}
