@@ -1,0 +1,82 @@
+package transport
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestShellQuote(t *testing.T) {
+	cases := map[string]string{
+		"":         "''",
+		"plain":    "'plain'",
+		"it's":     `'it'\''s'`,
+		`a "b" $c`: `'a "b" $c'`,
+	}
+	for in, want := range cases {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// The quoted word must reach the shell as exactly the original string.
+func TestShellQuoteRoundTrip(t *testing.T) {
+	for _, s := range []string{"", "it's", `'''`, "a b\tc\nd", `$(touch /x) ; rm -rf "$HOME"`, "back\\slash", "ünï"} {
+		out, err := exec.Command("/bin/sh", "-c", "printf %s "+shellQuote(s)).Output()
+		if err != nil || string(out) != s {
+			t.Errorf("round trip of %q = %q, %v", s, out, err)
+		}
+	}
+}
+
+func TestSudoWrap(t *testing.T) {
+	got := sudoWrap(`echo 'a b' "$HOME" > /etc/x`)
+	want := `sudo -n sh -c 'echo '\''a b'\'' "$HOME" > /etc/x'`
+	if got != want {
+		t.Fatalf("sudoWrap = %q, want %q", got, want)
+	}
+	// Run the wrapper with a stand-in sudo: sh must get the command intact.
+	line := strings.Replace(got, "sudo -n ", "", 1)
+	out, err := exec.Command("/bin/sh", "-c", strings.Replace(line, "> /etc/x", "", 1)).Output()
+	if err != nil || !strings.HasPrefix(string(out), "a b /") {
+		t.Fatalf("unwrapped output %q, %v", out, err)
+	}
+}
+
+func TestNonRootRunsThroughSudo(t *testing.T) {
+	fakeSudo(t, `exec "$@"`)
+	f := newFixture(t)
+	f.cfg.User = "deploy"
+	c := dialT(t, f.cfg)
+	if !c.Sudo() {
+		t.Fatal("Sudo() = false for user deploy")
+	}
+	res, err := c.Run(ctxT(t), "echo 'it works'; exit 3")
+	if err != nil || res.ExitCode != 3 || res.Stdout != "it works\n" {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	cmds := f.srv.Commands()
+	if len(cmds) < 2 {
+		t.Fatalf("commands = %q", cmds)
+	}
+	for _, cmd := range cmds {
+		if !strings.HasPrefix(cmd, "sudo -n sh -c '") {
+			t.Errorf("command not wrapped in sudo -n: %q", cmd)
+		}
+	}
+	if want := sudoWrap("echo 'it works'; exit 3"); cmds[len(cmds)-1] != want {
+		t.Errorf("last command %q, want %q", cmds[len(cmds)-1], want)
+	}
+	if u := f.srv.Users(); u[0] != "deploy" {
+		t.Errorf("logged in as %v", u)
+	}
+}
+
+func TestSudoNeedingPasswordIsAClearError(t *testing.T) {
+	fakeSudo(t, `echo "sudo: a password is required" >&2; exit 1`)
+	f := newFixture(t)
+	f.cfg.User = "deploy"
+	_, err := Dial(ctxT(t), f.cfg)
+	wantErr(t, err, "t58: user deploy needs passwordless sudo on host t58")
+}
