@@ -2,11 +2,19 @@
 // download for the lab: a Tomcat 9 tarball laid out like Apache's, a JDK
 // tarball, and the MSM jars (or the MSM test double when the real jars are
 // absent).
+//
+// Everything is built from Debian packages (see AptPackages) into a cache
+// keyed by the packages' versions (and the stand-in's source hash), then
+// copied into the artifacts directory; a second Prepare only compares sizes
+// and times.
 package artifacts
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 )
 
 // Manifest names what Prepare left in the artifacts directory; file names
@@ -19,10 +27,116 @@ type Manifest struct {
 	MSMVersion    string   // 2.3.2
 	MSMJars       []string // the jars that go into $CATALINA_BASE/lib
 	MSMStandIn    bool     // true when MSMJars are the test double, not real MSM
+
+	TomcatSHA512 string // apache-tomcat-9.0.70.tar.gz.sha512 ("<hex> *<name>")
+	TomcatTopDir string // apache-tomcat-9.0.70, the tarball's single top directory
+	JDKVersion   string // e.g. 17.0.15
+	JDKTopDir    string // jdk-17.0.15, the JDK tarball's single top directory
+}
+
+// JDKTarballName is the JDK tarball's file name.
+const JDKTarballName = "jdk-17-linux-x64.tar.gz"
+
+// recipe versions: bump one when the way an artifact is built changes, so
+// caches built by older code are not reused.
+const (
+	tomcatRecipe = "tomcat-2"
+	jdkRecipe    = "jdk-1"
+	msmRecipe    = "msm-1"
+)
+
+// CacheDir is where built artifacts are cached:
+// $CLUSTERCTL_ARTIFACTS_CACHE, else ~/.cache/clusterctl/artifacts.
+func CacheDir() (string, error) {
+	if d := os.Getenv("CLUSTERCTL_ARTIFACTS_CACHE"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("artifacts: no cache directory: %w", err)
+	}
+	return filepath.Join(d, "clusterctl", "artifacts"), nil
 }
 
 // Prepare fills dir (creating it) and returns what is there. It is
-// idempotent and cheap when everything is already in place.
+// idempotent and cheap when everything is already in place. Real MSM jars
+// found in dir are kept as they are (Manifest.MSMStandIn is then false).
 func Prepare(ctx context.Context, dir string) (Manifest, error) {
-	return Manifest{}, errors.New("artifacts: not built yet (work in progress)")
+	cache, err := CacheDir()
+	if err != nil {
+		return Manifest{}, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Manifest{}, err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return Manifest{}, fmt.Errorf("artifacts: %w", err)
+	}
+	m := Manifest{Dir: abs}
+	for _, step := range []func(context.Context, string, *Manifest) error{prepareTomcat, prepareJDK, prepareMSM} {
+		if err := ctx.Err(); err != nil {
+			return Manifest{}, err
+		}
+		if err := step(ctx, cache, &m); err != nil {
+			return Manifest{}, err
+		}
+	}
+	return m, nil
+}
+
+var eclipseRelease = regexp.MustCompile(`eclipse(\d+\.\d+)`)
+
+func prepareTomcat(ctx context.Context, cache string, m *Manifest) error {
+	versions, err := debVersions(ctx, "libtomcat9-java", "tomcat10-common", "tomcat10", "libeclipse-jdt-core-java")
+	if err != nil {
+		return err
+	}
+	m.TomcatVersion = upstreamVersion(versions[0])
+	// Apache names the JSP compiler after the Eclipse release (ecj-4.20.jar).
+	ecj := "ecj-" + upstreamVersion(versions[3]) + ".jar"
+	if r := eclipseRelease.FindStringSubmatch(versions[3]); r != nil {
+		ecj = "ecj-" + r[1] + ".jar"
+	}
+	m.TomcatTopDir = "apache-tomcat-" + m.TomcatVersion
+	m.TomcatTarball = m.TomcatTopDir + ".tar.gz"
+	m.TomcatSHA512 = m.TomcatTarball + ".sha512"
+	built, err := cached(cache, m.TomcatTopDir, append(versions, tomcatRecipe), func(out string) error {
+		return buildTomcat(ctx, out, m.TomcatVersion, ecj)
+	})
+	if err != nil {
+		return err
+	}
+	return installFiles(built, m.Dir, m.TomcatTarball, m.TomcatSHA512)
+}
+
+func prepareJDK(ctx context.Context, cache string, m *Manifest) error {
+	versions, err := debVersions(ctx, "openjdk-17-jre-headless")
+	if err != nil {
+		return err
+	}
+	if m.JDKVersion, err = jdkVersion(); err != nil {
+		return err
+	}
+	m.JDKTopDir = "jdk-" + m.JDKVersion
+	m.JDKTarball = JDKTarballName
+	built, err := cached(cache, m.JDKTopDir, append(versions, jdkRecipe), func(out string) error {
+		return buildJDK(out, m.JDKTarball, m.JDKTopDir)
+	})
+	if err != nil {
+		return err
+	}
+	return installFiles(built, m.Dir, m.JDKTarball)
+}
+
+func debVersions(ctx context.Context, pkgs ...string) ([]string, error) {
+	out := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		v, err := debVersion(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
 }
