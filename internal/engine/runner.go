@@ -1,0 +1,235 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultParallel is how many hosts are converged at once when
+// Options.Parallel is 0 (see the package comment for why 10).
+const DefaultParallel = 10
+
+// Options control a run.
+type Options struct {
+	DryRun   bool // Check only; changes are reported as changed, never applied
+	Diff     bool // put unified diffs into step events
+	Parallel int  // hosts at once; 0 means DefaultParallel
+}
+
+// Run converges hosts with plays, hosts in parallel and plays in order on
+// each host. A failed step stops its own host only. When ctx is cancelled,
+// running steps see the cancellation, no new step starts, and every host
+// that did not finish is marked Unfinished. sink may be nil.
+func Run(ctx context.Context, hosts []*Host, plays []Play, opts Options, sink EventSink) Recap {
+	start := time.Now()
+	if sink == nil {
+		sink = SinkFunc(func(Event) {})
+	}
+	parallel := opts.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel
+	}
+	r := &runner{opts: opts, sink: sink, plays: plays, invalid: ValidatePlays(plays)}
+
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name()
+	}
+	playNames := make([]string, len(plays))
+	for i, p := range plays {
+		playNames[i] = p.Name
+	}
+	r.emit(Event{Type: EventRunStart, Hosts: names, Plays: playNames, DryRun: opts.DryRun})
+
+	recaps := make([]HostRecap, len(hosts))
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil { // never started: say so rather than drop it
+				recaps[i] = HostRecap{Host: h.Name(), Err: ctx.Err(), Unfinished: true}
+				r.emit(Event{Type: EventHostDone, Host: h.Name(), HostRecap: &recaps[i], Err: ctx.Err()})
+				return
+			}
+			recaps[i] = r.runHost(ctx, h)
+		}()
+	}
+	wg.Wait()
+
+	recap := Recap{Hosts: recaps, Elapsed: time.Since(start), DryRun: opts.DryRun}
+	r.emit(Event{Type: EventRunRecap, Recap: &recap, DryRun: opts.DryRun})
+	return recap
+}
+
+type runner struct {
+	opts    Options
+	sink    EventSink
+	plays   []Play
+	invalid error
+}
+
+func (r *runner) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	r.sink.Emit(e)
+}
+
+func (r *runner) runHost(ctx context.Context, h *Host) HostRecap {
+	start := time.Now()
+	rec := HostRecap{Host: h.Name()}
+	r.emit(Event{Type: EventHostStart, Host: rec.Host})
+	rec.Err = r.runPlays(ctx, h, &rec)
+	if rec.Err != nil && ctx.Err() != nil {
+		rec.Unfinished = true
+	}
+	rec.Elapsed = time.Since(start)
+	done := rec
+	r.emit(Event{Type: EventHostDone, Host: rec.Host, Duration: rec.Elapsed, Err: rec.Err, HostRecap: &done})
+	return rec
+}
+
+func (r *runner) runPlays(ctx context.Context, h *Host, rec *HostRecap) error {
+	if r.invalid != nil {
+		return r.invalid
+	}
+	if h.unreachable != nil {
+		rec.count(StatusFailed)
+		r.emit(Event{Type: EventStep, Host: rec.Host, Step: "connect", Status: StatusFailed, Err: h.unreachable})
+		return h.unreachable
+	}
+	if !h.Facts.Gathered() {
+		t0 := time.Now()
+		if err := h.GatherFacts(ctx); err != nil {
+			rec.count(StatusFailed)
+			r.emit(Event{Type: EventStep, Host: rec.Host, Step: "gather facts", Status: StatusFailed, Duration: time.Since(t0), Err: err})
+			return err
+		}
+	}
+	for _, p := range r.plays {
+		if p.Hosts != nil && !p.Hosts(h) {
+			continue
+		}
+		if err := r.runPlay(ctx, h, p, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runPlay runs the steps, then the notified handlers. Handlers also run
+// when a later step failed: the changes that notified them are already on
+// the host, and a re-run would find those steps "ok" and never notify again
+// (a config written but the service never restarted). They do not run when
+// the run was interrupted.
+func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap) error {
+	notifiedBy := map[string][]string{}
+	var failure error
+	for _, s := range p.Steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res := r.runStep(ctx, h, p.Name, s, EventStep)
+		rec.count(res.status)
+		if res.status == StatusChanged {
+			for _, n := range notifiesOf(s) {
+				notifiedBy[n] = append(notifiedBy[n], s.Title())
+			}
+		}
+		if res.status == StatusFailed {
+			failure = res.err
+			break
+		}
+	}
+	for _, hd := range p.Handlers {
+		by, ok := notifiedBy[hd.Title()]
+		if !ok {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var res stepResult
+		if r.opts.DryRun {
+			res = stepResult{status: StatusChanged}
+			r.emit(Event{Type: EventHandler, Host: rec.Host, Play: p.Name, Step: hd.Title(), Status: StatusChanged, DryRun: true,
+				Summary: "would run (notified by " + strings.Join(by, ", ") + ")"})
+		} else {
+			res = r.runStep(ctx, h, p.Name, hd, EventHandler)
+		}
+		rec.count(res.status)
+		if res.status == StatusFailed && failure == nil {
+			failure = res.err
+		}
+	}
+	return failure
+}
+
+type stepResult struct {
+	status Status
+	err    error
+}
+
+// runStep checks, applies unless dry-run, and emits exactly one event.
+func (r *runner) runStep(ctx context.Context, h *Host, play string, s Step, typ EventType) stepResult {
+	t0 := time.Now()
+	ev := Event{Type: typ, Host: h.Name(), Play: play, Step: s.Title()}
+	change, err := r.checkAndApply(ctx, h, s)
+	ev.Duration = time.Since(t0)
+	switch {
+	case err != nil:
+		if reason, ok := isSkip(err); ok {
+			ev.Status, ev.Summary = StatusSkipped, reason
+			err = nil
+		} else {
+			ev.Status, ev.Err = StatusFailed, err
+		}
+	case change == nil:
+		ev.Status = StatusOK
+	default:
+		ev.Status, ev.Summary, ev.DryRun = StatusChanged, change.Summary, r.opts.DryRun
+	}
+	if change != nil && r.opts.Diff {
+		ev.Diff = change.Diff
+		if change.Sensitive && ev.Diff != "" {
+			ev.Diff = HiddenDiff
+		}
+	}
+	r.emit(ev)
+	return stepResult{status: ev.Status, err: err}
+}
+
+func (r *runner) checkAndApply(ctx context.Context, h *Host, s Step) (change *Change, err error) {
+	// A bug in one step must fail that host, not crash the process and
+	// abandon every other host half-converged.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in step %q: %v\n%s", s.Title(), p, debug.Stack())
+		}
+	}()
+	change, err = s.Check(ctx, h)
+	if err != nil || change == nil || r.opts.DryRun {
+		return change, err
+	}
+	if err := ctx.Err(); err != nil {
+		return change, err
+	}
+	if change.Apply == nil {
+		return change, fmt.Errorf("step %q: change has no Apply", s.Title())
+	}
+	if err := change.Apply(ctx); err != nil {
+		return change, err
+	}
+	return change, nil
+}

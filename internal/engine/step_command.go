@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+)
+
+// Command runs a shell command guarded by a state check, so that it runs
+// only until its effect exists. Without Creates or Unless it runs every
+// time (and therefore always reports changed): use it for handlers.
+type Command struct {
+	// Label says what the command is for. It is what events and errors
+	// show: the command line itself is never reported, it may carry secrets.
+	Label   string
+	Cmd     string
+	Creates string // skip when this path exists
+	Unless  string // skip when this command exits 0
+	// Sensitive also hides the command's output from errors.
+	Sensitive bool
+}
+
+func (c Command) Title() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return "command"
+}
+
+func (c Command) Check(ctx context.Context, h *Host) (*Change, error) {
+	summary := "run"
+	if c.Creates != "" {
+		res, err := h.Conn.Run(ctx, "test -e "+Quote(c.Creates))
+		if err != nil {
+			return nil, fmt.Errorf("%s: check %s: %w", c.Title(), c.Creates, err)
+		}
+		if res.OK() {
+			return nil, nil
+		}
+		summary = fmt.Sprintf("run (%s does not exist)", c.Creates)
+	}
+	if c.Unless != "" {
+		res, err := h.Conn.Run(ctx, c.Unless)
+		if err != nil {
+			return nil, fmt.Errorf("%s: guard: %w", c.Title(), err)
+		}
+		if res.OK() {
+			return nil, nil
+		}
+		summary = fmt.Sprintf("run (guard exited %d)", res.ExitCode)
+	}
+	return &Change{
+		Summary:   summary,
+		Sensitive: c.Sensitive,
+		Apply: func(ctx context.Context) error {
+			if c.Sensitive {
+				return h.runQuiet(ctx, c.Title(), c.Cmd)
+			}
+			_, err := h.run(ctx, c.Title(), c.Cmd)
+			return err
+		},
+	}, nil
+}

@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// Directory makes Path a directory (parents included) with Meta's mode and
+// ownership; zero fields of Meta are left as they are.
+type Directory struct {
+	Path  string
+	Meta  remote.FileMeta
+	Label string // title override; default "directory <Path>"
+}
+
+func (d Directory) Title() string {
+	if d.Label != "" {
+		return d.Label
+	}
+	return "directory " + d.Path
+}
+
+func (d Directory) Check(ctx context.Context, h *Host) (*Change, error) {
+	info, err := statPath(ctx, h, d.Path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Exists && !info.isDir() {
+		return nil, fmt.Errorf("%s exists and is a %s, not a directory", d.Path, info.Type)
+	}
+	var summary string
+	var cmds []string
+	if !info.Exists {
+		summary = "create " + d.Path
+		cmds = append(cmds, "mkdir -p "+Quote(d.Path))
+		// Against the zero pathInfo every field Meta sets counts as drift.
+		if fix := metaFixCmd(d.Path, pathInfo{}, d.Meta); fix != "" {
+			cmds = append(cmds, fix)
+		}
+	} else {
+		drift := metaDrift(info, d.Meta)
+		if len(drift) == 0 {
+			return nil, nil
+		}
+		summary = d.Path + ": " + strings.Join(drift, "; ")
+		cmds = append(cmds, metaFixCmd(d.Path, info, d.Meta))
+	}
+	cmd := strings.Join(cmds, " && ")
+	return &Change{
+		Summary: summary,
+		Apply: func(ctx context.Context) error {
+			_, err := h.run(ctx, "create directory "+d.Path, cmd)
+			return err
+		},
+	}, nil
+}

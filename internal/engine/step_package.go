@@ -1,0 +1,168 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Package states.
+const (
+	Present = "present"
+	Absent  = "absent"
+)
+
+// DefaultAptMaxAge is how old apt's package lists may be before Package
+// refreshes them (see the package comment).
+const DefaultAptMaxAge = 24 * time.Hour
+
+// aptLockWait makes apt wait for a lock held by e.g. unattended-upgrades on
+// a freshly booted Ubuntu instead of failing at once; apt versions without
+// the option ignore it.
+const aptLockWait = "-o DPkg::Lock::Timeout=300"
+
+// Package makes sure packages are installed (or removed), acting only on
+// the ones that differ. Names are plain package names, no version pins.
+type Package struct {
+	Names        []string
+	State        string        // Present (default) or Absent
+	UpdateMaxAge time.Duration // apt only; 0 means DefaultAptMaxAge
+	Label        string        // title override; default "packages <names>"
+}
+
+func (p Package) Title() string {
+	if p.Label != "" {
+		return p.Label
+	}
+	verb := "packages "
+	if p.State == Absent {
+		verb = "remove packages "
+	}
+	return verb + strings.Join(p.Names, " ")
+}
+
+func (p Package) Check(ctx context.Context, h *Host) (*Change, error) {
+	if p.State != "" && p.State != Present && p.State != Absent {
+		return nil, fmt.Errorf("package state %q: want %q or %q", p.State, Present, Absent)
+	}
+	if len(p.Names) == 0 {
+		return nil, nil
+	}
+	query, err := packageQueryCmd(h.Facts, p.Names)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.run(ctx, "query packages", query)
+	if err != nil {
+		return nil, err
+	}
+	installed, err := parsePackageQuery(res.Stdout, p.Names)
+	if err != nil {
+		return nil, err
+	}
+	var todo []string
+	for _, n := range p.Names {
+		if installed[n] == (p.State == Absent) {
+			todo = append(todo, n)
+		}
+	}
+	if len(todo) == 0 {
+		return nil, nil
+	}
+	cmds, err := packageChangeCmds(h.Facts, todo, p.State == Absent, p.UpdateMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	verb := "install "
+	if p.State == Absent {
+		verb = "remove "
+	}
+	return &Change{
+		Summary: verb + strings.Join(todo, " "),
+		Apply: func(ctx context.Context) error {
+			for _, c := range cmds {
+				if _, err := h.run(ctx, c.what, c.cmd); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}, nil
+}
+
+// purposeCmd is a command with the purpose errors report it by.
+type purposeCmd struct{ what, cmd string }
+
+// packageQueryCmd prints "<name> installed" or "<name> missing" per name,
+// keyed by the name asked for (dpkg-query and rpm disagree on everything
+// else, including how they report unknown names).
+func packageQueryCmd(f Facts, names []string) (string, error) {
+	var test string
+	switch f.Family {
+	case FamilyDebian:
+		// "install ok installed" and "hold ok installed" count; a package
+		// removed but not purged ("deinstall ok config-files") does not.
+		test = `dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$'`
+	case FamilyRHEL:
+		test = `rpm -q --quiet "$p"`
+	default:
+		return "", f.unsupported()
+	}
+	return fmt.Sprintf(`for p in %s; do if %s; then echo "$p installed"; else echo "$p missing"; fi; done`, quoteAll(names), test), nil
+}
+
+func parsePackageQuery(out string, names []string) (map[string]bool, error) {
+	installed := map[string]bool{}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		name, state, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		seen[name] = true
+		installed[name] = state == "installed"
+	}
+	for _, n := range names {
+		if !seen[n] {
+			return nil, fmt.Errorf("query packages: no answer for %q in %q", n, out)
+		}
+	}
+	return installed, nil
+}
+
+// packageChangeCmds returns the commands that install (or remove) names.
+func packageChangeCmds(f Facts, names []string, remove bool, maxAge time.Duration) ([]purposeCmd, error) {
+	list := quoteAll(names)
+	switch f.PackageManager {
+	case PkgApt:
+		if remove {
+			return []purposeCmd{{"remove packages", "DEBIAN_FRONTEND=noninteractive apt-get " + aptLockWait + " remove -y " + list}}, nil
+		}
+		if maxAge <= 0 {
+			maxAge = DefaultAptMaxAge
+		}
+		return []purposeCmd{
+			{"apt-get update", aptUpdateIfStaleCmd(maxAge)},
+			{"install packages", "DEBIAN_FRONTEND=noninteractive apt-get " + aptLockWait + " install -y --no-install-recommends " + list},
+		}, nil
+	case PkgDnf, PkgYum:
+		verb := " install -y "
+		if remove {
+			verb = " remove -y "
+		}
+		what := "install packages"
+		if remove {
+			what = "remove packages"
+		}
+		return []purposeCmd{{what, string(f.PackageManager) + verb + list}}, nil
+	}
+	return nil, f.unsupported()
+}
+
+// aptUpdateIfStaleCmd refreshes the package lists only when none of them is
+// younger than maxAge (a fresh host has none at all).
+func aptUpdateIfStaleCmd(maxAge time.Duration) string {
+	minutes := max(int(maxAge.Minutes()), 1)
+	return fmt.Sprintf("if ! find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' -mmin -%d 2>/dev/null | grep -q .; then apt-get %s update -q; fi", minutes, aptLockWait)
+}

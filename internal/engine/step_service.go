@@ -1,0 +1,165 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Service states.
+const (
+	Started = "started"
+	Stopped = "stopped"
+)
+
+// Service brings a systemd unit to a run state and boot state. Empty State
+// or nil Enabled leave that side alone. systemd is the same on both
+// families, so the commands are too.
+type Service struct {
+	Name    string // unit name, e.g. "memcached" or "tomcat.service"
+	State   string // Started, Stopped or "" (leave as is)
+	Enabled *bool  // nil leaves the boot state alone
+	// DaemonReload runs `systemctl daemon-reload` before acting, for units
+	// whose file was written earlier in the same play.
+	DaemonReload bool
+	Label        string // title override; default "service <Name>"
+}
+
+// Bool returns a pointer to b, for Service.Enabled.
+func Bool(b bool) *bool { return &b }
+
+func (s Service) Title() string {
+	if s.Label != "" {
+		return s.Label
+	}
+	return "service " + s.Name
+}
+
+func (s Service) Check(ctx context.Context, h *Host) (*Change, error) {
+	if s.State != "" && s.State != Started && s.State != Stopped {
+		return nil, fmt.Errorf("service %s: state %q: want %q or %q", s.Name, s.State, Started, Stopped)
+	}
+	// Both commands exit non-zero for "inactive"/"disabled": read stdout.
+	act, err := h.Conn.Run(ctx, "systemctl is-active "+Quote(s.Name))
+	if err != nil {
+		return nil, fmt.Errorf("query service %s: %w", s.Name, err)
+	}
+	en, err := h.Conn.Run(ctx, "systemctl is-enabled "+Quote(s.Name))
+	if err != nil {
+		return nil, fmt.Errorf("query service %s: %w", s.Name, err)
+	}
+	active := isActiveState(firstLine(act.Stdout))
+	enabledState := firstLine(en.Stdout)
+	if enabledState == "masked" && (s.State == Started || (s.Enabled != nil && *s.Enabled)) {
+		return nil, fmt.Errorf("service %s is masked; unmask it first", s.Name)
+	}
+	cmds := serviceCmds(s.Name, s.State, s.Enabled, active, isEnabledState(enabledState))
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	if s.DaemonReload {
+		cmds = append([]string{"systemctl daemon-reload"}, cmds...)
+	}
+	return &Change{
+		Summary: strings.Join(cmds, "; "),
+		Apply: func(ctx context.Context) error {
+			for _, c := range cmds {
+				if _, err := h.run(ctx, "service "+s.Name, c); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}, nil
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(l)
+}
+
+// isActiveState: a unit that is starting or reloading will be running.
+func isActiveState(s string) bool {
+	return s == "active" || s == "activating" || s == "reloading"
+}
+
+// isEnabledState: states where `systemctl enable` has nothing (more) to do.
+func isEnabledState(s string) bool {
+	switch s {
+	case "enabled", "enabled-runtime", "static", "alias", "generated":
+		return true
+	}
+	return false
+}
+
+// serviceCmds returns the systemctl commands that move a unit from
+// (active, enabled) to the wanted states, folding the common pairs into
+// `enable --now` / `disable --now`.
+func serviceCmds(name, state string, enabled *bool, active, isEnabled bool) []string {
+	n := Quote(name)
+	needStart := state == Started && !active
+	needStop := state == Stopped && active
+	needEnable := enabled != nil && *enabled && !isEnabled
+	needDisable := enabled != nil && !*enabled && isEnabled
+	var cmds []string
+	switch {
+	case needEnable && needStart:
+		return []string{"systemctl enable --now " + n}
+	case needDisable && needStop:
+		return []string{"systemctl disable --now " + n}
+	case needEnable:
+		cmds = append(cmds, "systemctl enable "+n)
+	case needDisable:
+		cmds = append(cmds, "systemctl disable "+n)
+	}
+	switch {
+	case needStart:
+		cmds = append(cmds, "systemctl start "+n)
+	case needStop:
+		cmds = append(cmds, "systemctl stop "+n)
+	}
+	return cmds
+}
+
+// Restart restarts (or reloads) a service; meant as a handler, so Check
+// always reports a change: the state it acts on is "a notifying step
+// changed something".
+type Restart struct {
+	Service      string
+	Reload       bool // `systemctl reload` instead of restart (nginx)
+	DaemonReload bool // `systemctl daemon-reload` first, after a unit file changed
+	Label        string
+}
+
+func (r Restart) Title() string {
+	if r.Label != "" {
+		return r.Label
+	}
+	if r.Reload {
+		return "reload " + r.Service
+	}
+	return "restart " + r.Service
+}
+
+func (r Restart) Check(ctx context.Context, h *Host) (*Change, error) {
+	cmd := restartCmd(r)
+	return &Change{
+		Summary: cmd,
+		Apply: func(ctx context.Context) error {
+			_, err := h.run(ctx, r.Title(), cmd)
+			return err
+		},
+	}, nil
+}
+
+func restartCmd(r Restart) string {
+	verb := "restart"
+	if r.Reload {
+		verb = "reload"
+	}
+	cmd := "systemctl " + verb + " " + Quote(r.Service)
+	if r.DaemonReload {
+		cmd = "systemctl daemon-reload && " + cmd
+	}
+	return cmd
+}

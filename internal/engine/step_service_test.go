@@ -1,0 +1,76 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestServiceCommands(t *testing.T) {
+	yes, no := Bool(true), Bool(false)
+	tests := []struct {
+		name              string
+		state             string
+		enabled           *bool
+		active, isEnabled bool
+		want              []string
+	}{
+		{"start and enable", Started, yes, false, false, []string{"systemctl enable --now memcached"}},
+		{"already running and enabled", Started, yes, true, true, nil},
+		{"start only", Started, nil, false, true, []string{"systemctl start memcached"}},
+		{"enable only", "", yes, false, false, []string{"systemctl enable memcached"}},
+		{"running, enable", Started, yes, true, false, []string{"systemctl enable memcached"}},
+		{"stop and disable", Stopped, no, true, true, []string{"systemctl disable --now memcached"}},
+		{"stop only", Stopped, nil, true, true, []string{"systemctl stop memcached"}},
+		{"disable but keep running", Started, no, true, true, []string{"systemctl disable memcached"}},
+		{"enabled but stopped", Stopped, yes, false, false, []string{"systemctl enable memcached"}},
+		{"start but disable", Started, no, false, true, []string{"systemctl disable memcached", "systemctl start memcached"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := serviceCmds("memcached", tc.state, tc.enabled, tc.active, tc.isEnabled)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("got %q want %q", got, tc.want)
+			}
+		})
+	}
+	// systemd is the same on both families: so are the commands.
+	if got := restartCmd(Restart{Service: "tomcat", DaemonReload: true}); got != "systemctl daemon-reload && systemctl restart tomcat" {
+		t.Errorf("restart: %q", got)
+	}
+	if got := restartCmd(Restart{Service: "nginx", Reload: true}); got != "systemctl reload nginx" {
+		t.Errorf("reload: %q", got)
+	}
+}
+
+func TestServiceConvergesThroughSystemctl(t *testing.T) {
+	h, c := newTestHost("h1")
+	state := stubTools(t, c)
+	step := Service{Name: "memcached", State: Started, Enabled: Bool(true)}
+	rc, _ := converge(t, h, Options{}, step)
+	if rc.Hosts[0].Changed != 1 {
+		t.Fatalf("%+v", rc.Hosts[0])
+	}
+	rc, _ = converge(t, h, Options{}, step)
+	if rc.Hosts[0].Changed != 0 {
+		t.Fatalf("second run: %+v", rc.Hosts[0])
+	}
+	want := []string{
+		"systemctl is-active memcached", "systemctl is-enabled memcached", "systemctl enable --now memcached",
+		"systemctl is-active memcached", "systemctl is-enabled memcached",
+	}
+	if got := stubLog(t, state); !slices.Equal(got, want) {
+		t.Fatalf("ran %q", got)
+	}
+}
+
+func TestServiceRejectsMasked(t *testing.T) {
+	h, c := newTestHost("h1")
+	stubTools(t, c)
+	// A unit that reports "masked": starting it can only fail, say why.
+	overrideStub(t, c, "systemctl", `[ "$1" = is-enabled ] && { echo masked; exit 1; }; echo inactive; exit 3`)
+	rc, _ := converge(t, h, Options{}, Service{Name: "tomcat", State: Started})
+	if !rc.Failed() || !strings.Contains(rc.Hosts[0].Err.Error(), "is masked") {
+		t.Fatalf("starting a masked unit must fail in Check, saying why: %v", rc.Hosts[0].Err)
+	}
+}

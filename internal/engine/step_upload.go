@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+// Upload copies a local file (a tarball, a jar) to Path. Check compares
+// SHA-256 sums so a re-run transfers nothing; Apply relies on Conn.Upload,
+// which skips the transfer by the same rule.
+type Upload struct {
+	Local string
+	Path  string
+	Meta  remote.FileMeta
+	Label string // title override; default "upload <Path>"
+}
+
+func (u Upload) Title() string {
+	if u.Label != "" {
+		return u.Label
+	}
+	return "upload " + u.Path
+}
+
+func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
+	local, err := fileSHA256(u.Local)
+	if err != nil {
+		return nil, err
+	}
+	info, err := statPath(ctx, h, u.Path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Exists && !info.isRegular() {
+		return nil, fmt.Errorf("%s exists and is a %s, not a regular file", u.Path, info.Type)
+	}
+	var parts []string
+	if !info.Exists {
+		parts = append(parts, "create "+u.Path)
+	} else {
+		res, err := h.run(ctx, "checksum "+u.Path, "sha256sum "+Quote(u.Path))
+		if err != nil {
+			return nil, err
+		}
+		remoteSum, _, _ := strings.Cut(strings.TrimSpace(res.Stdout), " ")
+		if remoteSum != local {
+			parts = append(parts, fmt.Sprintf("update %s (sha256 %.12s -> %.12s)", u.Path, remoteSum, local))
+		}
+		parts = append(parts, metaDrift(info, u.Meta)...)
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	meta := keepMeta(u.Meta, info)
+	return &Change{
+		Summary: strings.Join(parts, "; "),
+		Apply: func(ctx context.Context) error {
+			if _, err := h.Conn.Upload(ctx, u.Local, u.Path, meta); err != nil {
+				return fmt.Errorf("upload %s: %w", u.Path, err)
+			}
+			return nil
+		},
+	}, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sum := sha256.New()
+	if _, err := io.Copy(sum, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(sum.Sum(nil)), nil
+}

@@ -1,0 +1,93 @@
+package playbooks
+
+import (
+	"context"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/templates"
+)
+
+// basePlay is what the seed does first on every host by hand: hostname,
+// timezone and the cluster's names in /etc/hosts.
+func (c *Cluster) basePlay() engine.Play {
+	return engine.Play{
+		Name: "base",
+		Steps: []engine.Step{
+			perHost("hostname = FQDN", func(h *engine.Host) engine.Step { return hostnameStep(invHost(h).FQDN) }),
+			engine.When(func(*engine.Host) bool { return c.Inv.Cluster.Timezone != "" },
+				"no cluster.timezone in the inventory", timezoneStep(c.Inv.Cluster.Timezone)),
+			c.etcHostsStep(),
+		},
+	}
+}
+
+// hostnameStep sets the static hostname to the FQDN, as the seed's
+// `hostnamectl set-hostname t58.shone.cn`.
+func hostnameStep(fqdn string) engine.Step {
+	q := engine.Quote(fqdn)
+	return engine.Command{
+		Label:  "hostname " + fqdn,
+		Cmd:    "hostnamectl set-hostname " + q,
+		Unless: `test "$(hostname)" = ` + q,
+	}
+}
+
+// timezoneStep sets the timezone, as the seed's `timedatectl set-timezone`.
+func timezoneStep(tz string) engine.Step {
+	q := engine.Quote(tz)
+	return engine.Command{
+		Label:  "timezone " + tz,
+		Cmd:    "timedatectl set-timezone " + q,
+		Unless: `test "$(timedatectl show -p Timezone --value)" = ` + q,
+	}
+}
+
+// hostEntry is one line of the managed /etc/hosts block.
+type hostEntry struct{ Address, FQDN, Name string }
+
+// etcHostsStep keeps a block with every cluster host in /etc/hosts; the
+// rest of the file (localhost lines, the user's own entries) is untouched.
+func (c *Cluster) etcHostsStep() engine.Step {
+	var entries []hostEntry
+	for _, h := range c.Inv.AllHosts() {
+		entries = append(entries, hostEntry{Address: h.Address, FQDN: h.FQDN, Name: h.Name})
+	}
+	return renderedBlock{path: "/etc/hosts", name: "hosts", template: "hosts.tmpl", data: entries}
+}
+
+// renderedBlock is a Block whose content comes from a template, rendered
+// when the step runs so a template error fails the host, not the process.
+type renderedBlock struct {
+	path, name, template string
+	data                 any
+}
+
+func (r renderedBlock) Title() string { return "block " + r.name + " in " + r.path }
+
+func (r renderedBlock) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	body, err := templates.Render(r.template, r.data)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Block{Path: r.path, Name: r.name, Content: strings.TrimLeft(string(body), "\n"), Backup: true}.Check(ctx, h)
+}
+
+// perHost builds a step from the host it runs on, for steps whose
+// parameters differ per host (hostname, jvmRoute, ...).
+// The title is fixed because handlers and events refer to steps by title
+// before any host is known.
+func perHost(title string, build func(*engine.Host) engine.Step) engine.Step {
+	return hostStep{title: title, build: build}
+}
+
+type hostStep struct {
+	title string
+	build func(*engine.Host) engine.Step
+}
+
+func (s hostStep) Title() string { return s.title }
+
+func (s hostStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	return s.build(h).Check(ctx, h)
+}
