@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/sshtest"
+)
+
+// closedPort returns a loopback port where nothing listens: it binds one,
+// then releases it.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	return port
+}
+
+// loopbackInventory writes an inventory of the seed's shape whose hosts are
+// loopback addresses on sshPort, with a real (unauthorised) key file.
+func loopbackInventory(t *testing.T, sshPort string) string {
+	t.Helper()
+	dir := t.TempDir()
+	key := sshtest.NewClientKey(t, "")
+	inv := `cluster:
+  name: lo
+  domain: lo.test
+  timezone: UTC
+ssh:
+  user: root
+  port: ` + sshPort + `
+  key_files: [` + key.Path + `]
+  agent: false
+  known_hosts: ./known_hosts
+  connect_timeout: 3s
+hosts:
+  - {name: proxy, address: 127.0.0.1, roles: [proxy]}
+  - {name: t58, address: 127.0.0.2, roles: [tomcat, memcached]}
+  - {name: t68, address: 127.0.0.3, roles: [tomcat, memcached]}
+java: {install: package}
+tomcat: {version: 9.0.70}
+`
+	path := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestApplyUnreachableHostsFailsWithOneLinePerHost(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	code, out, errOut := run("-i", inv, "apply", "--dry-run")
+	if code != ExitHostFailed {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
+	}
+	for _, h := range []string{"proxy", "t58", "t68"} {
+		n := 0
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, h+" ") && strings.Contains(line, "connect") && strings.Contains(line, "connection refused") {
+				n++
+			}
+		}
+		// One live line for the failed connect step, one in the recap table.
+		if n != 2 {
+			t.Errorf("host %s: %d lines naming the refused connection, want 2:\n%s", h, n, out)
+		}
+	}
+	if strings.Contains(out+errOut, "goroutine") || strings.Contains(out+errOut, "panic") {
+		t.Errorf("stack trace in output:\n%s%s", out, errOut)
+	}
+	if !strings.Contains(errOut, "3 of 3 hosts failed") {
+		t.Errorf("stderr lacks the summary: %q", errOut)
+	}
+}
+
+func TestApplyDryRunShowsEffectiveInventory(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	_, out, _ := run("-i", inv, "apply", "--dry-run")
+	// Defaults the file does not set must be shown resolved.
+	for _, want := range []string{"# effective inventory", "fqdn: t58.lo.test", "memory_mb: 64", "balance: sticky"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry-run output lacks %q", want)
+		}
+	}
+}
+
+func TestApplyJSONEventsParse(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	code, out, _ := run("-i", inv, "apply", "-o", "json")
+	if code != ExitHostFailed {
+		t.Fatalf("exit %d, want %d", code, ExitHostFailed)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	types := map[string]int{}
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line is not JSON: %q: %v", sc.Text(), err)
+		}
+		types[ev["type"].(string)]++
+	}
+	if types["recap"] != 1 || types["host_done"] != 3 {
+		t.Errorf("event types %v: want 1 recap and 3 host_done", types)
+	}
+}
+
+func TestBadInventoryExits2WithPosition(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inv.yaml")
+	os.WriteFile(path, []byte("cluster:\n  name: x\n  colour: blue\n"), 0o644)
+	code, _, errOut := run("-i", path, "apply")
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d", code, ExitUsage)
+	}
+	if !strings.Contains(errOut, "inv.yaml:3:3: cluster.colour") {
+		t.Errorf("error lacks file:line:column and field: %q", errOut)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	cases := map[string][]string{
+		"unknown host":  {"-i", inv, "apply", "--hosts", "t99"},
+		"bad output":    {"-i", inv, "apply", "-o", "yaml"},
+		"unknown flag":  {"apply", "--frobnicate"},
+		"missing file":  {"-i", filepath.Join(t.TempDir(), "nope.yaml"), "apply"},
+		"bad parallel":  {"-i", inv, "apply", "--parallel", "0"},
+		"stray arg":     {"-i", inv, "apply", "extra"},
+		"unknown verb":  {"frobnicate"},
+		"lab bad count": {"lab", "up", "--tomcats", "x"},
+	}
+	for name, args := range cases {
+		if code, out, errOut := run(args...); code != ExitUsage {
+			t.Errorf("%s: exit %d, want %d\n%s%s", name, code, ExitUsage, out, errOut)
+		}
+	}
+}
+
+func TestVerifyAndTeardownSayTheyAreNotImplemented(t *testing.T) {
+	for _, verb := range []string{"verify", "teardown"} {
+		code, _, errOut := run(verb)
+		if code == ExitOK || !strings.Contains(errOut, "not implemented") {
+			t.Errorf("%s: exit %d, stderr %q: must fail and say so", verb, code, errOut)
+		}
+	}
+}
+
+func TestHelpShowsExamples(t *testing.T) {
+	for _, verb := range []string{"apply", "verify", "teardown", "lab", "version"} {
+		code, out, _ := run(verb, "--help")
+		if code != ExitOK || !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help: exit %d, no Examples section:\n%s", verb, code, out)
+		}
+	}
+}
