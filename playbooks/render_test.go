@@ -355,8 +355,8 @@ func TestProbeAsset(t *testing.T) {
 }
 
 // TestNginxSyntax runs `nginx -t` on the golden nginx.conf files, with the
-// paths outside the test's temp dir (log dir, pid, mime.types, modules)
-// redirected into it and the user line dropped (the test may run as root,
+// paths outside the test's temp dir (log dir, pid, mime.types, modules,
+// temp dirs) redirected into it and the user line dropped (the test may run as root,
 // where nginx checks that the user exists).
 func TestNginxSyntax(t *testing.T) {
 	bin := os.Getenv("CLUSTERCTL_NGINX")
@@ -371,6 +371,11 @@ func TestNginxSyntax(t *testing.T) {
 	if bin == "" {
 		t.Skip("SKIP nginx syntax check: no nginx binary (not in PATH, not /usr/sbin/nginx, CLUSTERCTL_NGINX unset); install nginx to run it")
 	}
+	v, err := exec.Command(bin, "-V").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s -V: %v\n%s", bin, err, v)
+	}
+	version := string(v)
 	files, err := filepath.Glob("testdata/golden/nginx.*.conf")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden nginx files: %v", err)
@@ -398,6 +403,15 @@ func TestNginxSyntax(t *testing.T) {
 				"/etc/nginx/modules-enabled/*.conf", filepath.Join(dir, "modules", "*.conf"),
 				"/usr/share/nginx/modules/*.conf", filepath.Join(dir, "modules", "*.conf"),
 			).Replace(conf)
+			// The binary's compiled-in temp dirs (/var/lib/nginx/...) are created
+			// by -t too: point every one this build has into the temp dir.
+			temps := "http {\n    client_body_temp_path " + filepath.Join(dir, "body") + ";\n    proxy_temp_path " + filepath.Join(dir, "proxy") + ";\n"
+			for _, m := range []string{"fastcgi", "uwsgi", "scgi"} {
+				if !strings.Contains(version, "--without-http_"+m+"_module") {
+					temps += "    " + m + "_temp_path " + filepath.Join(dir, m) + ";\n"
+				}
+			}
+			conf = strings.Replace(conf, "http {\n", temps, 1)
 			for _, p := range []string{"/var/log", "/run/", "/etc/nginx", "/usr/share/nginx"} {
 				if strings.Contains(conf, p) {
 					t.Fatalf("test rewrite left %s in the file", p)

@@ -41,7 +41,7 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-func usageError(err error) error { return &exitError{code: ExitUsage, err: err} }
+func usageError(err error) error  { return &exitError{code: ExitUsage, err: err} }
 func hostsFailed(err error) error { return &exitError{code: ExitHostFailed, err: err} }
 
 // Main runs clusterctl with args and returns the process exit code.
