@@ -138,12 +138,8 @@ func compareGolden(t *testing.T, name string, got []byte) {
 // TestNginxStickyRoutes: every Tomcat gets its own upstream with the others
 // as backups, and the route map covers every jvmRoute.
 func TestNginxStickyRoutes(t *testing.T) {
-	inv := loadInventory(t, "nginx:\n", `  - name: t78
-    address: 192.168.250.78
-    roles: [tomcat, memcached]
-
-nginx:
-`)
+	t68 := "    address: 192.168.250.68\n    roles: [tomcat, memcached]\n"
+	inv := loadInventory(t, t68, t68+"  - name: t78\n    address: 192.168.250.78\n    roles: [tomcat, memcached]\n")
 	got, err := target(t, inv, "proxy", engine.FamilyDebian).NginxConf()
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +163,7 @@ nginx:
 			t.Errorf("map $msm_route has no %s entry", route)
 		}
 	}
-	if n := strings.Count(conf, "upstream "); n != 4 {
+	if n := len(regexp.MustCompile(`(?m)^\s*upstream \S+ \{`).FindAllString(conf, -1)); n != 4 {
 		t.Errorf("%d upstreams, want tomcat-servers + 3", n)
 	}
 	if !strings.Contains(conf, "server 192.168.250.78:8080;  # t78.shone.cn") {
