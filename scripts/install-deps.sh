@@ -10,8 +10,8 @@ packages=(
   # the MSM test double compiled against Tomcat 9 and spymemcached
   openjdk-17-jdk-headless libtomcat9-java tomcat10-common tomcat10 libeclipse-jdt-core-java
   libspymemcached-java
-  # unit/integration tests run memcached on loopback
-  memcached
+  # unit/integration tests run memcached on loopback and check nginx.conf syntax
+  memcached nginx-light
   # tools
   make git curl
 )
