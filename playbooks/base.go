@@ -9,16 +9,17 @@ import (
 )
 
 // basePlay is what the seed does first on every host by hand: hostname,
-// timezone and the cluster's names in /etc/hosts.
+// timezone, the cluster's names in /etc/hosts and time sync (chrony.go).
 func (c *Cluster) basePlay() engine.Play {
 	return engine.Play{
 		Name: "base",
-		Steps: []engine.Step{
+		Steps: append([]engine.Step{
 			perHost("hostname = FQDN", func(h *engine.Host) engine.Step { return hostnameStep(invHost(h).FQDN) }),
 			engine.When(func(*engine.Host) bool { return c.Inv.Cluster.Timezone != "" },
 				"no cluster.timezone in the inventory", timezoneStep(c.Inv.Cluster.Timezone)),
 			c.etcHostsStep(),
-		},
+		}, c.chronySteps()...),
+		Handlers: c.chronyHandlers(),
 	}
 }
 

@@ -33,6 +33,9 @@ func withRole(r inventory.Role) func(*engine.Host) bool {
 type Cluster struct {
 	Inv  *inventory.Inventory
 	Topo *topology.Topology
+
+	local localFacts // tarball top dirs and checksums, read once per run
+	msm   msmJars    // MSM jars, resolved (maybe downloaded) once per run
 }
 
 // NewCluster derives the topology once for all plays.
@@ -48,5 +51,11 @@ func NewCluster(inv *inventory.Inventory) (*Cluster, error) {
 func (c *Cluster) Apply() []engine.Play {
 	return []engine.Play{
 		c.basePlay(),
+		c.javaPlay(),
+		c.tomcatPlay(),
+		c.memcachedPlay(),
+		c.msmPlay(),
+		c.probePlay(),
+		c.nginxPlay(),
 	}
 }

@@ -107,6 +107,6 @@ func printEffectiveInventory(w io.Writer, inv *inventory.Inventory) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "# effective inventory (%s, defaults filled in)\n%s\n", inv.File(), y)
+	fmt.Fprintf(w, "%s\n", y) // EffectiveYAML starts with its own header comment
 	return nil
 }

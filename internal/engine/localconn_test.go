@@ -142,6 +142,9 @@ func newTestHost(name string) (*Host, *localConn) {
 // and the events.
 func converge(t *testing.T, h *Host, opts Options, steps ...Step) (Recap, []Event) {
 	t.Helper()
+	if opts.StateDir == "" { // never the machine's own /var/lib/clusterctl
+		opts.StateDir = filepath.Join(t.TempDir(), "state")
+	}
 	var col Collector
 	rc := Run(context.Background(), []*Host{h}, []Play{{Name: "test", Steps: steps}}, opts, &col)
 	return rc, col.Events()

@@ -18,6 +18,16 @@ type Options struct {
 	DryRun   bool // Check only; changes are reported as changed, never applied
 	Diff     bool // put unified diffs into step events
 	Parallel int  // hosts at once; 0 means DefaultParallel
+	// StateDir is where each host's journal and backups live; "" means
+	// DefaultStateDir. Tests point it into a temp dir.
+	StateDir string
+}
+
+func (o Options) stateDir() string {
+	if o.StateDir == "" {
+		return DefaultStateDir
+	}
+	return o.StateDir
 }
 
 // Run converges hosts with plays, hosts in parallel and plays in order on
@@ -228,8 +238,22 @@ func (r *runner) checkAndApply(ctx context.Context, h *Host, s Step) (change *Ch
 	if change.Apply == nil {
 		return change, fmt.Errorf("step %q: change has no Apply", s.Title())
 	}
-	if err := change.Apply(ctx); err != nil {
-		return change, err
+	// Write-ahead: the journal (and the backup of a file about to be
+	// replaced) is on the host before the change is, or the change does not
+	// happen. A no-op run never gets here, so it costs no round trip.
+	n := len(change.Records)
+	if n > 0 {
+		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records); err != nil {
+			return change, err
+		}
 	}
-	return change, nil
+	applyErr := change.Apply(ctx)
+	// What Apply learned is stored even when it then failed: a package
+	// install that broke half-way may still have installed dependencies.
+	if len(change.Records) > n {
+		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records[n:]); err != nil && applyErr == nil {
+			applyErr = err
+		}
+	}
+	return change, applyErr
 }

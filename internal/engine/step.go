@@ -22,6 +22,12 @@ type Change struct {
 	// step put there: one guard in the runner instead of one per sink.
 	Sensitive bool
 	Apply     func(ctx context.Context) error
+	// Records say what the change does to the host, for teardown. The
+	// runner stores them (and takes file backups) before Apply runs, so a
+	// run killed half-way still leaves a journal that covers what it did.
+	// Apply may append more (what it learned only by doing it, such as the
+	// dependencies a package pulled in); the runner stores those after.
+	Records []Record
 }
 
 // HiddenDiff replaces the diff of a sensitive change.

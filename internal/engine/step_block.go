@@ -54,7 +54,7 @@ func (b Block) Check(ctx context.Context, h *Host) (*Change, error) {
 	if b.Name == "" {
 		return nil, fmt.Errorf("block in %s has no name", b.Path)
 	}
-	spec := fileSpec{path: b.Path, meta: b.Meta, validate: b.Validate, backup: b.Backup}
+	spec := fileSpec{path: b.Path, meta: b.Meta, validate: b.Validate}
 	return spec.check(ctx, h, func(cur []byte, exists bool) ([]byte, error) {
 		if b.Absent && !exists {
 			return nil, errLeaveAlone // nothing to remove, and nothing to create

@@ -28,6 +28,7 @@ func (c Command) Title() string {
 
 func (c Command) Check(ctx context.Context, h *Host) (*Change, error) {
 	summary := "run"
+	var recs []Record
 	if c.Creates != "" {
 		res, err := h.Conn.Run(ctx, "test -e "+Quote(c.Creates))
 		if err != nil {
@@ -37,6 +38,10 @@ func (c Command) Check(ctx context.Context, h *Host) (*Change, error) {
 			return nil, nil
 		}
 		summary = fmt.Sprintf("run (%s does not exist)", c.Creates)
+		// Creates names what the command makes (an unpacked tree):
+		// teardown removes it. Unless guards say nothing of what the
+		// command touches, so they leave no record.
+		recs = append(recs, Record{Kind: RecordCommandCreated, Path: c.Creates})
 	}
 	if c.Unless != "" {
 		res, err := h.Conn.Run(ctx, c.Unless)
@@ -51,6 +56,7 @@ func (c Command) Check(ctx context.Context, h *Host) (*Change, error) {
 	return &Change{
 		Summary:   summary,
 		Sensitive: c.Sensitive,
+		Records:   recs,
 		Apply: func(ctx context.Context) error {
 			if c.Sensitive {
 				return h.runQuiet(ctx, c.Title(), c.Cmd)

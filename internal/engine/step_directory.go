@@ -33,7 +33,18 @@ func (d Directory) Check(ctx context.Context, h *Host) (*Change, error) {
 	}
 	var summary string
 	var cmds []string
+	var rec Record
 	if !info.Exists {
+		// mkdir -p may create parents too: teardown removes the topmost
+		// directory this step creates, so find it now, before it exists.
+		top, err := h.run(ctx, "find missing parents of "+d.Path, topMissingCmd(d.Path))
+		if err != nil {
+			return nil, err
+		}
+		rec = Record{Kind: RecordDirCreated, Path: strings.TrimSpace(top.Stdout)}
+		if rec.Path == "" {
+			rec.Path = d.Path
+		}
 		summary = "create " + d.Path
 		cmds = append(cmds, "mkdir -p "+Quote(d.Path))
 		// Against the zero pathInfo every field Meta sets counts as drift.
@@ -45,15 +56,23 @@ func (d Directory) Check(ctx context.Context, h *Host) (*Change, error) {
 		if len(drift) == 0 {
 			return nil, nil
 		}
+		rec = Record{Kind: RecordDirChanged, Path: d.Path, Mode: fmt.Sprintf("%04o", unixMode(info.Mode)), Owner: info.Owner, Group: info.Group}
 		summary = d.Path + ": " + strings.Join(drift, "; ")
 		cmds = append(cmds, metaFixCmd(d.Path, info, d.Meta))
 	}
 	cmd := strings.Join(cmds, " && ")
 	return &Change{
 		Summary: summary,
+		Records: []Record{rec},
 		Apply: func(ctx context.Context) error {
 			_, err := h.run(ctx, "create directory "+d.Path, cmd)
 			return err
 		},
 	}, nil
+}
+
+// topMissingCmd prints the topmost ancestor of p (p included) that does
+// not exist yet.
+func topMissingCmd(p string) string {
+	return fmt.Sprintf(`p=%s; top=$p; while [ "$p" != / ] && [ ! -e "$p" ] && [ ! -L "$p" ]; do top=$p; p=$(dirname "$p"); done; printf '%%s\n' "$top"`, Quote(p))
 }

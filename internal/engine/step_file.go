@@ -3,11 +3,12 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
@@ -23,7 +24,10 @@ type File struct {
 	// replaces Path; %s is replaced by that copy's (quoted) path, e.g.
 	// "nginx -t -c %s". A non-zero exit leaves the old file in place.
 	Validate string
-	// Backup keeps the replaced file as Path.<UTC time>.bak.
+	// Backup is kept for compatibility and changes nothing: every file
+	// apply replaces is backed up once, under the state dir's backup/, so
+	// that teardown can restore it (a Path.<time>.bak next to the original
+	// would be one more file teardown has to know about).
 	Backup bool
 	Label  string // title override; default "file <Path>"
 }
@@ -36,7 +40,7 @@ func (f File) Title() string {
 }
 
 func (f File) Check(ctx context.Context, h *Host) (*Change, error) {
-	return fileSpec{path: f.Path, meta: f.Meta, sensitive: f.Sensitive, validate: f.Validate, backup: f.Backup}.
+	return fileSpec{path: f.Path, meta: f.Meta, sensitive: f.Sensitive, validate: f.Validate}.
 		check(ctx, h, func([]byte, bool) ([]byte, error) { return f.Content, nil })
 }
 
@@ -47,7 +51,6 @@ type fileSpec struct {
 	meta      remote.FileMeta
 	sensitive bool
 	validate  string
-	backup    bool
 }
 
 // errLeaveAlone tells check that the file is to stay as it is (absent).
@@ -109,6 +112,7 @@ func (s fileSpec) check(ctx context.Context, h *Host, want func(cur []byte, exis
 			c.Diff = UnifiedDiff(old, "b"+s.path, cur, content)
 		}
 	}
+	c.Records = []Record{fileRecord(s.path, info.Exists, content)}
 	if contentDiffers {
 		c.Apply = func(ctx context.Context) error { return s.write(ctx, h, content, info) }
 	} else {
@@ -123,14 +127,12 @@ func (s fileSpec) check(ctx context.Context, h *Host, want func(cur []byte, exis
 
 // write replaces the file. With Validate, a temp copy in the same directory
 // is checked and then renamed over the real one, so a bad config is never
-// live, not even for a moment; the backup is taken only once the new
-// content passed.
+// live, not even for a moment. (The runner has already backed up the
+// original; a failed validation leaves the file equal to that backup, which
+// teardown recognises as nothing to restore.)
 func (s fileSpec) write(ctx context.Context, h *Host, content []byte, cur pathInfo) error {
 	meta := keepMeta(s.meta, cur)
 	if s.validate == "" {
-		if err := s.backupFile(ctx, h, cur); err != nil {
-			return err
-		}
 		if err := h.Conn.WriteFile(ctx, s.path, content, meta); err != nil {
 			return fmt.Errorf("write %s: %w", s.path, err)
 		}
@@ -149,9 +151,6 @@ func (s fileSpec) write(ctx context.Context, h *Host, content []byte, cur pathIn
 	} else {
 		_, err = h.run(ctx, "validate "+s.path, cmd)
 	}
-	if err == nil {
-		err = s.backupFile(ctx, h, cur)
-	}
 	if err != nil {
 		_, _ = h.Conn.Run(ctx, "rm -f "+Quote(tmp))
 		return fmt.Errorf("%w; %s left unchanged", err, s.path)
@@ -160,11 +159,13 @@ func (s fileSpec) write(ctx context.Context, h *Host, content []byte, cur pathIn
 	return err
 }
 
-func (s fileSpec) backupFile(ctx context.Context, h *Host, cur pathInfo) error {
-	if !s.backup || !cur.Exists {
-		return nil
+// fileRecord is the journal entry for writing content to path: created
+// when it was absent, replaced (the runner backs up the original) when not.
+func fileRecord(path string, existed bool, content []byte) Record {
+	sum := sha256.Sum256(content)
+	r := Record{Kind: RecordFileCreated, Path: path, SHA256: hex.EncodeToString(sum[:])}
+	if existed {
+		r.Kind = RecordFileReplaced
 	}
-	bak := s.path + "." + time.Now().UTC().Format("20060102T150405Z") + ".bak"
-	_, err := h.run(ctx, "back up "+s.path, "cp -p "+Quote(s.path)+" "+Quote(bak))
-	return err
+	return r
 }

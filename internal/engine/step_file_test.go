@@ -104,13 +104,17 @@ func TestFileValidateRejectsBadContentAndKeepsOld(t *testing.T) {
 		t.Fatalf("temp copy or backup left behind: %v", entries)
 	}
 
-	rc, _ = converge(t, h, Options{}, File{Path: p, Content: []byte("good too\n"), Validate: validate, Backup: true})
+	state := filepath.Join(t.TempDir(), "state")
+	rc, _ = converge(t, h, Options{StateDir: state}, File{Path: p, Content: []byte("good too\n"), Validate: validate, Backup: true})
 	if rc.Failed() || readFile(t, p) != "good too\n" {
 		t.Fatalf("valid content not installed: %+v %q", rc.Hosts[0], readFile(t, p))
 	}
-	baks, _ := filepath.Glob(p + ".*.bak")
-	if len(baks) != 1 || readFile(t, baks[0]) != "good\n" {
-		t.Fatalf("backups %v", baks)
+	// The original is kept in the state dir, never next to the file.
+	if got := readFile(t, BackupPath(state, p)); got != "good\n" {
+		t.Fatalf("backup %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("temp copy or backup left next to the file: %v", entries)
 	}
 }
 

@@ -74,21 +74,90 @@ func (p Package) Check(ctx context.Context, h *Host) (*Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	verb := "install "
 	if p.State == Absent {
-		verb = "remove "
+		// Removing is not recorded: teardown never reinstalls.
+		return &Change{
+			Summary: "remove " + strings.Join(todo, " "),
+			Apply: func(ctx context.Context) error {
+				for _, c := range cmds {
+					if _, err := h.run(ctx, c.what, c.cmd); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		}, nil
 	}
-	return &Change{
-		Summary: verb + strings.Join(todo, " "),
-		Apply: func(ctx context.Context) error {
-			for _, c := range cmds {
-				if _, err := h.run(ctx, c.what, c.cmd); err != nil {
+	c := &Change{Summary: "install " + strings.Join(todo, " ")}
+	for _, n := range todo {
+		c.Records = append(c.Records, Record{Kind: RecordPackageInstalled, Name: n})
+	}
+	asked := map[string]bool{}
+	for _, n := range todo {
+		asked[n] = true
+	}
+	c.Apply = func(ctx context.Context) error {
+		for i, pc := range cmds {
+			if i < len(cmds)-1 {
+				if _, err := h.run(ctx, pc.what, pc.cmd); err != nil {
 					return err
 				}
+				continue
 			}
-			return nil
-		},
-	}, nil
+			// The install itself also reports what it added beyond the
+			// names asked for (dependencies, and the users and groups
+			// their scripts made), so teardown can remove exactly that.
+			res, err := h.Conn.Run(ctx, withNewThingsCmd(h.Facts, pc.cmd))
+			if err != nil {
+				return fmt.Errorf("%s: %w", pc.what, err)
+			}
+			c.Records = append(c.Records, parseNewThings(res.Stdout, asked)...)
+			if err := res.ExitError(pc.what); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return c, nil
+}
+
+// hostInventoryCmd prints "<record kind> <name>" for every installed
+// package, user and group, sorted for comm.
+func hostInventoryCmd(f Facts) string {
+	pkgs := `rpm -qa --qf 'package_installed %{NAME}\n'`
+	if f.Family == FamilyDebian {
+		pkgs = `dpkg-query -W -f='${Status} ${Package}\n' 2>/dev/null | awk '$3 == "installed" {print "package_installed " $4}'`
+	}
+	return "{ " + pkgs + `; getent passwd | cut -d: -f1 | sed 's/^/user_created /'; getent group | cut -d: -f1 | sed 's/^/group_created /'; } | LC_ALL=C sort -u`
+}
+
+// withNewThingsCmd runs install with its output on stderr and prints on
+// stdout only what is on the host afterwards that was not before.
+func withNewThingsCmd(f Facts, install string) string {
+	inv := hostInventoryCmd(f)
+	return "t=$(mktemp -d) || exit 1; " + inv + ` > "$t/before"; { ` + install + `; } >&2; rc=$?; ` +
+		inv + ` > "$t/after"; LC_ALL=C comm -13 "$t/before" "$t/after"; rm -rf "$t"; exit $rc`
+}
+
+// parseNewThings turns withNewThingsCmd's output into records, leaving out
+// the packages already recorded before the install ran.
+func parseNewThings(out string, asked map[string]bool) []Record {
+	var recs []Record
+	for _, l := range strings.Split(out, "\n") {
+		kind, name, ok := strings.Cut(strings.TrimSpace(l), " ")
+		if !ok || name == "" {
+			continue
+		}
+		switch k := RecordKind(kind); k {
+		case RecordPackageInstalled:
+			if !asked[name] {
+				recs = append(recs, Record{Kind: k, Name: name})
+			}
+		case RecordUserCreated, RecordGroupCreated:
+			recs = append(recs, Record{Kind: k, Name: name})
+		}
+	}
+	return recs
 }
 
 // purposeCmd is a command with the purpose errors report it by.

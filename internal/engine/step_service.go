@@ -57,11 +57,20 @@ func (s Service) Check(ctx context.Context, h *Host) (*Change, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}
+	// Teardown stops and disables only what apply started and enabled.
+	var recs []Record
+	if s.Enabled != nil && *s.Enabled && !isEnabledState(enabledState) {
+		recs = append(recs, Record{Kind: RecordServiceEnabled, Name: s.Name})
+	}
+	if s.State == Started && !active {
+		recs = append(recs, Record{Kind: RecordServiceStarted, Name: s.Name})
+	}
 	if s.DaemonReload {
 		cmds = append([]string{"systemctl daemon-reload"}, cmds...)
 	}
 	return &Change{
 		Summary: strings.Join(cmds, "; "),
+		Records: recs,
 		Apply: func(ctx context.Context) error {
 			for _, c := range cmds {
 				if _, err := h.run(ctx, "service "+s.Name, c); err != nil {

@@ -28,6 +28,7 @@ func (s Symlink) Check(ctx context.Context, h *Host) (*Change, error) {
 		return nil, err
 	}
 	summary := fmt.Sprintf("link %s -> %s", s.Path, s.Target)
+	rec := Record{Kind: RecordSymlinkCreated, Path: s.Path, Target: s.Target}
 	if info.Exists {
 		if !info.isSymlink() {
 			return nil, fmt.Errorf("%s exists and is a %s, not a symlink", s.Path, info.Type)
@@ -41,9 +42,11 @@ func (s Symlink) Check(ctx context.Context, h *Host) (*Change, error) {
 			return nil, nil
 		}
 		summary = fmt.Sprintf("repoint %s: %s -> %s", s.Path, cur, s.Target)
+		rec = Record{Kind: RecordSymlinkReplaced, Path: s.Path, Target: s.Target, Previous: cur}
 	}
 	return &Change{
 		Summary: summary,
+		Records: []Record{rec},
 		Apply: func(ctx context.Context) error {
 			// -n: replace a link to a directory instead of creating the
 			// new link inside that directory.

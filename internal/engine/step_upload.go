@@ -59,8 +59,13 @@ func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 		return nil, nil
 	}
 	meta := keepMeta(u.Meta, info)
+	rec := Record{Kind: RecordFileCreated, Path: u.Path, SHA256: local}
+	if info.Exists {
+		rec.Kind = RecordFileReplaced
+	}
 	return &Change{
 		Summary: strings.Join(parts, "; "),
+		Records: []Record{rec},
 		Apply: func(ctx context.Context) error {
 			if _, err := h.Conn.Upload(ctx, u.Local, u.Path, meta); err != nil {
 				return fmt.Errorf("upload %s: %w", u.Path, err)

@@ -34,12 +34,21 @@ func (u User) Check(ctx context.Context, h *Host) (*Change, error) {
 		return nil, fmt.Errorf("query user %s: %w", u.Name, err)
 	}
 	var cmd, summary string
+	var recs []Record
 	switch res.ExitCode {
 	case 2:
 		if cmd, err = userAddCmd(h.Facts, u); err != nil {
 			return nil, err
 		}
 		summary = "create user " + u.Name
+		rec := Record{Kind: RecordUserCreated, Name: u.Name}
+		if u.CreateHome { // teardown removes the home useradd -m makes
+			rec.Path = u.Home
+			if rec.Path == "" {
+				rec.Path = "/home/" + u.Name // useradd's HOME default on both families
+			}
+		}
+		recs = append(recs, rec)
 	case 0:
 		f := strings.Split(strings.TrimSpace(res.Stdout), ":")
 		if len(f) < 7 {
@@ -55,6 +64,7 @@ func (u User) Check(ctx context.Context, h *Host) (*Change, error) {
 	}
 	return &Change{
 		Summary: summary,
+		Records: recs,
 		Apply: func(ctx context.Context) error {
 			_, err := h.run(ctx, summary, cmd)
 			return err

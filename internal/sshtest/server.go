@@ -25,6 +25,7 @@ type options struct {
 	password   string
 	hostKeys   []ssh.Signer
 	homeDir    string
+	noForward  bool
 }
 
 // WithAuthorizedKey lets a client log in with the private half of pub.
@@ -53,6 +54,12 @@ func WithHomeDir(dir string) Option {
 	return func(o *options) { o.homeDir = dir }
 }
 
+// WithoutTCPForwarding refuses every direct-tcpip channel as
+// "administratively prohibited", like sshd with AllowTcpForwarding no.
+func WithoutTCPForwarding() Option {
+	return func(o *options) { o.noForward = true }
+}
+
 // Server is a running in-process SSH server.
 type Server struct {
 	tb      testing.TB
@@ -64,6 +71,7 @@ type Server struct {
 	hostKey []ssh.Signer
 	conns   map[net.Conn]struct{}
 	cmds    []string
+	fwds    []string
 	users   []string
 	alives  int
 	closed  bool
@@ -155,6 +163,14 @@ func (s *Server) Commands() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.cmds...)
+}
+
+// Forwards returns the target "host:port" of every direct-tcpip channel
+// requested so far (refused ones included), in order.
+func (s *Server) Forwards() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.fwds...)
 }
 
 // Users returns the user name of every successful login so far.
@@ -268,8 +284,16 @@ func (s *Server) serveConn(c net.Conn) {
 
 	var sessions sync.WaitGroup
 	for nc := range chans {
+		if nc.ChannelType() == "direct-tcpip" {
+			sessions.Add(1)
+			go func() {
+				defer sessions.Done()
+				s.serveDirectTCPIP(nc)
+			}()
+			continue
+		}
 		if nc.ChannelType() != "session" {
-			nc.Reject(ssh.UnknownChannelType, "only session channels")
+			nc.Reject(ssh.UnknownChannelType, "only session and direct-tcpip channels")
 			continue
 		}
 		ch, creqs, err := nc.Accept()
