@@ -121,6 +121,9 @@ func (p Package) Check(ctx context.Context, h *Host) (*Change, error) {
 	return c, nil
 }
 
+// ViaPackage marks records of what a package install brought along.
+const ViaPackage = "package"
+
 // hostInventoryCmd prints "<record kind> <name>" for every installed
 // package, user and group, sorted for comm.
 func hostInventoryCmd(f Facts) string {
@@ -151,10 +154,10 @@ func parseNewThings(out string, asked map[string]bool) []Record {
 		switch k := RecordKind(kind); k {
 		case RecordPackageInstalled:
 			if !asked[name] {
-				recs = append(recs, Record{Kind: k, Name: name})
+				recs = append(recs, Record{Kind: k, Name: name, Via: ViaPackage})
 			}
 		case RecordUserCreated, RecordGroupCreated:
-			recs = append(recs, Record{Kind: k, Name: name})
+			recs = append(recs, Record{Kind: k, Name: name, Via: ViaPackage})
 		}
 	}
 	return recs

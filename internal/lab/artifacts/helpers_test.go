@@ -57,24 +57,7 @@ func prepared(t *testing.T) Manifest {
 // untar unpacks a .tar.gz into dir, refusing entries that escape it.
 func untar(t *testing.T, file, dir string) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachTarEntry(t, file, func(h *tar.Header, tr io.Reader) {
 		p := filepath.Join(dir, h.Name)
 		if !strings.HasPrefix(p, filepath.Clean(dir)+string(os.PathSeparator)) {
 			t.Fatalf("tar entry %q escapes the target", h.Name)
@@ -100,6 +83,32 @@ func untar(t *testing.T, file, dir string) {
 		default:
 			t.Fatalf("unexpected tar entry type %c for %s", h.Typeflag, h.Name)
 		}
+	})
+}
+
+// eachTarEntry calls fn for every entry of a .tar.gz, with a reader of the
+// entry's content.
+func eachTarEntry(t *testing.T, file string, fn func(h *tar.Header, content io.Reader)) {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(h, tr)
 	}
 }
 

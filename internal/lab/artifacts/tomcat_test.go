@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -20,32 +20,14 @@ import (
 // of the regular files among wanted.
 func readTarball(t *testing.T, file string, wanted ...string) (map[string]*tar.Header, map[string][]byte) {
 	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
 	heads, data := map[string]*tar.Header{}, map[string][]byte{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return heads, data
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachTarEntry(t, file, func(h *tar.Header, content io.Reader) {
 		heads[h.Name] = h
-		for _, w := range wanted {
-			if h.Name == w {
-				data[w], _ = io.ReadAll(tr)
-			}
+		if slices.Contains(wanted, h.Name) {
+			data[h.Name], _ = io.ReadAll(content)
 		}
-	}
+	})
+	return heads, data
 }
 
 func TestTomcatTarballLayout(t *testing.T) {
