@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/clusterctl/clusterctl/internal/cli.Version=$(VERSION)
 LAB_INV   := lab/inventory.yaml
 
-.PHONY: all build test lint e2e bench deps lab lab-down demo test-all clean
+.PHONY: all build test lint e2e bench bench-lab deps lab lab-down demo test-all clean
 
 all: build
 
@@ -26,8 +26,15 @@ lint:
 e2e: build
 	$(GO) test -tags e2e -count=1 -timeout 60m -v ./e2e/...
 
+# Unit benchmarks (no root, no lab).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# apply on the lab (root; brings the lab up and down): a pristine apply,
+# then no-op applies, each split by play. On a shared machine wrap it in the
+# lab lock: flock /tmp/clusterctl-e2e.lock make bench-lab
+bench-lab:
+	$(GO) test -tags e2e -count=1 -run '^$$' -bench BenchmarkApply -benchtime 5x -timeout 30m -v ./e2e/
 
 deps:
 	./scripts/install-deps.sh

@@ -24,24 +24,16 @@ func (c *Cluster) basePlay() engine.Play {
 }
 
 // hostnameStep sets the static hostname to the FQDN, as the seed's
-// `hostnamectl set-hostname t58.shone.cn`.
+// `hostnamectl set-hostname t58.shone.cn`; the engine step records the
+// previous name (and /etc/hostname) for teardown.
 func hostnameStep(fqdn string) engine.Step {
-	q := engine.Quote(fqdn)
-	return engine.Command{
-		Label:  "hostname " + fqdn,
-		Cmd:    "hostnamectl set-hostname " + q,
-		Unless: `test "$(hostname)" = ` + q,
-	}
+	return engine.Hostname{Name: fqdn}
 }
 
-// timezoneStep sets the timezone, as the seed's `timedatectl set-timezone`.
+// timezoneStep sets the timezone, as the seed's `timedatectl set-timezone`,
+// recording the previous one for teardown.
 func timezoneStep(tz string) engine.Step {
-	q := engine.Quote(tz)
-	return engine.Command{
-		Label:  "timezone " + tz,
-		Cmd:    "timedatectl set-timezone " + q,
-		Unless: `test "$(timedatectl show -p Timezone --value)" = ` + q,
-	}
+	return engine.Timezone{Name: tz}
 }
 
 // hostEntry is one line of the managed /etc/hosts block.

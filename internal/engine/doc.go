@@ -8,6 +8,14 @@
 //     the wanted state, or a Change describing what would change and how.
 //   - Apply is called only outside --dry-run, only after Check, and only when
 //     Check returned a Change.
+//   - A Change carries Records of what it does to the host (file created or
+//     replaced, package installed, unit enabled, previous hostname, ...).
+//     The runner stores them on the host before Apply (write-ahead, one
+//     extra round trip per change, none for a no-op run, nothing in
+//     dry-run) in Options.StateDir (DefaultStateDir): an append-only
+//     journal.jsonl, and backup/<path> with the original of every file apply
+//     replaces, copied once and never overwritten by a later run. Teardown
+//     (internal/teardown) undoes the journal.
 //   - Nothing that may carry a secret (sensitive file content, a command line)
 //     is put in a Summary, a Diff or an error.
 //

@@ -1,0 +1,128 @@
+package playbooks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+func TestTarTopDir(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "jdk-17-linux-x64.tar.gz")
+	writeTarGz(t, f, "jdk-17.0.15")
+	if top, err := tarTopDir(f); err != nil || top != "jdk-17.0.15" {
+		t.Fatalf("tarTopDir = %q, %v", top, err)
+	}
+	os.WriteFile(f, []byte("not gzip"), 0o644)
+	if _, err := tarTopDir(f); err == nil {
+		t.Fatal("no error for a file that is not a tarball")
+	}
+}
+
+func TestWantSHA512(t *testing.T) {
+	dir := t.TempDir()
+	tb := filepath.Join(dir, "t.tar.gz")
+	hexsum := strings.Repeat("ab", 64)
+	os.WriteFile(tb+".sha512", []byte(strings.ToUpper(hexsum)+" *t.tar.gz\n"), 0o644)
+	if got, err := wantSHA512("", tb); err != nil || got != hexsum {
+		t.Errorf("from file: %q, %v", got, err)
+	}
+	if got, err := wantSHA512(strings.Repeat("cd", 64), tb); err != nil || got != strings.Repeat("cd", 64) {
+		t.Errorf("inventory value wins: %q, %v", got, err)
+	}
+	if _, err := wantSHA512("abc", tb); err == nil {
+		t.Error("short checksum accepted")
+	}
+	if _, err := wantSHA512("", filepath.Join(dir, "missing.tar.gz")); err == nil {
+		t.Error("missing .sha512 accepted")
+	}
+}
+
+// A Tomcat tarball that does not match its published SHA-512 fails the
+// Tomcat hosts with a clear error and is never uploaded; the proxy, which
+// has no Tomcat, is unaffected.
+func TestTomcatChecksumMismatchFailsHost(t *testing.T) {
+	inv := labArtifacts(t)
+	tb := inv.ArtifactPath(inv.Tomcat.Tarball)
+	os.WriteFile(tb+".sha512", []byte(strings.Repeat("0", 128)+" *x\n"), 0o644)
+	conns, recap, col := applyToTolerant(t, inv, debian12)
+	for _, h := range recap.Hosts {
+		failed := h.Err != nil
+		if want := h.Host != "proxy"; failed != want {
+			t.Errorf("%s failed = %v (%v), want %v", h.Host, failed, h.Err, want)
+		}
+	}
+	var msg string
+	for _, e := range col.Events() {
+		if e.Host == "t58" && e.Err != nil {
+			msg = e.Err.Error()
+		}
+	}
+	if !strings.Contains(msg, "does not match the published") || !strings.Contains(msg, "apache-tomcat-8.5.78.tar.gz") {
+		t.Errorf("error: %q", msg)
+	}
+	for p := range conns["t58"].uploads {
+		if strings.Contains(p, "apache-tomcat") {
+			t.Errorf("corrupt tarball uploaded to %s", p)
+		}
+	}
+}
+
+// unpackedConn is a pristine host on which some directories exist.
+type unpackedConn struct {
+	*pristineConn
+	dirs []string
+}
+
+func (c unpackedConn) Run(ctx context.Context, cmd string) (remote.Result, error) {
+	for _, d := range c.dirs {
+		if cmd == "test -d "+d {
+			c.pristineConn.Run(ctx, cmd)
+			return remote.Result{}, nil
+		}
+	}
+	return c.pristineConn.Run(ctx, cmd)
+}
+
+// Once the versioned directory is unpacked, the tarball upload is skipped
+// without hashing the tarball on the host (the no-op apply's main cost).
+func TestUploadSkippedWhenUnpacked(t *testing.T) {
+	inv := labArtifacts(t)
+	c, err := NewCluster(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ih, _ := inv.Host("t58")
+	for _, tc := range []struct {
+		dirs       []string
+		wantSkip   bool
+		wantUpload bool
+	}{
+		{[]string{"/usr/local/jdk1.8.0_291", "/usr/local/apache-tomcat-8.5.78"}, true, false},
+		{nil, false, true},
+	} {
+		pc := newPristine("t58")
+		h := engine.NewHost(unpackedConn{pc, tc.dirs}, HostVars(ih))
+		h.Facts = engine.ParseOSRelease([]byte(debian12))
+		col := &engine.Collector{}
+		engine.Run(context.Background(), []*engine.Host{h}, []engine.Play{c.javaPlay(), c.tomcatPlay()}, engine.Options{}, col)
+		for _, e := range col.Events() {
+			if !strings.HasPrefix(e.Step, "upload ") {
+				continue
+			}
+			if skipped := e.Status == engine.StatusSkipped; skipped != tc.wantSkip {
+				t.Errorf("dirs %v: %s: %s (%s)", tc.dirs, e.Step, e.Status, e.Summary)
+			}
+		}
+		if got := len(pc.uploads) > 0; got != tc.wantUpload {
+			t.Errorf("dirs %v: uploads %v", tc.dirs, pc.uploads)
+		}
+		if tc.wantSkip && len(pc.commands("sha256sum")) != 0 {
+			t.Errorf("hashed a tarball on the host although it is unpacked")
+		}
+	}
+}

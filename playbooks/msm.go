@@ -1,0 +1,131 @@
+package playbooks
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
+)
+
+// spymemcachedVersion is the memcached client MSM 2.3.x is built against.
+const spymemcachedVersion = "2.12.3"
+
+// kryoCoords are the serializer jars msm-kryo-serializer 2.3.x depends on
+// (MSM-FACTS.md: kryo 4.0.x and its companions).
+var kryoCoords = []Coord{
+	{"com.esotericsoftware", "kryo", "4.0.2"},
+	{"de.javakaffee", "kryo-serializers", "0.45"},
+	{"com.esotericsoftware", "reflectasm", "1.11.9"},
+	{"com.esotericsoftware", "minlog", "1.3.0"},
+	{"org.ow2.asm", "asm", "5.0.4"},
+	{"org.objenesis", "objenesis", "2.6"},
+}
+
+// MSMCoords lists the jars Tomcat's lib needs for MSM at version v on a
+// Tomcat whose module is tcModule ("tc8"/"tc9") with serializer ser.
+func MSMCoords(v, tcModule, ser string) []Coord {
+	cs := []Coord{
+		{"de.javakaffee.msm", "memcached-session-manager", v},
+		{"de.javakaffee.msm", "memcached-session-manager-" + tcModule, v},
+		{"net.spy", "spymemcached", spymemcachedVersion},
+	}
+	if ser == inventory.SerializerKryo {
+		cs = append(cs, Coord{"de.javakaffee.msm", "msm-kryo-serializer", v})
+		cs = append(cs, kryoCoords...)
+	}
+	return cs
+}
+
+// staleJarGlobs match every jar a clusterctl-managed MSM install may have
+// put into lib; the ones not wanted now (another MSM version, another
+// Tomcat module, kryo after switching back to Java serialization) go.
+var staleJarGlobs = []string{
+	"memcached-session-manager-*.jar", "msm-kryo-serializer-*.jar", "spymemcached-*.jar",
+	"kryo-*.jar", "reflectasm-*.jar", "minlog-*.jar", "asm-[0-9]*.jar", "objenesis-*.jar",
+}
+
+// msmJars resolves the jars once per run, whichever host asks first: a
+// download (if any) happens once, never once per host.
+type msmJars struct {
+	once  sync.Once
+	paths []string
+	err   error
+}
+
+func (c *Cluster) msmJarPaths(ctx context.Context) ([]string, error) {
+	c.msm.once.Do(func() {
+		cache, err := DefaultMavenCache()
+		if err != nil {
+			c.msm.err = err
+			return
+		}
+		r := Resolver{ArtifactsDir: c.Inv.Artifacts.Dir, CacheDir: cache, Repo: c.Inv.MSM.MavenRepo}
+		for _, co := range MSMCoords(c.Inv.MSM.Version, c.Inv.Tomcat.MSMModule(), c.Inv.MSM.Serializer) {
+			p, err := r.Resolve(ctx, co)
+			if err != nil {
+				c.msm.err = fmt.Errorf("MSM jars: %w", err)
+				return
+			}
+			c.msm.paths = append(c.msm.paths, p)
+		}
+	})
+	return c.msm.paths, c.msm.err
+}
+
+// msmPlay puts MSM into Tomcat: the jars into lib (stale ones out) and
+// context.xml with the sticky Manager for this host's place in the ring.
+// Every change restarts Tomcat once, at the end of the play.
+func (c *Cluster) msmPlay() engine.Play {
+	lib := path.Join(catalinaHomeOf(c.Inv), "lib")
+	coords := MSMCoords(c.Inv.MSM.Version, c.Inv.Tomcat.MSMModule(), c.Inv.MSM.Serializer)
+	var steps []engine.Step
+	var names []string
+	for i, co := range coords {
+		names = append(names, co.File())
+		title := "upload " + path.Join(lib, co.File())
+		steps = append(steps, engine.Notify(perHost(title, func(h *engine.Host) engine.Step {
+			jars, err := c.msmJarPaths(context.Background())
+			if err != nil {
+				return failStep{title, err}
+			}
+			return engine.Upload{Local: jars[i], Path: path.Join(lib, co.File()), Meta: c.tomcatOwned(), Label: title}
+		}), restartTomcat))
+	}
+	steps = append(steps,
+		engine.Notify(staleJarsStep(lib, names), restartTomcat),
+		engine.Notify(c.renderedFile("file "+catalinaHomeOf(c.Inv)+"/conf/context.xml", func(p Paths) string { return p.ContextXML },
+			Target.ContextXML, fileOpts{meta: c.tomcatOwned()}), restartTomcat),
+	)
+	return engine.Play{
+		Name:     "msm",
+		Hosts:    withRole(inventory.RoleTomcat),
+		Steps:    steps,
+		Handlers: []engine.Step{restartTomcatHandler()},
+	}
+}
+
+// staleJarsStep removes MSM-related jars in lib that are not in keep.
+func staleJarsStep(lib string, keep []string) engine.Step {
+	keep = append([]string(nil), keep...)
+	sort.Strings(keep)
+	list := fmt.Sprintf(`cd %s && for f in %s; do [ -e "$f" ] || continue; case "$f" in %s) ;; *) echo "$f";; esac; done`,
+		engine.Quote(lib), strings.Join(staleJarGlobs, " "), strings.Join(quoteEach(keep), "|"))
+	return engine.Command{
+		Label:  "remove stale MSM jars",
+		Cmd:    "stale=$(" + list + ") && cd " + engine.Quote(lib) + ` && for f in $stale; do rm -f -- "$f"; done`,
+		Unless: `test -z "$(` + list + `)"`,
+	}
+}
+
+func quoteEach(ws []string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = engine.Quote(w)
+	}
+	return out
+}

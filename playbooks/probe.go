@@ -1,0 +1,39 @@
+package playbooks
+
+import (
+	"io/fs"
+	"path"
+
+	"github.com/clusterctl/clusterctl/assets"
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
+)
+
+// probePlay deploys the probe app (assets.Probe: index.jsp for verify, the
+// seed's demo page demo.jsp) as an exploded directory under webapps. It
+// notifies nothing: Tomcat's autoDeploy picks up new and changed files.
+func (c *Cluster) probePlay() engine.Play {
+	webapps := path.Join(catalinaHomeOf(c.Inv), "webapps")
+	owned := c.tomcatOwned()
+	var steps []engine.Step
+	err := fs.WalkDir(assets.Probe, "probe", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		dest := path.Join(webapps, p)
+		if d.IsDir() {
+			steps = append(steps, engine.Directory{Path: dest, Meta: owned})
+			return nil
+		}
+		b, err := assets.Probe.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		steps = append(steps, engine.File{Path: dest, Content: b, Meta: owned})
+		return nil
+	})
+	if err != nil { // an embed FS cannot fail to walk; keep the host failing rather than panic
+		steps = []engine.Step{failStep{"probe app", err}}
+	}
+	return engine.Play{Name: "probe", Hosts: withRole(inventory.RoleTomcat), Steps: steps}
+}

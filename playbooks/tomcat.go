@@ -1,0 +1,89 @@
+package playbooks
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
+)
+
+// restartTomcat is the handler of the tomcat and msm plays. It always
+// reloads systemd's units first: cheap, and right when the unit changed.
+const restartTomcat = "restart tomcat"
+
+func restartTomcatHandler() engine.Step {
+	return engine.Restart{Service: "tomcat", DaemonReload: true, Label: restartTomcat}
+}
+
+// tomcatPlay installs Tomcat as the seed does (tarball under /usr/local,
+// symlink /usr/local/tomcat, user tomcat owning it), but run by a systemd
+// unit rendered from the inventory, with server.xml's jvmRoute set to the
+// host's short name.
+func (c *Cluster) tomcatPlay() engine.Play {
+	tc := c.Inv.Tomcat
+	local := c.Inv.ArtifactPath(tc.Tarball)
+	staged := stagedPath(local)
+	home := catalinaHomeOf(c.Inv)
+	owner := tc.User
+	return engine.Play{
+		Name:  "tomcat",
+		Hosts: withRole(inventory.RoleTomcat),
+		Steps: []engine.Step{
+			engine.Directory{Path: stagingDir},
+			unlessUnpacked{c: c, local: local, dest: tc.Prefix,
+				step: verifiedUpload{c: c, sha512: tc.SHA512, up: engine.Upload{Local: local, Path: staged, Label: "upload Tomcat tarball"}}},
+			c.fromTarball("unpack Tomcat", local, func(top string) engine.Step {
+				return engine.Command{Label: "unpack Tomcat", Cmd: unpackCmd(staged, tc.Prefix, top), Creates: path.Join(tc.Prefix, top)}
+			}),
+			c.fromTarball("symlink "+home, local, func(top string) engine.Step {
+				return engine.Symlink{Path: home, Target: path.Join(tc.Prefix, top)}
+			}),
+			engine.User{Name: owner, System: true, Home: home},
+			c.fromTarball("tomcat owns its directory", local, func(top string) engine.Step {
+				dir := engine.Quote(path.Join(tc.Prefix, top))
+				o := engine.Quote(owner)
+				return engine.Command{
+					Label: "tomcat owns its directory",
+					Cmd:   fmt.Sprintf("chown -R %s:%s %s", o, o, dir),
+					// One find, stopping at the first file not owned: the
+					// check stays one round trip whatever the tree's size.
+					Unless: fmt.Sprintf(`test -z "$(find %s \( ! -user %s -o ! -group %s \) -print -quit)"`, dir, o, o),
+				}
+			}),
+			engine.Notify(c.renderedFile("file "+home+"/conf/server.xml", func(p Paths) string { return p.ServerXML },
+				Target.ServerXML, fileOpts{meta: c.tomcatOwned()}), restartTomcat),
+			c.renderedFile("file /etc/profile.d/tomcat.sh", func(p Paths) string { return p.TomcatProfile }, Target.TomcatProfile, fileOpts{}),
+			engine.Notify(c.renderedFile("file /etc/systemd/system/tomcat.service", func(p Paths) string { return p.TomcatUnit },
+				Target.TomcatService, fileOpts{}), restartTomcat),
+			engine.Service{Name: "tomcat", State: engine.Started, Enabled: engine.Bool(true), DaemonReload: true},
+		},
+		Handlers: []engine.Step{restartTomcatHandler()},
+	}
+}
+
+// verifiedUpload checks the local tarball against its published SHA-512
+// before uploading it; a mismatch fails the host with the reason, and
+// nothing is transferred.
+type verifiedUpload struct {
+	c      *Cluster
+	sha512 string // inventory value; "" reads <tarball>.sha512
+	up     engine.Upload
+}
+
+func (v verifiedUpload) Title() string { return v.up.Title() }
+
+func (v verifiedUpload) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	// Memoised: every host asks, the file is hashed once per run.
+	if _, err := v.c.local.get("sha512:"+v.up.Local, func() (string, error) {
+		want, err := wantSHA512(v.sha512, v.up.Local)
+		if err != nil {
+			return "", err
+		}
+		return "", verifySHA512(v.up.Local, want)
+	}); err != nil {
+		return nil, fmt.Errorf("tomcat tarball not uploaded: %w", err)
+	}
+	return v.up.Check(ctx, h)
+}
