@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -151,12 +152,75 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 }
 
-func TestVerifyAndTeardownSayTheyAreNotImplemented(t *testing.T) {
-	for _, verb := range []string{"verify", "teardown"} {
-		code, _, errOut := run(verb)
-		if code == ExitOK || !strings.Contains(errOut, "not implemented") {
-			t.Errorf("%s: exit %d, stderr %q: must fail and say so", verb, code, errOut)
+// verify is built: an unreachable host is a failed "ssh" check naming the
+// cause, every host is still reported, the drill is skipped (it could not
+// undo its disruptions), and the exit code is 1.
+func TestVerifyUnreachableHostsFail(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	code, out, errOut := run("-i", inv, "verify")
+	if code != ExitHostFailed || !strings.Contains(errOut, "3 of 8 checks failed") {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
+	}
+	for _, h := range []string{"proxy", "t58", "t68"} {
+		if !regexp.MustCompile(`(?m)^` + h + ` +health +ssh +failed .*connection refused`).MatchString(out) {
+			t.Errorf("no failed ssh line for %s:\n%s", h, out)
 		}
+	}
+	if !strings.Contains(out, "drill not run: not every host is reachable over SSH (proxy, t58, t68)") {
+		t.Errorf("drill skip not explained:\n%s", out)
+	}
+}
+
+func TestVerifyJSONAndNoDrill(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	code, out, _ := run("-i", inv, "verify", "--no-drill", "-o", "json")
+	if code != ExitHostFailed {
+		t.Fatalf("exit %d", code)
+	}
+	types := map[string]int{}
+	var last map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line is not JSON: %q: %v", sc.Text(), err)
+		}
+		types[ev["type"].(string)]++
+		if ev["type"] == "check" {
+			for _, k := range []string{"phase", "host", "check", "status", "reason", "latency_ms"} {
+				if _, ok := ev[k]; !ok {
+					t.Errorf("check event lacks %q: %v", k, ev)
+				}
+			}
+			if ev["phase"] == "drill" {
+				t.Errorf("--no-drill ran a drill step: %v", ev)
+			}
+		}
+		last = ev
+	}
+	if types["verify_start"] != 1 || types["check"] != 3 || types["summary"] != 1 {
+		t.Errorf("event types %v", types)
+	}
+	if last["type"] != "summary" || last["failed"] != 3.0 || last["drill"] != false {
+		t.Errorf("summary %v", last)
+	}
+}
+
+func TestVerifyBadInventoryExits2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inv.yaml")
+	os.WriteFile(path, []byte("cluster:\n  name: x\n  colour: blue\n"), 0o644)
+	if code, _, errOut := run("-i", path, "verify"); code != ExitUsage || !strings.Contains(errOut, "cluster.colour") {
+		t.Fatalf("exit %d, want %d: %q", code, ExitUsage, errOut)
+	}
+}
+
+// teardown is built: an unreachable host fails it like apply (exit 1, the
+// host named), and --keep-packages is a known flag.
+func TestTeardownUnreachableHostsFail(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	code, out, errOut := run("-i", inv, "teardown", "--dry-run", "--keep-packages")
+	if code != ExitHostFailed || !strings.Contains(errOut, "3 of 3 hosts failed") || !strings.Contains(out, "connection refused") {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
 	}
 }
 

@@ -1,0 +1,149 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// RunTeardown runs `clusterctl teardown -o json <args>` against the lab.
+func RunTeardown(t testing.TB, args ...string) RunResult {
+	t.Helper()
+	cmd := exec.Command(clusterctlBin(t), append([]string{"-i", testLab.Inventory, "teardown", "-o", "json"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	res := RunResult{Wall: time.Since(start), Stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("clusterctl teardown: %v", err)
+	}
+	parseEvents(t, stdout.Bytes(), &res)
+	return res
+}
+
+func mustTeardown(t *testing.T, args ...string) RunResult {
+	t.Helper()
+	res := RunTeardown(t, args...)
+	if res.ExitCode != 0 {
+		t.Fatalf("teardown %v exited %d:\n%s\nstderr: %s", args, res.ExitCode, strings.Join(res.Failures(), "\n"), lastLines(res.Stderr, 20))
+	}
+	return res
+}
+
+func needPristine(t *testing.T) {
+	t.Helper()
+	if pristineFP == nil {
+		t.Fatal("no pristine fingerprint: run TestPristineFingerprint (u0_fingerprint_test.go) before any apply")
+	}
+}
+
+// assertPristine compares every host with its fingerprint from before the
+// first apply and prints what differs.
+func assertPristine(t *testing.T, when string) {
+	t.Helper()
+	for _, h := range HostNames() {
+		if d := fingerprintDiff(pristineFP[h], fingerprintHost(t, h)); d != "" {
+			t.Errorf("%s %s: differs from before the first apply (- before, + now):\n%s", h, when, d)
+		}
+	}
+}
+
+// TestTeardownRestoresPristineHosts: apply, a dry-run teardown that
+// changes nothing, teardown, the hosts equal their pristine fingerprint;
+// a second teardown finds nothing recorded and changes nothing.
+func TestTeardownRestoresPristineHosts(t *testing.T) {
+	needPristine(t)
+	ensureApplied(t)
+	applied := map[string]string{}
+	for _, h := range HostNames() {
+		applied[h] = fingerprintHost(t, h)
+	}
+
+	dry := mustTeardown(t, "--dry-run")
+	if len(dry.Changed()) == 0 {
+		t.Fatal("teardown --dry-run after apply: nothing would change")
+	}
+	for _, h := range HostNames() {
+		if d := withoutTomcatRuntime(fingerprintDiff(applied[h], fingerprintHost(t, h))); d != "" {
+			t.Fatalf("%s: teardown --dry-run changed the host:\n%s", h, d)
+		}
+	}
+
+	res := mustTeardown(t)
+	t.Logf("teardown in %s: %d changes", res.Wall.Round(time.Millisecond), len(res.Changed()))
+	for _, hc := range res.PerHost {
+		if hc.Changed == 0 {
+			t.Errorf("%s: teardown changed nothing", hc.Host)
+		}
+	}
+	assertPristine(t, "after apply + teardown")
+
+	again := mustTeardown(t)
+	if c := again.Changed(); len(c) != 0 {
+		t.Errorf("second teardown changed: %q", c)
+	}
+	said := map[string]bool{}
+	for _, e := range again.Steps {
+		if strings.Contains(e.Step, "nothing recorded") {
+			said[e.Host] = true
+		}
+	}
+	for _, h := range HostNames() {
+		if !said[h] {
+			t.Errorf("%s: second teardown does not say there is nothing recorded", h)
+		}
+	}
+	assertPristine(t, "after a second teardown")
+}
+
+// TestTeardownKeepsHandEdit: apply works again after a teardown; a managed
+// file edited by hand is restored, and the edit is kept next to it.
+func TestTeardownKeepsHandEdit(t *testing.T) {
+	needPristine(t)
+	ensureApplied(t)
+	const edit = "# edited by hand after apply\n"
+	RunOn(t, "proxy", "printf '%s' '"+edit+"' >> /etc/hosts")
+
+	res := mustTeardown(t)
+	var said bool
+	for _, e := range res.Steps {
+		if e.Host == "proxy" && strings.Contains(e.Step, "/etc/hosts") && strings.Contains(e.Summary, "edited by hand") {
+			said = true
+		}
+	}
+	if !said {
+		t.Errorf("teardown does not say /etc/hosts was edited by hand:\n%s", strings.Join(res.Changed(), "\n"))
+	}
+	kept := strings.TrimSpace(RunOn(t, "proxy", "ls /etc/hosts.clusterctl-edited-*"))
+	if strings.Count(kept, "\n") != 0 || kept == "" {
+		t.Fatalf("want one kept copy, got %q", kept)
+	}
+	if got := RunOn(t, "proxy", "cat "+shellQuote(kept)); !strings.HasSuffix(got, edit) {
+		t.Errorf("kept copy lacks the edit:\n%s", got)
+	}
+	RunOn(t, "proxy", "rm -f "+shellQuote(kept)) // the operator's business; the hosts end pristine
+	assertPristine(t, "after the hand-edit teardown")
+}
+
+// withoutTomcatRuntime drops diff lines about what a running Tomcat makes
+// by itself (work/, logs/, temp/ under its tree): not teardown's doing.
+func withoutTomcatRuntime(diff string) string {
+	var out []string
+	for _, l := range strings.Split(diff, "\n") {
+		if l == "" || strings.Contains(l, "## /usr/local |") && (strings.Contains(l, "/work") || strings.Contains(l, "/logs") || strings.Contains(l, "/temp")) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}

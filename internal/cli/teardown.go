@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/teardown"
+	"github.com/clusterctl/clusterctl/playbooks"
+)
+
+func newTeardownCommand(g *globalOptions) *cobra.Command {
+	var keepPackages bool
+	cmd := &cobra.Command{
+		Use:   "teardown",
+		Short: "Stop and remove what apply installed and restore every file it changed",
+		Long: `teardown puts every host back the way apply found it, from the journal apply
+keeps on each host under ` + engine.DefaultStateDir + `: it stops and disables the
+services apply started, restores the files apply replaced (a file edited by hand
+since is kept next to the original as <file>.clusterctl-edited-<time>), removes
+what apply created, purges only the packages apply installed, restores hostname
+and timezone, and finally removes the journal. A host with no journal is
+reported and skipped, so a second teardown changes nothing.`,
+		Example: `  clusterctl teardown --dry-run        # what would be undone, change nothing
+  clusterctl teardown --keep-packages  # leave the packages apply installed
+  clusterctl teardown`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runTeardown(cmd, g, keepPackages)
+		},
+	}
+	cmd.Flags().BoolVar(&keepPackages, "keep-packages", false, "leave the packages apply installed (and the users they made)")
+	return cmd
+}
+
+func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error {
+	inv, err := loadInventory(g)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	dialedHosts := dialAll(ctx, inv, g)
+	defer closeAll(dialedHosts)
+	hosts := make([]*engine.Host, len(dialedHosts))
+	for i, d := range dialedHosts {
+		if d.err != nil {
+			hosts[i] = engine.UnreachableHost(d.host.Name, d.err)
+		} else {
+			hosts[i] = engine.NewHost(d.conn, playbooks.HostVars(d.host))
+		}
+	}
+	recap := teardown.Run(ctx, hosts, teardown.Options{
+		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
+	}, newSink(cmd.OutOrStdout(), g))
+	if recap.Failed() {
+		return hostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
+	}
+	return nil
+}
