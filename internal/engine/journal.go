@@ -16,6 +16,11 @@ import (
 // changed and the originals of the files it replaced.
 const DefaultStateDir = "/var/lib/clusterctl"
 
+// defaultStateDir is what an empty Options.StateDir means; the package's
+// own tests point it into a temp dir so that they never write to the
+// machine running them.
+var defaultStateDir = DefaultStateDir
+
 // Layout of a state dir: an append-only journal (one JSON Record a line)
 // and backup/<original absolute path> copies, each taken only once: the
 // first time apply replaces that file.
@@ -36,9 +41,18 @@ func BackupPath(stateDir, file string) string {
 // (only where none exists yet: the first original wins) and then appends
 // recs to the journal. The state dir is 0700: backups of e.g. a sudoers
 // file must stay as private as the original.
-func persistCmd(stateDir string, recs []Record) (string, error) {
+//
+// markers are pending-handler files to create in the same round trip.
+func persistCmd(stateDir string, recs []Record, markers []string) (string, error) {
 	d := Quote(stateDir)
 	cmds := []string{"set -e", "mkdir -p " + d + " && chmod 0700 " + d}
+	if len(markers) > 0 {
+		quoted := make([]string, len(markers))
+		for i, m := range markers {
+			quoted[i] = Quote(m)
+		}
+		cmds = append(cmds, "mkdir -p "+Quote(path.Join(stateDir, PendingDir))+" && touch "+strings.Join(quoted, " "))
+	}
 	lines := make([]string, 0, len(recs))
 	for _, r := range recs {
 		if r.Kind == RecordFileReplaced && r.Backup != "" {
@@ -52,12 +66,14 @@ func persistCmd(stateDir string, recs []Record) (string, error) {
 		}
 		lines = append(lines, Quote(string(j)))
 	}
-	cmds = append(cmds, "printf '%s\\n' "+strings.Join(lines, " ")+" >> "+Quote(JournalPath(stateDir)))
+	if len(lines) > 0 {
+		cmds = append(cmds, "printf '%s\\n' "+strings.Join(lines, " ")+" >> "+Quote(JournalPath(stateDir)))
+	}
 	return strings.Join(cmds, "\n"), nil
 }
 
 // persist stamps recs (time, step title, backup path) and stores them on h.
-func persist(ctx context.Context, h *Host, stateDir, step string, recs []Record) error {
+func persist(ctx context.Context, h *Host, stateDir, step string, recs []Record, markers []string) error {
 	now := time.Now().UTC()
 	for i := range recs {
 		recs[i].Time, recs[i].Step = now, step
@@ -65,7 +81,7 @@ func persist(ctx context.Context, h *Host, stateDir, step string, recs []Record)
 			recs[i].Backup = BackupPath(stateDir, recs[i].Path)
 		}
 	}
-	cmd, err := persistCmd(stateDir, recs)
+	cmd, err := persistCmd(stateDir, recs, markers)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"path"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -25,7 +26,7 @@ type Options struct {
 
 func (o Options) stateDir() string {
 	if o.StateDir == "" {
-		return DefaultStateDir
+		return defaultStateDir
 	}
 	return o.StateDir
 }
@@ -127,11 +128,17 @@ func (r *runner) runPlays(ctx context.Context, h *Host, rec *HostRecap) error {
 			return err
 		}
 	}
+	pending, err := readPending(ctx, h, r.opts.stateDir())
+	if err != nil {
+		rec.count(StatusFailed)
+		r.emit(Event{Type: EventStep, Host: rec.Host, Step: "read pending handlers", Status: StatusFailed, Err: err})
+		return err
+	}
 	for _, p := range r.plays {
 		if p.Hosts != nil && !p.Hosts(h) {
 			continue
 		}
-		if err := r.runPlay(ctx, h, p, rec); err != nil {
+		if err := r.runPlay(ctx, h, p, rec, pending); err != nil {
 			return err
 		}
 	}
@@ -143,14 +150,22 @@ func (r *runner) runPlays(ctx context.Context, h *Host, rec *HostRecap) error {
 // the host, and a re-run would find those steps "ok" and never notify again
 // (a config written but the service never restarted). They do not run when
 // the run was interrupted.
-func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap) error {
+//
+// pending holds the marker names of handlers an earlier, interrupted run
+// notified but never ran; they run now as if notified again.
+func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap, pending map[string]bool) error {
 	notifiedBy := map[string][]string{}
+	for _, hd := range p.Handlers {
+		if pending[path.Base(pendingMarker("", p.Name, hd.Title()))] {
+			notifiedBy[hd.Title()] = []string{"an earlier run that stopped before it ran"}
+		}
+	}
 	var failure error
 	for _, s := range p.Steps {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res := r.runStep(ctx, h, p.Name, s, EventStep)
+		res := r.runStep(ctx, h, p, s, EventStep)
 		rec.count(res.status)
 		if res.status == StatusChanged {
 			for _, n := range notifiesOf(s) {
@@ -176,7 +191,12 @@ func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap) e
 			r.emit(Event{Type: EventHandler, Host: rec.Host, Play: p.Name, Step: hd.Title(), Status: StatusChanged, DryRun: true,
 				Summary: "would run (notified by " + strings.Join(by, ", ") + ")"})
 		} else {
-			res = r.runStep(ctx, h, p.Name, hd, EventHandler)
+			res = r.runStep(ctx, h, p, hd, EventHandler)
+			if res.status != StatusFailed {
+				if err := clearPending(ctx, h, pendingMarker(r.opts.stateDir(), p.Name, hd.Title())); err != nil {
+					res = stepResult{status: StatusFailed, err: err}
+				}
+			}
 		}
 		rec.count(res.status)
 		if res.status == StatusFailed && failure == nil {
@@ -192,10 +212,10 @@ type stepResult struct {
 }
 
 // runStep checks, applies unless dry-run, and emits exactly one event.
-func (r *runner) runStep(ctx context.Context, h *Host, play string, s Step, typ EventType) stepResult {
+func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ EventType) stepResult {
 	t0 := time.Now()
-	ev := Event{Type: typ, Host: h.Name(), Play: play, Step: s.Title()}
-	change, err := r.checkAndApply(ctx, h, s)
+	ev := Event{Type: typ, Host: h.Name(), Play: play.Name, Step: s.Title()}
+	change, err := r.checkAndApply(ctx, h, play.Name, s)
 	ev.Duration = time.Since(t0)
 	switch {
 	case err != nil:
@@ -220,7 +240,7 @@ func (r *runner) runStep(ctx context.Context, h *Host, play string, s Step, typ 
 	return stepResult{status: ev.Status, err: err}
 }
 
-func (r *runner) checkAndApply(ctx context.Context, h *Host, s Step) (change *Change, err error) {
+func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step) (change *Change, err error) {
 	// A bug in one step must fail that host, not crash the process and
 	// abandon every other host half-converged.
 	defer func() {
@@ -241,9 +261,15 @@ func (r *runner) checkAndApply(ctx context.Context, h *Host, s Step) (change *Ch
 	// Write-ahead: the journal (and the backup of a file about to be
 	// replaced) is on the host before the change is, or the change does not
 	// happen. A no-op run never gets here, so it costs no round trip.
+	// The handlers this change notifies are marked pending in the same
+	// round trip, so an interruption before they run cannot lose them.
+	var markers []string
+	for _, hd := range notifiesOf(s) {
+		markers = append(markers, pendingMarker(r.opts.stateDir(), play, hd))
+	}
 	n := len(change.Records)
-	if n > 0 {
-		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records); err != nil {
+	if n > 0 || len(markers) > 0 {
+		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records, markers); err != nil {
 			return change, err
 		}
 	}
@@ -251,7 +277,7 @@ func (r *runner) checkAndApply(ctx context.Context, h *Host, s Step) (change *Ch
 	// What Apply learned is stored even when it then failed: a package
 	// install that broke half-way may still have installed dependencies.
 	if len(change.Records) > n {
-		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records[n:]); err != nil && applyErr == nil {
+		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records[n:], nil); err != nil && applyErr == nil {
 			applyErr = err
 		}
 	}
