@@ -333,7 +333,7 @@ func TestTeardownFailingHostDoesNotStopOthers(t *testing.T) {
 	var col engine.Collector
 	plays := append(Plays(context.Background(), []*engine.Host{bad.host()}, Options{StateDir: bad.state}),
 		Plays(context.Background(), []*engine.Host{good.host()}, Options{StateDir: good.state})...)
-	rc := engine.Run(context.Background(), []*engine.Host{bad.host(), good.host()}, plays, engine.Options{}, &col)
+	rc := engine.Run(context.Background(), []*engine.Host{bad.host(), good.host()}, plays, engine.Options{StateDir: t.TempDir()}, &col) // never the machine's own state dir
 	if !rc.Failed() || rc.FailedHosts() != 1 || rc.Hosts[0].Err == nil || rc.Hosts[1].Err != nil {
 		t.Fatalf("recap %+v", rc.Hosts)
 	}
