@@ -132,7 +132,7 @@ func TestServiceUserHostnameTimezoneRecords(t *testing.T) {
 		Service{Name: "tomcat", State: Started, Enabled: Bool(true)},
 		User{Name: "tomcat", System: true},
 		Hostname{Name: "t58.example", File: hostFile},
-		Timezone{Name: "Asia/Shanghai"},
+		Timezone{Name: "Asia/Shanghai", Localtime: filepath.Join(st, "no-localtime")}, // timedatectl's answer counts
 	}
 	rc, _ := converge(t, h, Options{StateDir: state}, steps...)
 	if rc.Failed() {
@@ -165,5 +165,36 @@ func TestReadJournalToleratesACutLastLine(t *testing.T) {
 	}
 	if _, ok, err := ReadJournal(context.Background(), newLocalConn("x"), filepath.Join(state, "none")); ok || err != nil {
 		t.Fatal("missing journal")
+	}
+}
+
+// The zone is read from the /etc/localtime link without timedatectl, and
+// only a link into a zoneinfo tree counts.
+func TestTimezoneReadFromLocaltimeLink(t *testing.T) {
+	dir := t.TempDir()
+	h, c := newTestHost("h1")
+	st := stubTools(t, c)
+	overrideStub(t, c, "timedatectl", `case "$1" in show) echo From/Timedatectl;; *) echo "$2" > "$STATE/tz";; esac`)
+	link := filepath.Join(dir, "localtime")
+	if err := os.Symlink("../usr/share/zoneinfo/Asia/Shanghai", link); err != nil {
+		t.Fatal(err)
+	}
+	if rc, _ := converge(t, h, Options{StateDir: filepath.Join(dir, "state")}, Timezone{Name: "Asia/Shanghai", Localtime: link}); rc.Hosts[0].Changed != 0 {
+		t.Fatalf("zone from the link not recognised: %+v", rc.Hosts[0])
+	}
+	if _, err := os.Stat(filepath.Join(st, "tz")); err == nil {
+		t.Fatal("timedatectl set-timezone ran although the zone was right")
+	}
+	plain := filepath.Join(dir, "plain")
+	writeFile(t, plain, "TZif")
+	rc, evs := converge(t, h, Options{StateDir: filepath.Join(dir, "state")}, Timezone{Name: "Asia/Shanghai", Localtime: plain})
+	var summary string
+	for _, e := range evs {
+		if e.Type == EventStep {
+			summary = e.Summary
+		}
+	}
+	if rc.Hosts[0].Changed != 1 || !strings.Contains(summary, "was From/Timedatectl") {
+		t.Fatalf("a file that is no link must fall back to timedatectl: %+v %q", rc.Hosts[0], summary)
 	}
 }
