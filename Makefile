@@ -6,7 +6,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/clusterctl/clusterctl/internal/cli.Version=$(VERSION)
 LAB_INV   := lab/inventory.yaml
 
-.PHONY: all build test lint e2e bench bench-lab deps lab lab-down demo test-all clean
+.PHONY: all build test lint e2e bench bench-unit bench-lab deps lab lab-down demo test-all clean
 
 all: build
 
@@ -26,8 +26,11 @@ lint:
 e2e: build
 	$(GO) test -tags e2e -count=1 -timeout 60m -v ./e2e/...
 
+# Benchmarks: the unit ones, then (root) the lab's pristine and no-op apply.
+bench: bench-unit bench-lab
+
 # Unit benchmarks (no root, no lab).
-bench:
+bench-unit:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # apply on the lab (root; brings the lab up and down): a pristine apply,
@@ -45,10 +48,13 @@ lab: build
 lab-down: build
 	./$(BIN) lab down
 
-# The README's first command: lab up, then the main job against it.
+# The README's first command: lab up, then the main job against it. The
+# lab stays up for a look around: make lab-down removes it.
 demo: deps build
 	./$(BIN) lab up
-	./$(BIN) -i $(LAB_INV) apply --dry-run
+	./$(BIN) -i $(LAB_INV) apply
+	./$(BIN) -i $(LAB_INV) apply
+	./$(BIN) -i $(LAB_INV) verify
 
 # The README's second command, and what .ci/run calls: everything.
 test-all: deps lint test e2e
