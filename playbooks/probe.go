@@ -10,8 +10,9 @@ import (
 )
 
 // probePlay deploys the probe app (assets.Probe: index.jsp for verify, the
-// seed's demo page demo.jsp) as an exploded directory under webapps. It
-// notifies nothing: Tomcat's autoDeploy picks up new and changed files.
+// seed's demo page demo.jsp) as an exploded directory under webapps, then
+// starts Tomcat. It notifies nothing: Tomcat's autoDeploy picks up new and
+// changed files.
 func (c *Cluster) probePlay() engine.Play {
 	webapps := path.Join(catalinaHomeOf(c.Inv), "webapps")
 	owned := c.tomcatOwned()
@@ -35,5 +36,8 @@ func (c *Cluster) probePlay() engine.Play {
 	if err != nil { // an embed FS cannot fail to walk; keep the host failing rather than panic
 		steps = []engine.Step{failStep{"probe app", err}}
 	}
+	// The probe play is the last of the Tomcat plays: Tomcat starts here,
+	// once, with everything it runs already in place.
+	steps = append(steps, tomcatServiceStep())
 	return engine.Play{Name: "probe", Hosts: withRole(inventory.RoleTomcat), Steps: steps}
 }

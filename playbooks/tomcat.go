@@ -11,10 +11,18 @@ import (
 
 // restartTomcat is the handler of the tomcat and msm plays. It always
 // reloads systemd's units first: cheap, and right when the unit changed.
+// It restarts only a running Tomcat: on a new host Tomcat is started once,
+// by tomcatServiceStep at the end of the probe play, with its jars, configs
+// and apps all in place, instead of once per play.
 const restartTomcat = "restart tomcat"
 
 func restartTomcatHandler() engine.Step {
-	return engine.Restart{Service: "tomcat", DaemonReload: true, Label: restartTomcat}
+	return engine.Restart{Service: "tomcat", DaemonReload: true, IfRunning: true, Label: restartTomcat}
+}
+
+// tomcatServiceStep enables and starts Tomcat; see restartTomcat.
+func tomcatServiceStep() engine.Step {
+	return engine.Service{Name: "tomcat", State: engine.Started, Enabled: engine.Bool(true), DaemonReload: true}
 }
 
 // tomcatPlay installs Tomcat as the seed does (tarball under /usr/local,
@@ -57,7 +65,6 @@ func (c *Cluster) tomcatPlay() engine.Play {
 			c.renderedFile("file /etc/profile.d/tomcat.sh", func(p Paths) string { return p.TomcatProfile }, Target.TomcatProfile, fileOpts{}),
 			engine.Notify(c.renderedFile("file /etc/systemd/system/tomcat.service", func(p Paths) string { return p.TomcatUnit },
 				Target.TomcatService, fileOpts{}), restartTomcat),
-			engine.Service{Name: "tomcat", State: engine.Started, Enabled: engine.Bool(true), DaemonReload: true},
 		},
 		Handlers: []engine.Step{restartTomcatHandler()},
 	}

@@ -137,7 +137,11 @@ type Restart struct {
 	Service      string
 	Reload       bool // `systemctl reload` instead of restart (nginx)
 	DaemonReload bool // `systemctl daemon-reload` first, after a unit file changed
-	Label        string
+	// IfRunning restarts only a running service (`systemctl try-restart`):
+	// a handler of a play that comes before the service's first start must
+	// not start it early, which would only mean a second start later.
+	IfRunning bool
+	Label     string
 }
 
 func (r Restart) Title() string {
@@ -163,8 +167,13 @@ func (r Restart) Check(ctx context.Context, h *Host) (*Change, error) {
 
 func restartCmd(r Restart) string {
 	verb := "restart"
-	if r.Reload {
+	switch {
+	case r.Reload && r.IfRunning:
+		verb = "try-reload-or-restart"
+	case r.Reload:
 		verb = "reload"
+	case r.IfRunning:
+		verb = "try-restart"
 	}
 	cmd := "systemctl " + verb + " " + Quote(r.Service)
 	if r.DaemonReload {

@@ -41,6 +41,13 @@ func TestServiceCommands(t *testing.T) {
 	if got := restartCmd(Restart{Service: "nginx", Reload: true}); got != "systemctl reload nginx" {
 		t.Errorf("reload: %q", got)
 	}
+	// IfRunning must never start a stopped service.
+	if got := restartCmd(Restart{Service: "tomcat", IfRunning: true}); got != "systemctl try-restart tomcat" {
+		t.Errorf("restart if running: %q", got)
+	}
+	if got := restartCmd(Restart{Service: "nginx", Reload: true, IfRunning: true}); got != "systemctl try-reload-or-restart nginx" {
+		t.Errorf("reload if running: %q", got)
+	}
 }
 
 func TestServiceConvergesThroughSystemctl(t *testing.T) {
