@@ -1,0 +1,126 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/topology"
+)
+
+// liveEnv is the drill's drillEnv over the hosts' SSH connections.
+type liveEnv struct {
+	r     *run
+	probe *prober
+}
+
+func (e *liveEnv) Get(ctx context.Context, session string) (Probe, error) {
+	return e.probe.get(ctx, session)
+}
+
+func (e *liveEnv) Key(ctx context.Context, from string, node topology.Node, key string) ([]byte, bool, error) {
+	d, why := e.r.dialer(from)
+	if d == nil {
+		return nil, false, fmt.Errorf("%s", why)
+	}
+	nc, err := d.DialTCP(ctx, net.JoinHostPort(node.Address, strconv.Itoa(node.Port)))
+	if err != nil {
+		return nil, false, err
+	}
+	mc := NewMemcache(nc)
+	defer mc.Close()
+	v, _, found, err := mc.Get(ctx, key)
+	return v, found, err
+}
+
+func (e *liveEnv) Stop(ctx context.Context, host, unit string) error {
+	return e.systemctl(ctx, host, "stop", unit)
+}
+
+// Start starts unit and waits until it answers on the host's cluster
+// address: systemctl returns once the process runs, long before Tomcat
+// serves.
+func (e *liveEnv) Start(ctx context.Context, host, unit string) error {
+	if err := e.systemctl(ctx, host, "start", unit); err != nil {
+		return err
+	}
+	h, ok := e.r.inv.Host(host)
+	if !ok {
+		return fmt.Errorf("no host %s in the inventory", host)
+	}
+	d, why := e.r.dialer(host)
+	if d == nil {
+		return fmt.Errorf("%s", why)
+	}
+	var probe func() error
+	switch unit {
+	case unitMemcached:
+		probe = func() error {
+			_, err := memcachedVersion(ctx, d, e.r.memcachedAddr(h), e.r.timing.Command)
+			return err
+		}
+	case unitTomcat:
+		addr := net.JoinHostPort(h.Address, strconv.Itoa(e.r.inv.Tomcat.Port))
+		probe = func() error {
+			_, err := httpStatusLine(ctx, d, addr, e.r.timing.Request)
+			return err
+		}
+	default:
+		return nil
+	}
+	for {
+		err := probe()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s started but does not answer: %v", unit, err)
+		}
+		sleep(ctx, e.r.timing.Poll)
+	}
+}
+
+func (e *liveEnv) systemctl(ctx context.Context, host, verb, unit string) error {
+	c, why := e.r.conn(host)
+	if c == nil {
+		return fmt.Errorf("%s", why)
+	}
+	res, err := e.r.cmd(ctx, c, "systemctl "+verb+" "+shellQuote(unit))
+	if err != nil {
+		return err
+	}
+	return res.ExitError("systemctl " + verb + " " + unit)
+}
+
+// storageKeyFunc returns how MSM names a session's memcached key for the
+// probe app (Host "localhost", context "/probe") under storageKeyPrefix:
+// tokens static:<x>, host, context, webappVersion (empty for a plain
+// deployment), joined by ':' and followed by '_'; none = the bare id.
+func storageKeyFunc(prefix string) func(id string) (string, error) {
+	return func(id string) (string, error) {
+		if strings.TrimSpace(prefix) == "" {
+			return id, nil
+		}
+		var parts []string
+		for _, t := range strings.Split(prefix, ",") {
+			t = strings.TrimSpace(t)
+			switch {
+			case strings.HasPrefix(t, "static:"):
+				parts = append(parts, strings.TrimPrefix(t, "static:"))
+			case t == "host":
+				parts = append(parts, "localhost")
+			case t == "context":
+				parts = append(parts, "/probe")
+			case t == "webappVersion":
+			default:
+				return "", fmt.Errorf("storage_key_prefix token %q: verify cannot compute the memcached key (only static:, host, context, webappVersion)", t)
+			}
+		}
+		if len(parts) == 0 {
+			return id, nil
+		}
+		return strings.Join(parts, ":") + "_" + id, nil
+	}
+}

@@ -1,0 +1,134 @@
+package verify
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Memcache speaks memcached's text protocol over any net.Conn (an SSH
+// tunnel in practice), so no tool is needed on the hosts. It is not safe
+// for concurrent use. Every call is bounded by its context: tunnels do not
+// support deadlines, so a cancelled context closes the connection.
+type Memcache struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+// NewMemcache wraps c; Close closes c.
+func NewMemcache(c net.Conn) *Memcache { return &Memcache{c: c, r: bufio.NewReader(c)} }
+
+// Close closes the connection.
+func (m *Memcache) Close() error { return m.c.Close() }
+
+// Version sends "version": the cheapest proof that a memcached answers.
+func (m *Memcache) Version(ctx context.Context) (string, error) {
+	var v string
+	err := m.do(ctx, func() error {
+		if _, err := io.WriteString(m.c, "version\r\n"); err != nil {
+			return err
+		}
+		line, err := m.line()
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(line, "VERSION ") {
+			return replyError("version", line)
+		}
+		v = strings.TrimPrefix(line, "VERSION ")
+		return nil
+	})
+	return v, err
+}
+
+// Get reads one key. found is false when memcached has no such key.
+func (m *Memcache) Get(ctx context.Context, key string) (value []byte, flags uint32, found bool, err error) {
+	if err := checkKey(key); err != nil {
+		return nil, 0, false, err
+	}
+	err = m.do(ctx, func() error {
+		if _, err := io.WriteString(m.c, "get "+key+"\r\n"); err != nil {
+			return err
+		}
+		for {
+			line, err := m.line()
+			if err != nil {
+				return err
+			}
+			if line == "END" {
+				return nil
+			}
+			// VALUE <key> <flags> <bytes>
+			f := strings.Fields(line)
+			if len(f) < 4 || f[0] != "VALUE" {
+				return replyError("get", line)
+			}
+			fl, err1 := strconv.ParseUint(f[2], 10, 32)
+			n, err2 := strconv.Atoi(f[3])
+			if err1 != nil || err2 != nil || n < 0 {
+				return replyError("get", line)
+			}
+			buf := make([]byte, n+2)
+			if _, err := io.ReadFull(m.r, buf); err != nil {
+				return err
+			}
+			if string(buf[n:]) != "\r\n" {
+				return errors.New("memcached: get: value not followed by CRLF")
+			}
+			if f[1] == key {
+				value, flags, found = buf[:n], uint32(fl), true
+			}
+		}
+	})
+	return value, flags, found, err
+}
+
+// do runs one exchange, closing the connection if ctx ends first.
+func (m *Memcache) do(ctx context.Context, f func() error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { m.c.Close() })
+	err := f()
+	if !stop() {
+		return fmt.Errorf("memcached: %w", ctx.Err())
+	}
+	if err != nil && !strings.HasPrefix(err.Error(), "memcached:") {
+		err = fmt.Errorf("memcached: %w", err)
+	}
+	return err
+}
+
+func (m *Memcache) line() (string, error) {
+	l, err := m.r.ReadString('\n')
+	if err != nil {
+		if err == io.EOF {
+			return "", errors.New("connection closed by memcached")
+		}
+		return "", err
+	}
+	return strings.TrimRight(l, "\r\n"), nil
+}
+
+func replyError(cmd, line string) error {
+	return fmt.Errorf("memcached: %s: unexpected reply %q", cmd, line)
+}
+
+// checkKey refuses what the text protocol cannot carry, so a bad key fails
+// here instead of desynchronising the connection.
+func checkKey(key string) error {
+	if key == "" || len(key) > 250 {
+		return fmt.Errorf("memcached: key length %d not in 1..250", len(key))
+	}
+	for _, c := range []byte(key) {
+		if c <= ' ' || c == 0x7f {
+			return fmt.Errorf("memcached: key %q holds a space or control character", key)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package verify
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+)
+
+// NewJSON writes one JSON object per line (NDJSON): verify_start, one
+// check per result (health checks and drill steps alike), summary. Field
+// names are part of the CLI's interface.
+func NewJSON(w io.Writer) Sink { return &jsonSink{enc: json.NewEncoder(w)} }
+
+type jsonSink struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+type jsonStart struct {
+	Type  string    `json:"type"`
+	Time  time.Time `json:"time"`
+	Hosts []string  `json:"hosts"`
+	Drill bool      `json:"drill"`
+}
+
+type jsonCheck struct {
+	Type       string    `json:"type"`
+	Time       time.Time `json:"time"`
+	Phase      string    `json:"phase"`
+	Host       string    `json:"host"`
+	Check      string    `json:"check"`
+	Status     string    `json:"status"`
+	Reason     string    `json:"reason"`
+	LatencyMS  int64     `json:"latency_ms"`
+	DurationMS int64     `json:"duration_ms"`
+}
+
+type jsonSummary struct {
+	Type         string    `json:"type"`
+	Time         time.Time `json:"time"`
+	Total        int       `json:"total"`
+	OK           int       `json:"ok"`
+	Failed       int       `json:"failed"`
+	Skipped      int       `json:"skipped"`
+	Drill        bool      `json:"drill"`
+	DurationMS   int64     `json:"duration_ms"`
+	FailedChecks []string  `json:"failed_checks"`
+	Summary      string    `json:"summary"`
+}
+
+func (s *jsonSink) write(v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_ = s.enc.Encode(v) // one Write per object and its newline
+}
+
+func (s *jsonSink) Begin(hosts []string, drill bool) {
+	if hosts == nil {
+		hosts = []string{}
+	}
+	s.write(jsonStart{Type: "verify_start", Time: time.Now(), Hosts: hosts, Drill: drill})
+}
+
+func (s *jsonSink) Check(r Result) {
+	s.write(jsonCheck{Type: "check", Time: time.Now(), Phase: r.Phase, Host: r.Host, Check: r.Check, Status: string(r.Status),
+		Reason: r.Reason, LatencyMS: r.Latency.Milliseconds(), DurationMS: r.Duration.Milliseconds()})
+}
+
+func (s *jsonSink) End(sum Summary) {
+	failed := sum.FailedNames()
+	if failed == nil {
+		failed = []string{}
+	}
+	s.write(jsonSummary{Type: "summary", Time: time.Now(), Total: len(sum.Results), OK: sum.Count(StatusOK), Failed: sum.Count(StatusFailed),
+		Skipped: sum.Count(StatusSkipped), Drill: sum.Drill, DurationMS: sum.Elapsed.Milliseconds(), FailedChecks: failed, Summary: sum.Line()})
+}

@@ -1,0 +1,154 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/topology"
+)
+
+// Target is one inventory host and its connection, or why there is none.
+type Target struct {
+	Host inventory.Host
+	Conn remote.Conn // nil when Err is set
+	Err  error
+}
+
+// Timing bounds every wait; tests shorten it.
+type Timing struct {
+	Request         time.Duration // one HTTP request through the proxy
+	Command         time.Duration // one command or memcached exchange
+	ChronySync      time.Duration // wait for a freshly started chrony to select a source
+	StickyRequests  int           // drill step 2
+	KeyWait         time.Duration // async backup: poll for a session's key this long
+	Failover        time.Duration // disruption -> first correct answer, at most
+	ServiceStart    time.Duration // a restarted service answers again within
+	Poll            time.Duration // between polls
+	RestoreDeadline time.Duration // the whole restore, on a context of its own
+}
+
+// DefaultTiming suits real hosts: MSM's node availability cache is 1 s,
+// a Tomcat 9 starts in ~6 s on the lab machine kind.
+var DefaultTiming = Timing{
+	Request:         15 * time.Second,
+	Command:         30 * time.Second,
+	ChronySync:      15 * time.Second,
+	StickyRequests:  20,
+	KeyWait:         5 * time.Second,
+	Failover:        30 * time.Second,
+	ServiceStart:    180 * time.Second,
+	Poll:            250 * time.Millisecond,
+	RestoreDeadline: 5 * time.Minute,
+}
+
+// Options configure a run.
+type Options struct {
+	Drill    bool
+	Parallel int      // hosts checked at once; default 10
+	Check    []string // host names to run health checks on; nil = every target
+	Timing   Timing   // zero = DefaultTiming
+}
+
+// run is the state of one Run.
+type run struct {
+	inv     *inventory.Inventory
+	topo    *topology.Topology
+	targets map[string]Target
+	order   []string
+	timing  Timing
+	sink    Sink
+
+	mu      sync.Mutex
+	results []Result
+}
+
+// Run checks every target's health, then runs the drill (opts.Drill), and
+// returns all results; each one is also sent to sink as it is known.
+// targets must hold every host of the cluster (unreachable ones with Err):
+// cross-host checks and the drill need them.
+func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts Options, sink Sink) (Summary, error) {
+	start := time.Now()
+	r, err := newRun(inv, targets, opts.Timing, sink)
+	if err != nil {
+		return Summary{}, err
+	}
+	check := opts.Check
+	if check == nil {
+		check = r.order
+	}
+	sink.Begin(check, opts.Drill)
+
+	r.health(ctx, check, max(opts.Parallel, 1))
+	if opts.Drill {
+		r.drill(ctx)
+	}
+	s := Summary{Results: r.all(), Elapsed: time.Since(start), Drill: opts.Drill}
+	sink.End(s)
+	return s, nil
+}
+
+func newRun(inv *inventory.Inventory, targets []Target, timing Timing, sink Sink) (*run, error) {
+	topo, err := topology.Build(inv)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", inv.File(), err)
+	}
+	r := &run{inv: inv, topo: topo, targets: map[string]Target{}, timing: timing, sink: sink}
+	if r.timing == (Timing{}) {
+		r.timing = DefaultTiming
+	}
+	for _, t := range targets {
+		r.targets[t.Host.Name] = t
+		r.order = append(r.order, t.Host.Name)
+	}
+	return r, nil
+}
+
+// emit records a result and passes it on.
+func (r *run) emit(res Result) {
+	r.mu.Lock()
+	r.results = append(r.results, res)
+	r.mu.Unlock()
+	r.sink.Check(res)
+}
+
+func (r *run) all() []Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Result(nil), r.results...)
+}
+
+// conn returns host's live connection, or nil with the reason.
+func (r *run) conn(host string) (remote.Conn, string) {
+	t, ok := r.targets[host]
+	switch {
+	case !ok:
+		return nil, "no connection to " + host
+	case t.Err != nil:
+		return nil, host + " is unreachable over SSH"
+	}
+	return t.Conn, ""
+}
+
+// dialer returns host's tunnel maker, or nil with the reason.
+func (r *run) dialer(host string) (TCPDialer, string) {
+	c, why := r.conn(host)
+	if c == nil {
+		return nil, why
+	}
+	d := dialerOf(c)
+	if d == nil {
+		return nil, host + ": " + errNoTunnel
+	}
+	return d, ""
+}
+
+// cmd runs a command on c bounded by the command timeout.
+func (r *run) cmd(ctx context.Context, c remote.Conn, line string) (remote.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.timing.Command)
+	defer cancel()
+	return c.Run(ctx, line)
+}

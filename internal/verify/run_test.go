@@ -1,0 +1,203 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+func okRes(out string) remote.Result { return remote.Result{Stdout: out} }
+
+// healthyHost scripts host h of labInventory as apply leaves it.
+func healthyHost(inv *inventory.Inventory, h inventory.Host, tunnels map[string]string) *scriptedConn {
+	var getent strings.Builder
+	for _, o := range inv.Hosts {
+		fmt.Fprintf(&getent, "%s %s %s\n%s %s\n", o.FQDN, o.Address, o.Address, o.Name, o.Address)
+	}
+	c := &scriptedConn{name: h.Name, tunnels: tunnels, files: map[string]string{}, answers: map[string]remote.Result{
+		"hostname":         okRes(h.FQDN + "\n"),
+		"timedatectl show": okRes("Asia/Shanghai\n"),
+		"systemctl is-active chrony.service chronyd.service": okRes("active\nactive\n"),
+		"chronyc -n tracking":                                okRes(trackingClient),
+		"for n in":                                           okRes(getent.String()),
+		"systemctl is-active ":                               okRes("active\n"),
+	}}
+	if h.Has(inventory.RoleProxy) {
+		c.answers["chronyc -n tracking"] = okRes(trackingLocal)
+		c.answers["ss -Hlun"] = okRes("UNCONN 0 0 0.0.0.0:123 0.0.0.0:*\n")
+		c.answers["nginx -t"] = okRes("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n")
+	}
+	if h.Has(inventory.RoleTomcat) {
+		c.answers["'/usr/local/jdk/bin/java' -version"] = okRes("openjdk version \"17.0.13\" 2024-10-15\nOpenJDK Runtime Environment\n")
+		c.answers["ls -1 '/usr/local/tomcat/lib'"] = okRes("catalina.jar\nmemcached-session-manager-2.3.2.jar\nmemcached-session-manager-tc9-2.3.2.jar\nspymemcached-2.12.3.jar\n")
+		own, other := "n1", "n2"
+		if h.Name == "t68" {
+			own, other = "n2", "n1"
+		}
+		c.files["/usr/local/tomcat/conf/context.xml"] = strings.Replace(contextXML, "%s", own, 1)
+		c.answers["id=$(systemctl show"] = okRes(strings.NewReplacer("[n2]", "["+other+"]", "[n1]", "["+own+"]").Replace(standInLog) + "\n" + logMarker + "\n")
+	}
+	if h.Has(inventory.RoleMemcached) {
+		c.answers["ss -Hltn"] = okRes(fmt.Sprintf("LISTEN 0 1024 %s:11211 0.0.0.0:*\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n", h.Address))
+	}
+	return c
+}
+
+// fakeCluster: real memcached and HTTP servers on loopback behind the
+// tunnels of scripted hosts.
+func fakeCluster(t *testing.T, inv *inventory.Inventory) map[string]*scriptedConn {
+	t.Helper()
+	mc := startMemcached(t)
+	tomcat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
+	t.Cleanup(tomcat.Close)
+	probe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := hexA + "-n2.t58"
+		http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: id})
+		fmt.Fprintf(w, `{"host":"t58","route":"t58","hostname":"t58.shone.cn","session":"%s","counter":1,"new":true}`+"\n", id)
+	}))
+	t.Cleanup(probe.Close)
+	tunnels := map[string]string{"127.0.0.1:80": probe.Listener.Addr().String()}
+	for _, h := range inv.Hosts[1:] {
+		tunnels[net.JoinHostPort(h.Address, "11211")] = mc
+		tunnels[net.JoinHostPort(h.Address, "8080")] = tomcat.Listener.Addr().String()
+	}
+	conns := map[string]*scriptedConn{}
+	for _, h := range inv.Hosts {
+		conns[h.Name] = healthyHost(inv, h, tunnels)
+	}
+	return conns
+}
+
+func runHealth(t *testing.T, inv *inventory.Inventory, conns map[string]*scriptedConn, errs map[string]error) (Summary, *Collector) {
+	t.Helper()
+	var targets []Target
+	for _, h := range inv.Hosts {
+		if err := errs[h.Name]; err != nil {
+			targets = append(targets, Target{Host: h, Err: err})
+		} else {
+			targets = append(targets, Target{Host: h, Conn: conns[h.Name]})
+		}
+	}
+	col := &Collector{}
+	s, err := Run(ctxT(t), inv, targets, Options{Parallel: 3, Timing: fastTiming}, col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range conns {
+		if len(c.unknown) > 0 {
+			t.Errorf("%s: unscripted commands: %q", name, c.unknown)
+		}
+		for _, cmd := range c.ran {
+			if strings.Contains(cmd, "systemctl stop") || strings.Contains(cmd, "systemctl start") || strings.Contains(cmd, "restart") {
+				t.Errorf("%s: health check changed something: %q", name, cmd)
+			}
+		}
+	}
+	return s, col
+}
+
+// The issue's list, per role, on a healthy cluster: every check ok.
+func TestHealthAllOK(t *testing.T) {
+	inv := labInventory(0)
+	s, col := runHealth(t, inv, fakeCluster(t, inv), nil)
+	if s.Failed() {
+		t.Fatalf("failures: %v\n%+v", s.FailedNames(), col.Results)
+	}
+	want := map[string][]string{
+		"proxy": {CheckSSH, CheckHostname, CheckTimezone, CheckTimeSync, CheckEtcHosts, CheckNginxActive, CheckNginxConfig, CheckProxyRoute},
+		"t58": {CheckSSH, CheckHostname, CheckTimezone, CheckTimeSync, CheckEtcHosts, CheckJava, CheckTomcatActive, CheckTomcatPort,
+			CheckMSMJars, CheckMSMContext, CheckMSMStarted, CheckMemcachedActive, CheckMemcachedListens, CheckMemcachedFrom + "t68"},
+		"t68": {CheckMemcachedFrom + "t58"},
+	}
+	for host, checks := range want {
+		for _, c := range checks {
+			r, ok := col.Find(host, c)
+			if !ok || r.Status != StatusOK {
+				t.Errorf("%s %s: %+v (found %v)", host, c, r, ok)
+			}
+		}
+	}
+	if r, _ := col.Find("proxy", CheckTimeSync); !strings.Contains(r.Reason, "serving time") {
+		t.Errorf("proxy serves time: %q", r.Reason)
+	}
+	if r, _ := col.Find("t58", CheckTomcatPort); !strings.Contains(r.Reason, "(from proxy)") {
+		t.Errorf("tomcat port is checked from where nginx connects: %q", r.Reason)
+	}
+	if s.Count(StatusOK) != len(s.Results) || len(s.Results) != 8+14+14 {
+		t.Errorf("%d results, %d ok", len(s.Results), s.Count(StatusOK))
+	}
+}
+
+// One host unreachable over SSH: reported once, every other host still
+// checked; checks that need it are skipped, not failed twice.
+func TestHealthUnreachableHost(t *testing.T) {
+	inv := labInventory(0)
+	s, col := runHealth(t, inv, fakeCluster(t, inv), map[string]error{"t68": errors.New("t68: connect 10.0.0.68:22: no route to host")})
+	if got := s.FailedNames(); len(got) != 1 || got[0] != "t68 ssh" {
+		t.Fatalf("failed = %v, want [t68 ssh]", got)
+	}
+	if r, _ := col.Find("t68", CheckSSH); !strings.Contains(r.Reason, "no route to host") {
+		t.Errorf("ssh reason %q", r.Reason)
+	}
+	if r, _ := col.Find("t58", CheckMemcachedFrom+"t68"); r.Status != StatusSkipped || !strings.Contains(r.Reason, "t68 is unreachable") {
+		t.Errorf("t58 from t68: %+v", r)
+	}
+	if r, ok := col.Find("t58", CheckMSMStarted); !ok || r.Status != StatusOK {
+		t.Errorf("t58 not checked: %+v", r)
+	}
+}
+
+// Faults the e2e injects, at unit level: each fails the right check.
+func TestHealthFaults(t *testing.T) {
+	cases := []struct {
+		name   string
+		break_ func(conns map[string]*scriptedConn)
+		host   string
+		check  string
+		reason string
+	}{
+		{"memcached on loopback", func(c map[string]*scriptedConn) {
+			c["t68"].answers["ss -Hltn"] = okRes("LISTEN 0 1024 127.0.0.1:11211 0.0.0.0:*\n")
+			delete(c["t58"].tunnels, "10.0.0.68:11211") // what the bind does to the other host
+		}, "t68", CheckMemcachedListens, "listens only on 127.0.0.1:11211"},
+		{"memcached on loopback, seen from t58", func(c map[string]*scriptedConn) {
+			delete(c["t58"].tunnels, "10.0.0.68:11211")
+		}, "t68", CheckMemcachedFrom + "t58", "t58 cannot use memcached at 10.0.0.68:11211"},
+		{"wrong failoverNodes", func(c map[string]*scriptedConn) {
+			c["t58"].files["/usr/local/tomcat/conf/context.xml"] = strings.Replace(contextXML, "%s", "n2", 1)
+		}, "t58", CheckMSMContext, `failoverNodes="n2", want "n1"`},
+		{"jars missing", func(c map[string]*scriptedConn) {
+			c["t68"].answers["ls -1 '/usr/local/tomcat/lib'"] = okRes("catalina.jar\n")
+		}, "t68", CheckMSMJars, "missing in /usr/local/tomcat/lib: memcached-session-manager-2.3.2.jar"},
+		{"tomcat stopped", func(c map[string]*scriptedConn) {
+			c["t58"].answers["systemctl is-active 'tomcat.service'"] = remote.Result{Stdout: "inactive\n", ExitCode: 3}
+		}, "t58", CheckTomcatActive, "tomcat.service is inactive"},
+		{"nginx config broken", func(c map[string]*scriptedConn) {
+			c["proxy"].answers["nginx -t"] = remote.Result{ExitCode: 1, Stdout: "nginx: [emerg] unknown directive \"stiky\" in /etc/nginx/nginx.conf:40\nnginx: configuration file /etc/nginx/nginx.conf test failed\n"}
+		}, "proxy", CheckNginxConfig, "test failed"},
+		{"hostname", func(c map[string]*scriptedConn) { c["t58"].answers["hostname"] = okRes("localhost\n") }, "t58", CheckHostname, `host name is "localhost", want "t58.shone.cn"`},
+		{"chrony unsynced", func(c map[string]*scriptedConn) { c["t68"].answers["chronyc -n tracking"] = okRes(trackingUnsynced) }, "t68", CheckTimeSync, "not synchronised"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := labInventory(0)
+			conns := fakeCluster(t, inv)
+			tc.break_(conns)
+			s, col := runHealth(t, inv, conns, nil)
+			r, _ := col.Find(tc.host, tc.check)
+			if r.Status != StatusFailed || !strings.Contains(r.Reason, tc.reason) {
+				t.Errorf("%s %s: %s %q, want failed with %q", tc.host, tc.check, r.Status, r.Reason, tc.reason)
+			}
+			if !s.Failed() {
+				t.Error("summary not failed")
+			}
+		})
+	}
+}

@@ -1,0 +1,16 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+)
+
+func sprintf(format string, args ...any) string {
+	if len(args) == 0 {
+		return format
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// shellQuote quotes s as one POSIX sh word.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
