@@ -69,23 +69,12 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	defer stop()
 	dialedHosts := dialAll(ctx, inv, g)
 	defer closeAll(dialedHosts)
-	hosts := make([]*engine.Host, len(dialedHosts))
-	for i, d := range dialedHosts {
-		if d.err != nil {
-			hosts[i] = engine.UnreachableHost(d.host.Name, d.err)
-		} else {
-			hosts[i] = engine.NewHost(d.conn, playbooks.HostVars(d.host))
-		}
-	}
+	hosts := engineHosts(dialedHosts)
 
 	recap := engine.Run(ctx, hosts, plays(cluster), engine.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel,
 	}, newSink(out, g))
-	if recap.Failed() {
-		// The recap already named each failed host and why.
-		return hostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
-	}
-	return nil
+	return recapError(recap)
 }
 
 func newSink(w io.Writer, g *globalOptions) engine.EventSink {

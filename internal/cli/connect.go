@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
+	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/transport"
+	"github.com/clusterctl/clusterctl/playbooks"
 )
 
 // transportConfig is how one inventory host is reached; the inventory has
@@ -61,6 +64,30 @@ func dialAll(ctx context.Context, inv *inventory.Inventory, g *globalOptions) []
 	}
 	wg.Wait()
 	return out
+}
+
+// engineHosts turns connections into engine hosts; a host that could not
+// be dialled becomes one that fails its "connect" step, so it shows in the
+// recap like any other failure while the others carry on.
+func engineHosts(ds []dialed) []*engine.Host {
+	hosts := make([]*engine.Host, len(ds))
+	for i, d := range ds {
+		if d.err != nil {
+			hosts[i] = engine.UnreachableHost(d.host.Name, d.err)
+		} else {
+			hosts[i] = engine.NewHost(d.conn, playbooks.HostVars(d.host))
+		}
+	}
+	return hosts
+}
+
+// recapError is the command's error (exit 1) when any host failed; the
+// recap has already named each one and why.
+func recapError(recap engine.Recap) error {
+	if !recap.Failed() {
+		return nil
+	}
+	return hostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
 }
 
 func closeAll(ds []dialed) {

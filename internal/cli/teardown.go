@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/teardown"
-	"github.com/clusterctl/clusterctl/playbooks"
 )
 
 func newTeardownCommand(g *globalOptions) *cobra.Command {
@@ -43,19 +41,9 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 	defer stop()
 	dialedHosts := dialAll(ctx, inv, g)
 	defer closeAll(dialedHosts)
-	hosts := make([]*engine.Host, len(dialedHosts))
-	for i, d := range dialedHosts {
-		if d.err != nil {
-			hosts[i] = engine.UnreachableHost(d.host.Name, d.err)
-		} else {
-			hosts[i] = engine.NewHost(d.conn, playbooks.HostVars(d.host))
-		}
-	}
+	hosts := engineHosts(dialedHosts)
 	recap := teardown.Run(ctx, hosts, teardown.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
 	}, newSink(cmd.OutOrStdout(), g))
-	if recap.Failed() {
-		return hostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
-	}
-	return nil
+	return recapError(recap)
 }
