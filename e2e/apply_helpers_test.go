@@ -132,16 +132,19 @@ func parseEvents(t testing.TB, out []byte, res *RunResult) {
 	}
 }
 
-// applyCmd is `clusterctl -i <lab inventory> apply -o json <args>`.
-func applyCmd(t testing.TB, args ...string) *exec.Cmd {
-	return exec.Command(clusterctlBin(t), append([]string{"-i", testLab.Inventory, "apply", "-o", "json"}, args...)...)
+// labCmd is `clusterctl -i <lab inventory> <verb> -o json <args>`.
+func labCmd(t testing.TB, verb string, args ...string) *exec.Cmd {
+	return exec.Command(clusterctlBin(t), append([]string{"-i", testLab.Inventory, verb, "-o", "json"}, args...)...)
 }
 
-// RunApply runs apply with args and returns what it reported, whatever
-// its exit code.
-func RunApply(t testing.TB, args ...string) RunResult {
+// applyCmd is `clusterctl -i <lab inventory> apply -o json <args>`.
+func applyCmd(t testing.TB, args ...string) *exec.Cmd { return labCmd(t, "apply", args...) }
+
+// RunLab runs a converging verb (apply, teardown) with args and returns what
+// it reported, whatever its exit code.
+func RunLab(t testing.TB, verb string, args ...string) RunResult {
 	t.Helper()
-	cmd := applyCmd(t, args...)
+	cmd := labCmd(t, verb, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -152,10 +155,17 @@ func RunApply(t testing.TB, args ...string) RunResult {
 	case errors.As(err, &ee):
 		res.ExitCode = ee.ExitCode()
 	case err != nil:
-		t.Fatalf("clusterctl apply: %v", err)
+		t.Fatalf("clusterctl %s: %v", verb, err)
 	}
 	parseEvents(t, stdout.Bytes(), &res)
 	return res
+}
+
+// RunApply runs apply with args and returns what it reported, whatever
+// its exit code.
+func RunApply(t testing.TB, args ...string) RunResult {
+	t.Helper()
+	return RunLab(t, "apply", args...)
 }
 
 // ensureApplied converges the lab with `clusterctl apply` and fails the

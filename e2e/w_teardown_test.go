@@ -3,9 +3,6 @@
 package e2e
 
 import (
-	"bytes"
-	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,21 +11,7 @@ import (
 // RunTeardown runs `clusterctl teardown -o json <args>` against the lab.
 func RunTeardown(t testing.TB, args ...string) RunResult {
 	t.Helper()
-	cmd := exec.Command(clusterctlBin(t), append([]string{"-i", testLab.Inventory, "teardown", "-o", "json"}, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	res := RunResult{Wall: time.Since(start), Stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		res.ExitCode = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("clusterctl teardown: %v", err)
-	}
-	parseEvents(t, stdout.Bytes(), &res)
-	return res
+	return RunLab(t, "teardown", args...)
 }
 
 func mustTeardown(t *testing.T, args ...string) RunResult {
