@@ -7,11 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"strings"
 	"sync"
+
+	"github.com/clusterctl/clusterctl/internal/checksum"
 )
 
 // localFacts memoises what the plays learn from local artifact files
@@ -96,16 +97,11 @@ var errChecksum = errors.New("checksum mismatch")
 // verifySHA512 checks the local file against want before anything is
 // uploaded: a corrupt or tampered download must never reach a host.
 func verifySHA512(file, want string) error {
-	f, err := os.Open(file)
+	got, err := checksum.SHA512(file)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	h := sha512.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("read %s: %w", file, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got != want {
 		return fmt.Errorf("%s: SHA-512 %.16s... does not match the published %.16s...: %w (re-download it)", path.Base(file), got, want, errChecksum)
 	}
 	return nil

@@ -2,13 +2,10 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/checksum"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -75,15 +72,4 @@ func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 	}, nil
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(sum.Sum(nil)), nil
-}
+func fileSHA256(path string) (string, error) { return checksum.SHA256(path) }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/checksum"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -383,17 +384,8 @@ func randomSuffix() string {
 }
 
 func localSHA256(name string) (sum string, size int64, err error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", 0, unwrapPathError(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	size, err = io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), size, nil
+	sum, size, err = checksum.File(name, sha256.New())
+	return sum, size, unwrapPathError(err)
 }
 
 // exitError reports a failed helper command by purpose; a sudo refusal

@@ -3,8 +3,6 @@ package artifacts
 import (
 	"archive/zip"
 	"context"
-	"crypto/sha512"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/checksum"
 )
 
 // tomcatLibJars maps Debian's libtomcat9-java jar names (without
@@ -247,15 +247,10 @@ func bootstrapJar(catalina string) ([]byte, error) {
 // writeSHA512 writes "<hex> *<name>" beside file, the format of Apache's
 // .sha512 files (sha512sum -c accepts it).
 func writeSHA512(file string) error {
-	f, err := os.Open(file)
+	sum, err := checksum.SHA512(file)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	h := sha512.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return err
-	}
-	line := hex.EncodeToString(h.Sum(nil)) + " *" + filepath.Base(file) + "\n"
+	line := sum + " *" + filepath.Base(file) + "\n"
 	return os.WriteFile(file+".sha512", []byte(line), 0o644)
 }
