@@ -15,11 +15,15 @@ import (
 // spymemcachedVersion is the memcached client MSM 2.3.x is built against.
 const spymemcachedVersion = "2.12.3"
 
-// kryoCoords are the serializer jars msm-kryo-serializer 2.3.x depends on
-// (MSM-FACTS.md: kryo 4.0.x and its companions).
+// kryoCoords are the serializer jars msm-kryo-serializer 2.3.x depends on.
+// kryo 4.0.0 and kryo-serializers 0.41 are what msm-kryo-serializer's POM
+// declares (read in MSM's repository, 2.3.2 line); the four below are kryo's
+// own dependencies and were NOT checked against kryo 4.0.0's POM here
+// (Maven Central is unreachable from where this was written): confirm them
+// before relying on kryo in production.
 var kryoCoords = []Coord{
-	{"com.esotericsoftware", "kryo", "4.0.2"},
-	{"de.javakaffee", "kryo-serializers", "0.45"},
+	{"com.esotericsoftware", "kryo", "4.0.0"},
+	{"de.javakaffee", "kryo-serializers", "0.41"},
 	{"com.esotericsoftware", "reflectasm", "1.11.9"},
 	{"com.esotericsoftware", "minlog", "1.3.0"},
 	{"org.ow2.asm", "asm", "5.0.4"},
