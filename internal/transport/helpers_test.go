@@ -18,7 +18,7 @@ type fixture struct {
 	cfg Config
 }
 
-func newFixture(t *testing.T, opts ...sshtest.Option) *fixture {
+func newFixture(t testing.TB, opts ...sshtest.Option) *fixture {
 	t.Helper()
 	key := sshtest.NewClientKey(t, "")
 	srv := sshtest.Start(t, append([]sshtest.Option{sshtest.WithAuthorizedKey(key.Public)}, opts...)...)
