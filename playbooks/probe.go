@@ -38,6 +38,6 @@ func (c *Cluster) probePlay() engine.Play {
 	}
 	// The probe play is the last of the Tomcat plays: Tomcat starts here,
 	// once, with everything it runs already in place.
-	steps = append(steps, tomcatServiceStep())
+	steps = append(steps, tomcatServiceStep(), tomcatReadyStep())
 	return engine.Play{Name: "probe", Hosts: withRole(inventory.RoleTomcat), Steps: steps}
 }

@@ -25,6 +25,21 @@ func tomcatServiceStep() engine.Step {
 	return engine.Service{Name: "tomcat", State: engine.Started, Enabled: engine.Bool(true), DaemonReload: true}
 }
 
+// tomcatReadyStep waits until the running Tomcat has finished starting
+// (its webapps deployed), judged by the "Server startup in" line that
+// Tomcat 8.5 and 9 log once, in the journal of the unit's current start
+// only: a line from an earlier start must not count. Without it apply
+// would end while Tomcat is still starting, and a verify right after
+// would see 502s.
+func tomcatReadyStep() engine.Step {
+	return engine.WaitFor{
+		Label: "tomcat ready",
+		Condition: `inv=$(systemctl show -p InvocationID --value tomcat) && [ -n "$inv" ] && ` +
+			`journalctl -q _SYSTEMD_INVOCATION_ID="$inv" -o cat | grep -q 'Server startup in'`,
+		Hint: "journalctl -u tomcat",
+	}
+}
+
 // tomcatPlay installs Tomcat as the seed does (tarball under /usr/local,
 // symlink /usr/local/tomcat, user tomcat owning it), but run by a systemd
 // unit rendered from the inventory, with server.xml's jvmRoute set to the
