@@ -51,9 +51,9 @@ func TestRecordsAndBackupOnce(t *testing.T) {
 
 	// A no-op apply touches neither the journal nor the backups: no extra
 	// round trip at all.
-	n := len(c.ranCommands())
+	n := len(c.Commands())
 	converge(t, h, Options{StateDir: state}, steps("v1\n")...)
-	for _, cmd := range c.ranCommands()[n:] {
+	for _, cmd := range c.Commands()[n:] {
 		if strings.Contains(cmd, JournalFile) {
 			t.Fatalf("no-op apply wrote the journal: %s", cmd)
 		}

@@ -85,11 +85,11 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if snapshot(t, dir) != before {
 		t.Fatal("dry-run modified files")
 	}
-	if applied.Load() != 0 || len(c.wrote()) != 0 {
-		t.Fatalf("dry-run applied %d changes, wrote %q", applied.Load(), c.wrote())
+	if applied.Load() != 0 || len(c.Writes()) != 0 {
+		t.Fatalf("dry-run applied %d changes, wrote %q", applied.Load(), c.Writes())
 	}
 	// Only read-only commands may have run.
-	for _, cmd := range c.ranCommands() {
+	for _, cmd := range c.Commands() {
 		if strings.Contains(cmd, "touch") && !strings.HasPrefix(cmd, "test -e") {
 			t.Fatalf("dry-run ran %q", cmd)
 		}

@@ -21,9 +21,9 @@ func TestUpload(t *testing.T) {
 	if rc.Hosts[0].Changed != 1 || readFile(t, dst) != "tarball v1" {
 		t.Fatalf("%+v", rc.Hosts[0])
 	}
-	n := len(c.wrote())
+	n := len(c.Writes())
 	rc, _ = converge(t, h, Options{}, step)
-	if rc.Hosts[0].Changed != 0 || len(c.wrote()) != n {
+	if rc.Hosts[0].Changed != 0 || len(c.Writes()) != n {
 		t.Fatalf("unchanged file re-sent: %+v", rc.Hosts[0])
 	}
 	writeFile(t, local, "tarball v2")

@@ -45,14 +45,14 @@ esac`,
 			t.Fatal(err)
 		}
 	}
-	c.env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "STATE=" + state}
+	c.Env = []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "STATE=" + state}
 	return state
 }
 
 // overrideStub replaces one stub tool set up by stubTools.
 func overrideStub(t *testing.T, c *localConn, name, body string) {
 	t.Helper()
-	bin, _, _ := strings.Cut(strings.TrimPrefix(c.env[0], "PATH="), ":")
+	bin, _, _ := strings.Cut(strings.TrimPrefix(c.Env[0], "PATH="), ":")
 	if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}

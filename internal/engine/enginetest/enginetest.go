@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,8 +30,9 @@ type LocalConn struct {
 	Name string
 	Env  []string
 
-	mu   sync.Mutex
-	cmds []string
+	mu     sync.Mutex
+	cmds   []string
+	writes []string // paths given to WriteFile, to prove a dry run wrote nothing
 }
 
 func (c *LocalConn) Host() string { return c.Name }
@@ -72,9 +74,19 @@ func (c *LocalConn) ReadFile(_ context.Context, path string) ([]byte, bool, erro
 	return data, err == nil, err
 }
 
-// WriteFile writes atomically, like the SSH transport; owner is ignored
-// (tests do not run as root).
+// Writes returns the paths written so far through WriteFile or Upload.
+func (c *LocalConn) Writes() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.writes...)
+}
+
+// WriteFile writes atomically, like the SSH transport, and sets the owner
+// when one is given (only tests running as root give one).
 func (c *LocalConn) WriteFile(_ context.Context, path string, data []byte, meta remote.FileMeta) error {
+	c.mu.Lock()
+	c.writes = append(c.writes, path)
+	c.mu.Unlock()
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".local-conn-*")
 	if err != nil {
 		return err
@@ -94,6 +106,11 @@ func (c *LocalConn) WriteFile(_ context.Context, path string, data []byte, meta 
 	if err := os.Chmod(tmp.Name(), mode); err != nil {
 		return err
 	}
+	if meta.Owner != "" || meta.Group != "" {
+		if out, err := exec.Command("chown", meta.Owner+":"+meta.Group, tmp.Name()).CombinedOutput(); err != nil {
+			return fmt.Errorf("chown: %v: %s", err, out)
+		}
+	}
 	return os.Rename(tmp.Name(), path)
 }
 
@@ -103,7 +120,12 @@ func (c *LocalConn) Upload(ctx context.Context, local, path string, meta remote.
 		return false, err
 	}
 	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, data) {
-		return false, nil
+		// Same content: like the transport, only fix a wrong mode.
+		st, err := os.Stat(path)
+		if err != nil || meta.Mode == 0 || st.Mode().Perm() == meta.Mode.Perm() {
+			return false, err
+		}
+		return true, os.Chmod(path, meta.Mode)
 	}
 	return true, c.WriteFile(ctx, path, data, meta)
 }
