@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/parallel"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/transport"
 	"github.com/clusterctl/clusterctl/playbooks"
@@ -47,22 +47,13 @@ type dialed struct {
 func dialAll(ctx context.Context, inv *inventory.Inventory, g *globalOptions) []dialed {
 	hosts := inv.Hosts
 	out := make([]dialed, len(hosts))
-	sem := make(chan struct{}, g.parallel)
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			c, err := transport.Dial(ctx, transportConfig(inv, h, g))
-			out[i] = dialed{host: h, err: err}
-			if err == nil {
-				out[i].conn = c
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(hosts), g.parallel, func(i int) {
+		c, err := transport.Dial(ctx, transportConfig(inv, hosts[i], g))
+		out[i] = dialed{host: hosts[i], err: err}
+		if err == nil {
+			out[i].conn = c
+		}
+	})
 	return out
 }
 

@@ -2,10 +2,10 @@ package teardown
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/parallel"
 )
 
 // Options control a teardown.
@@ -43,24 +43,15 @@ func Run(ctx context.Context, hosts []*engine.Host, opts Options, sink engine.Ev
 // plays: "teardown" (the undo steps) and "forget" (removing the journal).
 // Unreachable hosts fail in the engine's own connect step instead.
 func Plays(ctx context.Context, hosts []*engine.Host, opts Options) []engine.Play {
-	parallel := opts.Parallel
-	if parallel <= 0 {
-		parallel = engine.DefaultParallel
+	limit := opts.Parallel
+	if limit <= 0 {
+		limit = engine.DefaultParallel
 	}
 	per := make([][]engine.Play, len(hosts))
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			recs, exists, err := engine.ReadJournal(ctx, h.Conn, opts.stateDir())
-			per[i] = HostPlays(h.Name(), recs, exists, err, opts)
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(hosts), limit, func(i int) {
+		recs, exists, err := engine.ReadJournal(ctx, hosts[i].Conn, opts.stateDir())
+		per[i] = HostPlays(hosts[i].Name(), recs, exists, err, opts)
+	})
 	var plays []engine.Play
 	for _, p := range per {
 		plays = append(plays, p...)

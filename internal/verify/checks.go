@@ -3,10 +3,10 @@ package verify
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/parallel"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -87,19 +87,8 @@ func (r *run) checksFor(h inventory.Host) []check {
 
 // health runs every host's checks, hosts in parallel (at most parallel at
 // once), each host's checks in order.
-func (r *run) health(ctx context.Context, hosts []string, parallel int) {
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for _, name := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r.hostHealth(ctx, name)
-		}()
-	}
-	wg.Wait()
+func (r *run) health(ctx context.Context, hosts []string, limit int) {
+	parallel.Each(len(hosts), limit, func(i int) { r.hostHealth(ctx, hosts[i]) })
 }
 
 func (r *run) hostHealth(ctx context.Context, name string) {
