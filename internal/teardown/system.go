@@ -57,18 +57,9 @@ func (s packagesStep) Check(ctx context.Context, h *engine.Host) (*engine.Change
 	if s.keep {
 		return nil, engine.Skip("--keep-packages: kept " + strings.Join(s.names, " "))
 	}
-	var list, remove string
-	switch h.Facts.PackageManager {
-	case engine.PkgApt:
-		list = `dpkg-query -W -f='${Status} ${Package}\n' 2>/dev/null | awk '$3 == "installed" {print $4}'`
-		// purge, not remove: conffiles apply never saw must go too, or the
-		// host is not back as it was.
-		remove = "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y "
-	case engine.PkgDnf, engine.PkgYum:
-		list = `rpm -qa --qf '%{NAME}\n'`
-		remove = string(h.Facts.PackageManager) + " remove -y "
-	default:
-		return nil, fmt.Errorf("remove packages: unsupported distribution %q", h.Facts.ID)
+	list, remove, err := packageCmds(h.Facts.PackageManager)
+	if err != nil {
+		return nil, fmt.Errorf("remove packages: %w (%s)", err, h.Facts.ID)
 	}
 	out, err := run(ctx, h, "list packages", list)
 	if err != nil {
@@ -88,6 +79,23 @@ func (s packagesStep) Check(ctx context.Context, h *engine.Host) (*engine.Change
 		return nil, nil
 	}
 	return change(h, "purge "+strings.Join(todo, " "), "remove packages", remove+strings.Join(todo, " ")), nil
+}
+
+// packageCmds are, per package manager, the command that lists installed
+// package names and the prefix that removes the names appended to it.
+func packageCmds(pm engine.PackageManager) (list, remove string, err error) {
+	switch pm {
+	case engine.PkgApt:
+		// purge, not remove: conffiles apply never saw must go too, or the
+		// host is not back as it was.
+		return `dpkg-query -W -f='${Status} ${Package}\n' 2>/dev/null | awk '$3 == "installed" {print $4}'`,
+			"DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y ", nil
+	case engine.PkgDnf, engine.PkgYum:
+		// rpm -e would refuse what others depend on; dnf/yum remove take
+		// the dependants along, as apt-get purge does.
+		return `rpm -qa --qf '%{NAME}\n'`, string(pm) + " remove -y ", nil
+	}
+	return "", "", fmt.Errorf("unsupported package manager %q", pm)
 }
 
 // accountStep removes a user or group apply (or its packages) created.
