@@ -39,17 +39,20 @@ func (s Service) Check(ctx context.Context, h *Host) (*Change, error) {
 	if s.State != "" && s.State != Started && s.State != Stopped {
 		return nil, fmt.Errorf("service %s: state %q: want %q or %q", s.Name, s.State, Started, Stopped)
 	}
-	// Both commands exit non-zero for "inactive"/"disabled": read stdout.
-	act, err := h.Conn.Run(ctx, "systemctl is-active "+Quote(s.Name))
+	// One round trip for both states. Both commands exit non-zero for
+	// "inactive"/"disabled", so stdout is read, one line each: is-active
+	// always prints a state; is-enabled prints nothing for an unknown unit.
+	q := Quote(s.Name)
+	res, err := h.Conn.Run(ctx, "systemctl is-active "+q+"; systemctl is-enabled "+q)
 	if err != nil {
 		return nil, fmt.Errorf("query service %s: %w", s.Name, err)
 	}
-	en, err := h.Conn.Run(ctx, "systemctl is-enabled "+Quote(s.Name))
-	if err != nil {
-		return nil, fmt.Errorf("query service %s: %w", s.Name, err)
+	lines := strings.SplitN(strings.TrimSpace(res.Stdout), "\n", 2)
+	active := isActiveState(strings.TrimSpace(lines[0]))
+	enabledState := ""
+	if len(lines) > 1 {
+		enabledState = firstLine(lines[1])
 	}
-	active := isActiveState(firstLine(act.Stdout))
-	enabledState := firstLine(en.Stdout)
 	if enabledState == "masked" && (s.State == Started || (s.Enabled != nil && *s.Enabled)) {
 		return nil, fmt.Errorf("service %s is masked; unmask it first", s.Name)
 	}

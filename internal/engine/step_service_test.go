@@ -58,9 +58,20 @@ func TestServiceConvergesThroughSystemctl(t *testing.T) {
 	if rc.Hosts[0].Changed != 1 {
 		t.Fatalf("%+v", rc.Hosts[0])
 	}
+	before := len(c.Commands())
 	rc, _ = converge(t, h, Options{}, step)
 	if rc.Hosts[0].Changed != 0 {
 		t.Fatalf("second run: %+v", rc.Hosts[0])
+	}
+	// A no-op check is one round trip; the run adds one for facts/pending.
+	var checks int
+	for _, cmd := range c.Commands()[before:] {
+		if strings.Contains(cmd, "systemctl") {
+			checks++
+		}
+	}
+	if checks != 1 {
+		t.Errorf("no-op service check took %d round trips, want 1", checks)
 	}
 	want := []string{
 		"systemctl is-active memcached", "systemctl is-enabled memcached", "systemctl enable --now memcached",
