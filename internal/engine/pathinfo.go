@@ -38,6 +38,25 @@ func statPath(ctx context.Context, h *Host, path string) (pathInfo, error) {
 	return parseStat(res.Stdout)
 }
 
+// statAndRead is statPath plus, for a regular file, its content, in one
+// round trip: every managed file's Check needs both, and a no-op apply is
+// mostly such checks.
+func statAndRead(ctx context.Context, h *Host, path string) (pathInfo, []byte, error) {
+	q := Quote(path)
+	cmd := statCmd(path) + fmt.Sprintf("; if [ -f %s ] && [ ! -L %s ]; then cat %s; fi", q, q, q)
+	res, err := h.run(ctx, "read "+path, cmd)
+	if err != nil {
+		return pathInfo{}, nil, err
+	}
+	// stat's one line, then the content byte for byte.
+	line, content, _ := strings.Cut(res.Stdout, "\n")
+	info, err := parseStat(line)
+	if err != nil || !info.Exists || !info.isRegular() {
+		return info, nil, err
+	}
+	return info, []byte(content), nil
+}
+
 func parseStat(out string) (pathInfo, error) {
 	out = strings.TrimSpace(out)
 	if out == "" {

@@ -62,18 +62,12 @@ func (s fileSpec) check(ctx context.Context, h *Host, want func(cur []byte, exis
 	if s.validate != "" && !strings.Contains(s.validate, "%s") {
 		return nil, fmt.Errorf("validate command for %s has no %%s for the file to check", s.path)
 	}
-	info, err := statPath(ctx, h, s.path)
+	info, cur, err := statAndRead(ctx, h, s.path)
 	if err != nil {
 		return nil, err
 	}
 	if info.Exists && !info.isRegular() {
 		return nil, fmt.Errorf("%s exists and is a %s, not a regular file", s.path, info.Type)
-	}
-	var cur []byte
-	if info.Exists {
-		if cur, _, err = h.Conn.ReadFile(ctx, s.path); err != nil {
-			return nil, fmt.Errorf("read %s: %w", s.path, err)
-		}
 	}
 	content, err := want(cur, info.Exists)
 	if err == errLeaveAlone {

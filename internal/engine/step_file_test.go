@@ -164,3 +164,35 @@ func TestFileRefusesDirectory(t *testing.T) {
 		t.Fatalf("%+v", rc.Hosts[0])
 	}
 }
+
+// The content read in the same round trip as the stat must be the file's
+// bytes exactly: no newline added or lost, binary kept.
+func TestFileCheckReadsExactBytesInOneRoundTrip(t *testing.T) {
+	for name, content := range map[string]string{
+		"no final newline": "a=1",
+		"leading newline":  "\nx\n",
+		"binary":           "\x00\xff\r\n\x00",
+		"empty":            "",
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, c := newTestHost("h1")
+			p := filepath.Join(t.TempDir(), "f")
+			writeFile(t, p, content)
+			os.Chmod(p, 0o644)
+			before := len(c.Commands())
+			rc, _ := converge(t, h, Options{StateDir: t.TempDir()}, File{Path: p, Content: []byte(content), Meta: remote.FileMeta{Mode: 0o644}})
+			if rc.Hosts[0].Changed != 0 || rc.Failed() {
+				t.Fatalf("identical content reported as a change: %+v", rc.Hosts[0])
+			}
+			var reads int
+			for _, cmd := range c.Commands()[before:] {
+				if strings.Contains(cmd, Quote(p)) {
+					reads++
+				}
+			}
+			if reads != 1 {
+				t.Errorf("no-op file check took %d round trips on the file, want 1", reads)
+			}
+		})
+	}
+}
