@@ -11,37 +11,11 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// echoServer answers each line with "echo: <line>" on a loopback port.
-func echoServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				sc := bufio.NewScanner(c)
-				for sc.Scan() {
-					io.WriteString(c, "echo: "+sc.Text()+"\n")
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 func TestDirectTCPIPForwardsToLoopback(t *testing.T) {
 	k := NewClientKey(t, "")
 	s := Start(t, WithAuthorizedKey(k.Public))
 	c := mustDial(t, s, ssh.PublicKeys(k.Signer))
-	target := echoServer(t)
+	target := EchoServer(t)
 
 	conn, err := c.Dial("tcp", target)
 	if err != nil {
@@ -79,7 +53,7 @@ func TestDirectTCPIPRefusals(t *testing.T) {
 
 	off := Start(t, WithAuthorizedKey(k.Public), WithoutTCPForwarding())
 	c2 := mustDial(t, off, ssh.PublicKeys(k.Signer))
-	if _, err := c2.Dial("tcp", echoServer(t)); !errors.As(err, &oce) || oce.Reason != ssh.Prohibited || !strings.Contains(oce.Message, "open failed") {
+	if _, err := c2.Dial("tcp", EchoServer(t)); !errors.As(err, &oce) || oce.Reason != ssh.Prohibited || !strings.Contains(oce.Message, "open failed") {
 		t.Fatalf("forwarding off: %v, want Prohibited", err)
 	}
 }

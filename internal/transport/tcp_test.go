@@ -9,41 +9,17 @@ import (
 	"github.com/clusterctl/clusterctl/internal/sshtest"
 )
 
-// lineServer answers one line with "got <line>" on a loopback port.
-func lineServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				line, _ := bufio.NewReader(c).ReadString('\n')
-				io.WriteString(c, "got "+line)
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 func TestDialTCPGoesThroughTheServer(t *testing.T) {
 	f := newFixture(t)
 	c := dialT(t, f.cfg)
-	target := lineServer(t)
+	target := sshtest.EchoServer(t)
 	nc, err := c.DialTCP(ctxT(t), target)
 	if err != nil {
 		t.Fatalf("DialTCP: %v", err)
 	}
 	defer nc.Close()
 	io.WriteString(nc, "ping\n")
-	if got, err := bufio.NewReader(nc).ReadString('\n'); got != "got ping\n" {
+	if got, err := bufio.NewReader(nc).ReadString('\n'); got != "echo: ping\n" {
 		t.Fatalf("read %q, %v", got, err)
 	}
 	// The server, not this process, made the connection.
@@ -65,7 +41,7 @@ func TestDialTCPRefusedIsOneActionableLine(t *testing.T) {
 func TestDialTCPForwardingDisabled(t *testing.T) {
 	f := newFixture(t, sshtest.WithoutTCPForwarding())
 	c := dialT(t, f.cfg)
-	_, err := c.DialTCP(ctxT(t), lineServer(t))
+	_, err := c.DialTCP(ctxT(t), sshtest.EchoServer(t))
 	wantErr(t, err, "refuses TCP forwarding", "AllowTcpForwarding")
 }
 
@@ -73,7 +49,7 @@ func TestDialTCPForwardingDisabled(t *testing.T) {
 func TestDialTCPRedialsAfterDrop(t *testing.T) {
 	f := newFixture(t)
 	c := dialT(t, f.cfg)
-	target := lineServer(t)
+	target := sshtest.EchoServer(t)
 	f.srv.DropConnections()
 	waitFor(t, "connection to drop", func() bool { return f.srv.ConnCount() == 0 })
 	nc, err := c.DialTCP(ctxT(t), target)
