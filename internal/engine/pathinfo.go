@@ -70,35 +70,7 @@ func parseStat(out string) (pathInfo, error) {
 	if err != nil {
 		return pathInfo{}, fmt.Errorf("unexpected stat mode %q", f[1])
 	}
-	return pathInfo{Exists: true, Type: f[0], Mode: modeFromUnix(uint32(bits)), Owner: f[2], Group: f[3]}, nil
-}
-
-func modeFromUnix(bits uint32) fs.FileMode {
-	m := fs.FileMode(bits & 0o777)
-	if bits&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if bits&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if bits&0o1000 != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
-
-func unixMode(m fs.FileMode) uint32 {
-	bits := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		bits |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		bits |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		bits |= 0o1000
-	}
-	return bits
+	return pathInfo{Exists: true, Type: f[0], Mode: remote.ModeFromUnix(uint32(bits)), Owner: f[2], Group: f[3]}, nil
 }
 
 const modeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
@@ -108,7 +80,7 @@ const modeBits = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
 func metaDrift(cur pathInfo, want remote.FileMeta) []string {
 	var d []string
 	if want.Mode != 0 && cur.Mode&modeBits != want.Mode&modeBits {
-		d = append(d, fmt.Sprintf("mode %04o -> %04o", unixMode(cur.Mode), unixMode(want.Mode)))
+		d = append(d, fmt.Sprintf("mode %04o -> %04o", remote.UnixMode(cur.Mode), remote.UnixMode(want.Mode)))
 	}
 	if want.Owner != "" && cur.Owner != want.Owner {
 		d = append(d, fmt.Sprintf("owner %s -> %s", cur.Owner, want.Owner))
@@ -124,7 +96,7 @@ func metaDrift(cur pathInfo, want remote.FileMeta) []string {
 func metaFixCmd(path string, cur pathInfo, want remote.FileMeta) string {
 	var cmds []string
 	if want.Mode != 0 && cur.Mode&modeBits != want.Mode&modeBits {
-		cmds = append(cmds, fmt.Sprintf("chmod %04o %s", unixMode(want.Mode), Quote(path)))
+		cmds = append(cmds, fmt.Sprintf("chmod %04o %s", remote.UnixMode(want.Mode), Quote(path)))
 	}
 	owner := want.Owner != "" && cur.Owner != want.Owner
 	group := want.Group != "" && cur.Group != want.Group

@@ -56,7 +56,7 @@ func (d Directory) Check(ctx context.Context, h *Host) (*Change, error) {
 		if len(drift) == 0 {
 			return nil, nil
 		}
-		rec = Record{Kind: RecordDirChanged, Path: d.Path, Mode: fmt.Sprintf("%04o", unixMode(info.Mode)), Owner: info.Owner, Group: info.Group}
+		rec = Record{Kind: RecordDirChanged, Path: d.Path, Mode: fmt.Sprintf("%04o", remote.UnixMode(info.Mode)), Owner: info.Owner, Group: info.Group}
 		summary = d.Path + ": " + strings.Join(drift, "; ")
 		cmds = append(cmds, metaFixCmd(d.Path, info, d.Meta))
 	}

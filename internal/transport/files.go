@@ -354,24 +354,8 @@ func fileMode(meta remote.FileMeta) fs.FileMode {
 	return meta.Mode
 }
 
-// unixMode converts a mode to the octal number chmod(1) and stat(1) use.
-// Go keeps setuid/setgid/sticky in high bits (fs.ModeSetuid); a play may
-// also write the Unix number 0o4755, whose 0o7000 bits Go leaves unused, so
-// both spellings are accepted (as pkg/sftp's Chmod does).
-func unixMode(meta remote.FileMeta) uint32 {
-	m := fileMode(meta)
-	u := uint32(m & 0o7777)
-	if m&fs.ModeSetuid != 0 {
-		u |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		u |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		u |= 0o1000
-	}
-	return u
-}
+// unixMode is the octal mode meta asks for (0644 when unset).
+func unixMode(meta remote.FileMeta) uint32 { return remote.UnixMode(fileMode(meta)) }
 
 // tempName is the temp file next to p: same directory, so the rename is
 // atomic (same filesystem).
