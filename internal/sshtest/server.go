@@ -224,7 +224,17 @@ func (s *Server) acceptLoop() {
 
 // config is built per connection so SetHostKey affects new handshakes only.
 func (s *Server) config() *ssh.ServerConfig {
-	cfg := &ssh.ServerConfig{}
+	cfg := &ssh.ServerConfig{
+		// Record the login before the server answers "success": the client's
+		// Dial may return (and a test read Users) before NewServerConn does.
+		AuthLogCallback: func(c ssh.ConnMetadata, _ string, err error) {
+			if err == nil {
+				s.mu.Lock()
+				s.users = append(s.users, c.User())
+				s.mu.Unlock()
+			}
+		},
+	}
 	if len(s.auth.authorized) > 0 {
 		cfg.PublicKeyCallback = func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			for _, k := range s.auth.authorized {
@@ -259,14 +269,10 @@ func (s *Server) serveConn(c net.Conn) {
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}()
-	sc, chans, reqs, err := ssh.NewServerConn(c, s.config())
+	_, chans, reqs, err := ssh.NewServerConn(c, s.config())
 	if err != nil {
 		return // failed handshake or auth: the client sees the reason
 	}
-	s.mu.Lock()
-	s.users = append(s.users, sc.User())
-	s.mu.Unlock()
-
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
