@@ -211,13 +211,7 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			text, line, col := cutMarker(t, tc.yaml(t))
-			_, err := parseTest(text)
-			list := errorList(t, err)
-			if len(list) != 1 {
-				t.Fatalf("want exactly 1 error, got %d:\n%v", len(list), list)
-			}
-			e := list[0]
+			e, _, line, col := singleErrorAtMarker(t, tc.yaml(t))
 			if e.File != "inventory.yaml" || e.Line != line || e.Column != col || e.Field != tc.field {
 				t.Errorf("got %s:%d:%d field %q, want inventory.yaml:%d:%d field %q\n(%v)", e.File, e.Line, e.Column, e.Field, line, col, tc.field, e)
 			}

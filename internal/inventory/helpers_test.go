@@ -107,3 +107,16 @@ func errorList(t *testing.T, err error) ErrorList {
 	}
 	return list
 }
+
+// singleErrorAtMarker parses markedYAML without its marker, asserts exactly
+// one error came back and returns it with the marker's line and column.
+func singleErrorAtMarker(t *testing.T, markedYAML string) (e *Error, err error, line, col int) {
+	t.Helper()
+	text, line, col := cutMarker(t, markedYAML)
+	_, err = parseTest(text)
+	list := errorList(t, err)
+	if len(list) != 1 {
+		t.Fatalf("want exactly 1 error, got %d:\n%v", len(list), list)
+	}
+	return list[0], err, line, col
+}

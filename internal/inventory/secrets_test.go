@@ -38,13 +38,7 @@ func TestSecretsNeverEchoed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			text, line, col := cutMarker(t, tc.yaml(t))
-			_, err := parseTest(text)
-			list := errorList(t, err)
-			if len(list) != 1 {
-				t.Fatalf("want exactly 1 error, got %d:\n%v", len(list), list)
-			}
-			e := list[0]
+			e, err, line, col := singleErrorAtMarker(t, tc.yaml(t))
 			if e.Line != line || e.Column != col || e.Field != tc.field || !strings.Contains(e.Msg, tc.msg) {
 				t.Errorf("got %v\nwant %d:%d %s: ...%s...", e, line, col, tc.field, tc.msg)
 			}
