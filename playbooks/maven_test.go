@@ -110,7 +110,7 @@ func TestMSMCoords(t *testing.T) {
 		t.Errorf("java tc9: %s", got)
 	}
 	got := files(MSMCoords("2.3.2", "tc8", "kryo"))
-	for _, w := range []string{"memcached-session-manager-tc8-2.3.2.jar", "msm-kryo-serializer-2.3.2.jar", "kryo-4.0.0.jar", "objenesis-2.6.jar"} {
+	for _, w := range []string{"memcached-session-manager-tc8-2.3.2.jar", "msm-kryo-serializer-2.3.2.jar", "kryo-4.0.0.jar", "objenesis-2.2.jar", "reflectasm-1.11.3.jar", "asm-5.0.4.jar"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("kryo tc8 lacks %s: %s", w, got)
 		}

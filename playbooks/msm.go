@@ -15,19 +15,20 @@ import (
 // spymemcachedVersion is the memcached client MSM 2.3.x is built against.
 const spymemcachedVersion = "2.12.3"
 
-// kryoCoords are the serializer jars msm-kryo-serializer 2.3.x depends on.
-// kryo 4.0.0 and kryo-serializers 0.41 are what msm-kryo-serializer's POM
-// declares (read in MSM's repository, 2.3.2 line); the four below are kryo's
-// own dependencies and were NOT checked against kryo 4.0.0's POM here
-// (Maven Central is unreachable from where this was written): confirm them
-// before relying on kryo in production.
+// kryoCoords are the serializer jars msm-kryo-serializer 2.3.x needs at run
+// time. kryo 4.0.0 and kryo-serializers 0.41 are what msm-kryo-serializer's
+// POM declares (MSM's repository, 2.3.2 line). The other four are kryo
+// 4.0.0's transitive runtime dependencies as a Gradle resolution of exactly
+// kryo 4.0.0 + kryo-serializers 0.41 selected them (reflectasm 1.11.3 brings
+// asm 5.0.4). Maven Central itself is unreachable from where this was
+// written, so they were read from that resolution, not from Central's POMs.
 var kryoCoords = []Coord{
 	{"com.esotericsoftware", "kryo", "4.0.0"},
 	{"de.javakaffee", "kryo-serializers", "0.41"},
-	{"com.esotericsoftware", "reflectasm", "1.11.9"},
+	{"com.esotericsoftware", "reflectasm", "1.11.3"},
 	{"com.esotericsoftware", "minlog", "1.3.0"},
 	{"org.ow2.asm", "asm", "5.0.4"},
-	{"org.objenesis", "objenesis", "2.6"},
+	{"org.objenesis", "objenesis", "2.2"},
 }
 
 // MSMCoords lists the jars Tomcat's lib needs for MSM at version v on a
