@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
@@ -92,35 +91,4 @@ func (e *liveEnv) systemctl(ctx context.Context, host, verb, unit string) error 
 		return err
 	}
 	return res.ExitError("systemctl " + verb + " " + unit)
-}
-
-// storageKeyFunc returns how MSM names a session's memcached key for the
-// probe app (Host "localhost", context "/probe") under storageKeyPrefix:
-// tokens static:<x>, host, context, webappVersion (empty for a plain
-// deployment), joined by ':' and followed by '_'; none = the bare id.
-func storageKeyFunc(prefix string) func(id string) (string, error) {
-	return func(id string) (string, error) {
-		if strings.TrimSpace(prefix) == "" {
-			return id, nil
-		}
-		var parts []string
-		for _, t := range strings.Split(prefix, ",") {
-			t = strings.TrimSpace(t)
-			switch {
-			case strings.HasPrefix(t, "static:"):
-				parts = append(parts, strings.TrimPrefix(t, "static:"))
-			case t == "host":
-				parts = append(parts, "localhost")
-			case t == "context":
-				parts = append(parts, "/probe")
-			case t == "webappVersion":
-			default:
-				return "", fmt.Errorf("storage_key_prefix token %q: verify cannot compute the memcached key (only static:, host, context, webappVersion)", t)
-			}
-		}
-		if len(parts) == 0 {
-			return id, nil
-		}
-		return strings.Join(parts, ":") + "_" + id, nil
-	}
 }

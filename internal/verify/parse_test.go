@@ -212,13 +212,30 @@ func TestJars(t *testing.T) {
 
 func TestStorageKey(t *testing.T) {
 	id := hexA + "-n2.t58"
-	for prefix, want := range map[string]string{"": id, "webappVersion": id, "static:x,context": "x:/probe_" + id, "host,webappVersion": "localhost_" + id} {
+	for prefix, want := range map[string]string{
+		"":                   id,
+		"webappVersion":      id,
+		"static:x,context":   "x:/probe_" + id,
+		"host,webappVersion": "localhost_" + id,
+		// sha256("localhost") = 49960de5..., sha256("/probe") = 87d0b7f8...
+		"host.hash,context.hash,webappVersion": "49960de5:87d0b7f8_" + id,
+	} {
 		if got, err := storageKeyFunc(prefix)(id); err != nil || got != want {
 			t.Errorf("%q: %q %v, want %q", prefix, got, err, want)
 		}
 	}
-	if _, err := storageKeyFunc("host.hash")(id); err == nil {
-		t.Error("host.hash: no error")
+	if _, err := storageKeyFunc("path")(id); err == nil {
+		t.Error("unknown token: no error")
+	}
+}
+
+// MSM's own StorageKeyFormat javadoc gives host "hst" -> e93c085e and
+// context "ctxt" -> 45e6345f; msmHash must agree with MSM.
+func TestMSMHashMatchesMSMsExamples(t *testing.T) {
+	for in, want := range map[string]string{"hst": "e93c085e", "ctxt": "45e6345f"} {
+		if got := msmHash(in); got != want {
+			t.Errorf("msmHash(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
