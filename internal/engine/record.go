@@ -22,6 +22,7 @@ const (
 	RecordHostname         RecordKind = "hostname"          // the kernel hostname was Previous
 	RecordTimezone         RecordKind = "timezone"          // the timezone was Previous
 	RecordCommandCreated   RecordKind = "command_created"   // a guarded Command made Path, which was absent
+	RecordCommandRan       RecordKind = "command_ran"       // Command Name ran; Undo reverses it unless UndoUnless exits 0
 )
 
 // Record is one line of a host's journal. Steps fill in what they know in
@@ -39,6 +40,9 @@ type Record struct {
 	Mode     string     `json:"mode,omitempty"`     // dir_changed: octal mode before apply
 	Owner    string     `json:"owner,omitempty"`    // dir_changed
 	Group    string     `json:"group,omitempty"`    // dir_changed
+	// Undo and UndoUnless: command_ran's reversal and its guard.
+	Undo       string `json:"undo,omitempty"`
+	UndoUnless string `json:"undo_unless,omitempty"`
 	// Via is "package" for what a package install brought along (its
 	// dependencies, the users its scripts made): --keep-packages keeps those.
 	Via  string    `json:"via,omitempty"`

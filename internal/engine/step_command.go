@@ -17,6 +17,11 @@ type Command struct {
 	Unless  string // skip when this command exits 0
 	// Sensitive also hides the command's output from errors.
 	Sensitive bool
+	// Undo is how teardown reverses what Cmd did (close a firewall port
+	// apply opened). It is journalled only when Cmd runs, so teardown never
+	// reverses what was already so before apply. UndoUnless guards it the
+	// way Unless guards Cmd: teardown skips Undo when it exits 0.
+	Undo, UndoUnless string
 }
 
 func (c Command) Title() string {
@@ -52,6 +57,9 @@ func (c Command) Check(ctx context.Context, h *Host) (*Change, error) {
 			return nil, nil
 		}
 		summary = fmt.Sprintf("run (guard exited %d)", res.ExitCode)
+	}
+	if c.Undo != "" {
+		recs = append(recs, Record{Kind: RecordCommandRan, Name: c.Title(), Undo: c.Undo, UndoUnless: c.UndoUnless})
 	}
 	return &Change{
 		Summary:   summary,

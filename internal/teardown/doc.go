@@ -8,15 +8,18 @@
 // can be told apart from apply's own writes. Undo order:
 //
 //  1. stop and disable the units apply started or enabled;
-//  2. paths, in reverse order of their first record: restore a replaced
+//  2. run the undo of every command apply ran that carries one (close the
+//     firewall ports it opened, turn back an SELinux boolean), newest first,
+//     each skipped when its guard says there is nothing left to undo;
+//  3. paths, in reverse order of their first record: restore a replaced
 //     file from its backup (a hand-edited one is first kept aside as
 //     <path>.clusterctl-edited-<time>), remove what apply created, repoint
 //     symlinks, put back directory modes;
-//  3. purge the packages apply installed (unless --keep-packages);
-//  4. remove the users, then the groups, apply (or those packages) made;
-//  5. restore the hostname and the timezone;
-//  6. systemctl daemon-reload when a unit file or a package went (handler);
-//  7. finally remove the state dir: the journal goes last, so a teardown
+//  4. purge the packages apply installed (unless --keep-packages);
+//  5. remove the users, then the groups, apply (or those packages) made;
+//  6. restore the hostname and the timezone;
+//  7. systemctl daemon-reload when a unit file or a package went (handler);
+//  8. finally remove the state dir: the journal goes last, so a teardown
 //     that failed half-way is simply run again.
 //
 // Every undo is an engine step (Check reads, Apply changes only what still

@@ -9,8 +9,9 @@ import (
 // Plan is a host's journal folded into what to undo, in undo order.
 type Plan struct {
 	Services []ServiceUndo
-	Paths    []PathUndo // reverse order of first appearance
-	Packages []string   // installed by apply (dependencies included)
+	Commands []CommandUndo // reverse order of first appearance
+	Paths    []PathUndo    // reverse order of first appearance
+	Packages []string      // installed by apply (dependencies included)
 	Users    []UserUndo
 	Groups   []UserUndo // Home is always empty
 	// Hostname and Timezone are the values before the first apply; nil
@@ -23,6 +24,12 @@ type Plan struct {
 type ServiceUndo struct {
 	Name          string
 	Stop, Disable bool
+}
+
+// CommandUndo reverses a command apply ran (a firewall port it opened).
+type CommandUndo struct {
+	Name        string // the command's label
+	Cmd, Unless string // the undo and its guard (skip when it exits 0)
 }
 
 // PathUndo puts one path back as the first record found it.
@@ -47,7 +54,7 @@ type UserUndo struct {
 
 // Empty reports whether there is nothing to undo.
 func (p Plan) Empty() bool {
-	return len(p.Services)+len(p.Paths)+len(p.Packages)+len(p.Users)+len(p.Groups) == 0 && p.Hostname == nil && p.Timezone == nil
+	return len(p.Services)+len(p.Commands)+len(p.Paths)+len(p.Packages)+len(p.Users)+len(p.Groups) == 0 && p.Hostname == nil && p.Timezone == nil
 }
 
 // NewPlan folds records (oldest first) into a Plan.
@@ -55,7 +62,7 @@ func NewPlan(recs []engine.Record) Plan {
 	var p Plan
 	paths := map[string]int{} // path -> index in p.Paths (oldest first for now)
 	services := map[string]int{}
-	seen := map[string]bool{} // kind+name, for packages, users, groups
+	seen := map[string]bool{} // kind+name, for commands, packages, users, groups
 	for _, r := range recs {
 		switch r.Kind {
 		case engine.RecordFileCreated, engine.RecordFileReplaced, engine.RecordDirCreated, engine.RecordDirChanged,
@@ -80,6 +87,11 @@ func NewPlan(recs []engine.Record) Plan {
 				p.Services[i].Stop = true
 			} else {
 				p.Services[i].Disable = true
+			}
+		case engine.RecordCommandRan:
+			if !seen["c "+r.Undo] {
+				seen["c "+r.Undo] = true
+				p.Commands = append(p.Commands, CommandUndo{Name: r.Name, Cmd: r.Undo, Unless: r.UndoUnless})
 			}
 		case engine.RecordPackageInstalled:
 			if !seen["p "+r.Name] {
@@ -112,6 +124,7 @@ func NewPlan(recs []engine.Record) Plan {
 	// before the directory; a unit stops before its file goes.
 	slices.Reverse(p.Paths)
 	slices.Reverse(p.Services)
+	slices.Reverse(p.Commands)
 	slices.Reverse(p.Users)
 	slices.Reverse(p.Groups)
 	return p

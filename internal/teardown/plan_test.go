@@ -50,3 +50,22 @@ func TestRemovableRefusesSystemDirs(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Commands with an undo are reversed newest first, once each, even when
+// several applies journalled them.
+func TestPlanCommandsNewestFirstOnce(t *testing.T) {
+	recs := []engine.Record{
+		{Kind: engine.RecordCommandRan, Name: "open 80/tcp", Undo: "close 80", UndoUnless: "closed 80"},
+		{Kind: engine.RecordCommandRan, Name: "selinux", Undo: "bool off"},
+		{Kind: engine.RecordCommandRan, Name: "open 80/tcp", Undo: "close 80", UndoUnless: "closed 80"},
+	}
+	p := NewPlan(recs)
+	want := []CommandUndo{{Name: "selinux", Cmd: "bool off"}, {Name: "open 80/tcp", Cmd: "close 80", Unless: "closed 80"}}
+	if !slices.Equal(p.Commands, want) || p.Empty() {
+		t.Fatalf("commands %+v, want %+v", p.Commands, want)
+	}
+	steps := Steps(p, false, "stamp")
+	if len(steps) != 2 || steps[0].Title() != "undo selinux" || steps[1].Title() != "undo open 80/tcp" {
+		t.Fatalf("steps %v", steps)
+	}
+}

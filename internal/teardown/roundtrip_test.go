@@ -32,6 +32,7 @@ func newLab(t *testing.T) *lab {
 	// a package and a running service apply will find in place.
 	l.write("etc/hosts", "127.0.0.1 localhost\n", 0o644)
 	l.write("etc/app.conf", "original\n", 0o600)
+	l.write("etc/fw-ports", "22/tcp\n", 0o644) // a firewall with ssh open
 	l.mkdir("opt")
 	l.write(filepath.Join(l.stub, "hostname"), "pristine\n", 0o644)
 	l.write(filepath.Join(l.stub, "timezone"), "Etc/UTC\n", 0o644)
@@ -111,9 +112,20 @@ func (l *lab) steps(appConf string) []engine.Step {
 		engine.Upload{Local: tarball, Path: l.p("opt/app/pkg.tar")},
 		engine.Command{Label: "unpack", Cmd: "mkdir -p " + engine.Quote(l.p("opt/unpacked")) + " && echo x > " + engine.Quote(l.p("opt/unpacked/f")), Creates: l.p("opt/unpacked")},
 		engine.Symlink{Path: l.p("opt/current"), Target: l.p("opt/unpacked")},
+		l.openPort("22/tcp"), // open before apply: teardown must leave it
+		l.openPort("8080/tcp"),
 		engine.Service{Name: "tomcat", State: engine.Started, Enabled: engine.Bool(true)},
 		engine.Service{Name: "chrony", State: engine.Started, Enabled: engine.Bool(true)},
 	}
+}
+
+// openPort is a guarded command with an undo, over a stand-in firewall
+// (a file of open ports), the way the firewall play opens ports.
+func (l *lab) openPort(port string) engine.Step {
+	fw := engine.Quote(l.p("etc/fw-ports"))
+	has := "grep -qx " + engine.Quote(port) + " " + fw
+	return engine.Command{Label: "open " + port, Cmd: "echo " + port + " >> " + fw, Unless: has,
+		Undo: "sed -i '\\|^" + port + "$|d' " + fw, UndoUnless: "! " + has}
 }
 
 func (l *lab) apply(appConf string) engine.Recap {
@@ -196,7 +208,8 @@ func TestApplyTeardownRestoresEverything(t *testing.T) {
 			t.Fatalf("stopped a service apply found running: %s", line)
 		}
 	}
-	if got := stepsWith(evs, engine.StatusChanged); !contains(got, "stop and disable tomcat") || !contains(got, "remove user tomcat") {
+	if got := stepsWith(evs, engine.StatusChanged); !contains(got, "stop and disable tomcat") || !contains(got, "remove user tomcat") ||
+		!contains(got, "undo open 8080/tcp") || contains(got, "undo open 22/tcp") {
 		t.Fatalf("changed steps %q", got)
 	}
 

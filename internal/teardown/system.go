@@ -45,6 +45,25 @@ func (s serviceStep) Check(ctx context.Context, h *engine.Host) (*engine.Change,
 	return change(h, strings.Join(cmds, "; "), "service "+s.s.Name, strings.Join(cmds, " && ")), nil
 }
 
+// commandStep runs the undo of a command apply ran, unless its guard says
+// there is nothing left to undo.
+type commandStep struct{ c CommandUndo }
+
+func (s commandStep) Title() string { return "undo " + s.c.Name }
+
+func (s commandStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	if s.c.Unless != "" {
+		res, err := h.Conn.Run(ctx, s.c.Unless)
+		if err != nil {
+			return nil, fmt.Errorf("undo %s: guard: %w", s.c.Name, err)
+		}
+		if res.OK() {
+			return nil, nil
+		}
+	}
+	return change(h, "undo "+s.c.Name, "undo "+s.c.Name, s.c.Cmd), nil
+}
+
 // packagesStep purges the packages apply installed that are still there.
 type packagesStep struct {
 	names []string

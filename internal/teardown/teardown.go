@@ -87,6 +87,9 @@ func Steps(plan Plan, keepPackages bool, stamp string) []engine.Step {
 	for _, s := range plan.Services {
 		steps = append(steps, serviceStep{s})
 	}
+	for _, c := range plan.Commands {
+		steps = append(steps, commandStep{c})
+	}
 	for _, p := range plan.Paths {
 		var st engine.Step = pathStep{u: p, stamp: stamp}
 		if isUnitPath(p.Path()) {
