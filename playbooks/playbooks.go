@@ -51,6 +51,7 @@ func NewCluster(inv *inventory.Inventory) (*Cluster, error) {
 func (c *Cluster) Apply() []engine.Play {
 	return []engine.Play{
 		c.basePlay(),
+		c.firewallPlay(),
 		c.javaPlay(),
 		c.tomcatPlay(),
 		c.memcachedPlay(),

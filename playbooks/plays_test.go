@@ -22,12 +22,19 @@ func TestApplyOnPristineHostsPerFamily(t *testing.T) {
 		cmds: map[string][]string{
 			// seed: yum -y install nginx (dnf on 8/9); chrony; systemctl enable --now chronyd.service
 			"proxy": {"dnf install -y chrony", "dnf install -y nginx", "systemctl enable --now chronyd",
-				"nginx -t -q -c /etc/nginx/.nginx.conf.clusterctl-validate", "systemctl enable --now nginx", "systemctl reload nginx"},
+				"nginx -t -q -c /etc/nginx/.nginx.conf.clusterctl-validate", "systemctl enable --now nginx", "systemctl reload nginx",
+				// seed: firewall off, SELinux off; here: open what is used, allow nginx -> Tomcat
+				"firewall-cmd --permanent --add-port=80/tcp && firewall-cmd --add-port=80/tcp",
+				"setsebool -P httpd_can_network_connect on"},
 			// seed: useradd -r -s /sbin/nologin tomcat; chown -R tomcat.tomcat
 			"t58": {"dnf install -y memcached", "useradd -r -M -d /usr/local/tomcat -s /sbin/nologin tomcat",
 				"chown -R tomcat:tomcat /usr/local/apache-tomcat-8.5.78", "ln -sfn /usr/local/jdk1.8.0_291 /usr/local/jdk",
 				"ln -sfn /usr/local/apache-tomcat-8.5.78 /usr/local/tomcat", "systemctl enable --now chronyd",
-				"systemctl enable --now memcached", "systemctl daemon-reload", "systemctl enable --now tomcat"},
+				"systemctl enable --now memcached", "systemctl daemon-reload", "systemctl enable --now tomcat",
+				`firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="192.168.250.8" port port="8080" protocol="tcp" accept' && ` +
+					`firewall-cmd --add-rich-rule='rule family="ipv4" source address="192.168.250.8" port port="8080" protocol="tcp" accept'`,
+				`firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="192.168.250.68" port port="11211" protocol="tcp" accept' && ` +
+					`firewall-cmd --add-rich-rule='rule family="ipv4" source address="192.168.250.68" port port="11211" protocol="tcp" accept'`},
 		},
 		files: map[string][]string{
 			// seed: sed -i ... /etc/chrony.conf
@@ -87,6 +94,14 @@ func TestApplyOnPristineHostsPerFamily(t *testing.T) {
 				host, file, _ := strings.Cut(key, ":")
 				if got := string(conns[host].writes[file]); !strings.Contains(got, text) {
 					t.Errorf("%s:%s lacks %q:\n%s", host, file, text, got)
+				}
+			}
+			// Stock Debian filters nothing: no firewall or SELinux change.
+			if tc.osRelease == debian12 {
+				for host, c := range conns {
+					if got := c.commands("firewall-cmd --permanent --add", "setsebool"); len(got) != 0 {
+						t.Errorf("%s: %q", host, got)
+					}
 				}
 			}
 			// Roles: the proxy gets no Tomcat, Tomcat hosts no nginx.

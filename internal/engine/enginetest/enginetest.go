@@ -132,7 +132,9 @@ func (c *LocalConn) Upload(ctx context.Context, local, path string, meta remote.
 
 // stubs are the fake tools. State: pkg/<name> installed packages,
 // active/<unit> and enabled/<unit>, users/<name> (a passwd line),
-// groups/<name>, hostname, timezone. Every state-changing call is logged.
+// groups/<name>, hostname, timezone, fw/{permanent,runtime}/ (one file per
+// firewalld rule), selinux (present = enabled), sebool/<name> (on/off).
+// Every state-changing call is logged.
 var stubs = map[string]string{
 	"dpkg-query": `if [ -z "$3" ]; then for f in "$STATE"/pkg/*; do [ -e "$f" ] && echo "install ok installed ${f##*/}"; done; exit 0; fi
 [ -e "$STATE/pkg/$3" ] && printf 'install ok installed' && exit 0; exit 1`,
@@ -149,7 +151,8 @@ for a in "$@"; do case "$a" in -*|update|install|remove|purge|DPkg*) ;; *)
 	"find": `exit 0`,
 	"systemctl": `echo "systemctl $*" >> "$STATE/log"
 case "$1" in
-is-active) [ -e "$STATE/active/$2" ] && { echo active; exit 0; }; echo inactive; exit 3;;
+is-active) if [ "$2" = --quiet ]; then [ -e "$STATE/active/$3" ]; exit; fi
+  [ -e "$STATE/active/$2" ] && { echo active; exit 0; }; echo inactive; exit 3;;
 is-enabled) [ -e "$STATE/enabled/$2" ] && { echo enabled; exit 0; }; echo disabled; exit 1;;
 enable) if [ "$2" = --now ]; then touch "$STATE/enabled/$3" "$STATE/active/$3"; else touch "$STATE/enabled/$2"; fi;;
 disable) if [ "$2" = --now ]; then rm -f "$STATE/enabled/$3" "$STATE/active/$3"; else rm -f "$STATE/enabled/$2"; fi;;
@@ -164,7 +167,15 @@ if [ -z "$2" ]; then for f in "$STATE/$d"/*; do [ -e "$f" ] || continue; if [ $d
 	"groupdel":    `echo "groupdel $*" >> "$STATE/log"; rm -f "$STATE/groups/$1"`,
 	"hostname":    `if [ -n "$1" ]; then echo "hostname $*" >> "$STATE/log"; echo "$1" > "$STATE/hostname"; else cat "$STATE/hostname"; fi`,
 	"hostnamectl": `echo "hostnamectl $*" >> "$STATE/log"; for a; do n="$a"; done; echo "$n" > "$STATE/hostname"; echo "$n" > "$HOSTNAME_FILE"`,
-	"timedatectl": `case "$1" in show) cat "$STATE/timezone";; set-timezone) echo "timedatectl $*" >> "$STATE/log"; echo "$2" > "$STATE/timezone";; esac`,
+	// firewall-cmd [--permanent] --add-X=V | --remove-X=V | --query-X=V
+	"firewall-cmd": `c=runtime; [ "$1" = --permanent ] && { c=permanent; shift; }
+op=${1#--}; verb=${op%%-*}; rule=${op#*-}; f="$STATE/fw/$c/$(printf %s "$rule" | md5sum | cut -c1-16)"
+mkdir -p "$STATE/fw/$c"
+case $verb in add) echo "firewall-cmd $c $rule" >> "$STATE/log"; printf '%s\n' "$rule" > "$f";; remove) echo "firewall-cmd $c remove $rule" >> "$STATE/log"; rm -f "$f";; query) [ -e "$f" ];; *) exit 2;; esac`,
+	"selinuxenabled": `[ -e "$STATE/selinux" ]`,
+	"getsebool":      `echo "$1 --> $(cat "$STATE/sebool/$1" 2>/dev/null || echo off)"`,
+	"setsebool":      `echo "setsebool $*" >> "$STATE/log"; mkdir -p "$STATE/sebool"; echo "$3" > "$STATE/sebool/$2"`,
+	"timedatectl":    `case "$1" in show) cat "$STATE/timezone";; set-timezone) echo "timedatectl $*" >> "$STATE/log"; echo "$2" > "$STATE/timezone";; esac`,
 }
 
 // Stubs installs the stub tools and returns their state dir; the returned

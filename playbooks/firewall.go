@@ -1,0 +1,126 @@
+package playbooks
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
+)
+
+// firewallPlay lets the cluster's traffic through where a host filters it,
+// instead of what the seed does by hand before it starts ("关闭防火墙,
+// 禁用SELinux": firewall off, SELinux off):
+//   - where firewalld runs (RHEL's default), it opens nginx's port to all,
+//     and each other port only to the hosts that use it: Tomcat's HTTP port
+//     to the proxies, memcached to the other Tomcat hosts, NTP to the hosts
+//     that take their time from this one;
+//   - where SELinux is enabled, it lets nginx connect to the Tomcats
+//     (httpd_can_network_connect), which the targeted policy forbids.
+//
+// Each change is guarded (where firewalld does not run, or SELinux is off,
+// as on a stock Debian, every step is already in state) and journals its
+// undo, so teardown closes exactly what apply opened.
+func (c *Cluster) firewallPlay() engine.Play {
+	inv := c.Inv
+	return engine.Play{
+		Name: "firewall",
+		Steps: []engine.Step{
+			engine.When(withRole(inventory.RoleProxy), "no proxy role",
+				firewalldOpen(fmt.Sprintf("firewalld: open %d/tcp (nginx)", inv.Nginx.Listen), portRule(inv.Nginx.Listen, "tcp"))),
+			engine.When(withRole(inventory.RoleTomcat), "no tomcat role",
+				c.firewalldFrom(fmt.Sprintf("firewalld: %d/tcp (tomcat) from the proxies", inv.Tomcat.Port), inv.Tomcat.Port, "tcp",
+					func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleProxy) })),
+			engine.When(withRole(inventory.RoleMemcached), "no memcached role",
+				c.firewalldFrom(fmt.Sprintf("firewalld: %d/tcp (memcached) from the tomcats", inv.Memcached.Port), inv.Memcached.Port, "tcp",
+					func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleTomcat) })),
+			c.firewalldFrom("firewalld: 123/udp (ntp) from time clients", 123, "udp",
+				func(h inventory.Host) []inventory.Host { return Target{Inv: inv, Host: h}.timeClients() }),
+			engine.When(withRole(inventory.RoleProxy), "no proxy role", seBoolean("httpd_can_network_connect")),
+		},
+	}
+}
+
+// allWithRole is every cluster host with the role, even under --hosts.
+func (c *Cluster) allWithRole(r inventory.Role) []inventory.Host {
+	var hs []inventory.Host
+	for _, h := range c.Inv.AllHosts() {
+		if h.Has(r) {
+			hs = append(hs, h)
+		}
+	}
+	return hs
+}
+
+// firewalldFrom opens port/proto on each host to the other hosts that
+// clients names, one rich rule per client. A host with no clients has
+// nothing to open.
+func (c *Cluster) firewalldFrom(title string, port int, proto string, clients func(inventory.Host) []inventory.Host) engine.Step {
+	return perHost(title, func(h *engine.Host) engine.Step {
+		self := invHost(h)
+		var rules []engine.Step
+		for _, cl := range clients(self) {
+			if cl.Name == self.Name {
+				continue // its own traffic stays on the host
+			}
+			rules = append(rules, firewalldOpen(title+" "+cl.Name, sourceRule(cl.Address, port, proto)))
+		}
+		if len(rules) == 0 {
+			return failStep{title, engine.Skip("no other host uses this port")} // a skip, not a failure
+		}
+		return engine.Group{Label: title, Steps: rules}
+	})
+}
+
+// portRule and sourceRule are the firewall-cmd option (without its
+// --add-/--remove-/--query- verb) for a port open to all, and for a port
+// open to one address.
+func portRule(port int, proto string) string {
+	return "port=" + strconv.Itoa(port) + "/" + proto
+}
+
+func sourceRule(addr string, port int, proto string) string {
+	family := "ipv4"
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+		family = "ipv6"
+	}
+	return fmt.Sprintf(`rich-rule='rule family="%s" source address="%s" port port="%d" protocol="%s" accept'`, family, addr, port, proto)
+}
+
+// firewalldActive is true only where firewalld runs; elsewhere every
+// firewalld step is in state.
+const firewalldActive = "systemctl is-active --quiet firewalld"
+
+// firewalldOpen adds rule to the permanent and the running configuration
+// of firewalld's default zone, unless both have it.
+func firewalldOpen(label, rule string) engine.Step {
+	fw := func(verb string, permanent bool) string {
+		if permanent {
+			return "firewall-cmd --permanent --" + verb + "-" + rule
+		}
+		return "firewall-cmd --" + verb + "-" + rule
+	}
+	return engine.Command{
+		Label:      label,
+		Unless:     "! " + firewalldActive + " || { " + fw("query", true) + " && " + fw("query", false) + "; }",
+		Cmd:        fw("add", true) + " && " + fw("add", false),
+		Undo:       fw("remove", true) + " && " + fw("remove", false),
+		UndoUnless: "! " + firewalldActive + " || ! " + fw("query", true),
+	}
+}
+
+// seBoolean turns an SELinux boolean on, persistently, where SELinux is
+// enabled (selinuxenabled is missing or false elsewhere).
+func seBoolean(name string) engine.Step {
+	is := func(v string) string {
+		return "! selinuxenabled 2>/dev/null || getsebool " + name + " | grep -q -- '--> " + v + "$'"
+	}
+	return engine.Command{
+		Label:      "selinux: " + name + " on",
+		Unless:     is("on"),
+		Cmd:        "setsebool -P " + name + " on",
+		Undo:       "setsebool -P " + name + " off",
+		UndoUnless: is("off"),
+	}
+}

@@ -1,0 +1,103 @@
+package playbooks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/engine/enginetest"
+	"github.com/clusterctl/clusterctl/internal/teardown"
+)
+
+// The firewall steps run through a real shell against stub firewall-cmd,
+// systemctl and SELinux tools: apply opens exactly the missing rules (a
+// rule already there before apply stays), a second apply is in state,
+// and teardown closes only what apply opened.
+func TestFirewallStepsApplyThenTeardown(t *testing.T) {
+	stub, env := enginetest.Stubs(t, filepath.Join(t.TempDir(), "hostname"))
+	conn := &enginetest.LocalConn{Name: "proxy", Env: env}
+	state := filepath.Join(t.TempDir(), "state")
+	host := func() *engine.Host {
+		h := engine.NewHost(conn, nil)
+		h.Facts = engine.ParseOSRelease([]byte(rocky9))
+		return h
+	}
+	// A stock RHEL: firewalld running, SELinux enforcing, 8080 from
+	// 10.0.0.8 already allowed by the admin.
+	os.WriteFile(filepath.Join(stub, "active/firewalld"), nil, 0o644)
+	os.WriteFile(filepath.Join(stub, "selinux"), nil, 0o644)
+	pre := firewalldOpen("pre", sourceRule("10.0.0.8", 8080, "tcp"))
+	if rc := engine.Run(context.Background(), []*engine.Host{host()}, []engine.Play{{Name: "admin", Steps: []engine.Step{pre}}},
+		engine.Options{StateDir: filepath.Join(t.TempDir(), "admin")}, nil); rc.Failed() {
+		t.Fatalf("admin's rule: %+v", rc.Hosts[0])
+	}
+	before := enginetest.Fingerprint(t, filepath.Join(stub, "fw"))
+
+	steps := []engine.Step{
+		firewalldOpen("open 80/tcp", portRule(80, "tcp")),
+		engine.Group{Label: "8080 from the proxies", Steps: []engine.Step{
+			firewalldOpen("from 10.0.0.8", sourceRule("10.0.0.8", 8080, "tcp")),
+			firewalldOpen("from fd00::9", sourceRule("fd00::9", 8080, "tcp")),
+		}},
+		seBoolean("httpd_can_network_connect"),
+	}
+	apply := func() engine.Recap {
+		rc := engine.Run(context.Background(), []*engine.Host{host()}, []engine.Play{{Name: "firewall", Steps: steps}},
+			engine.Options{StateDir: state}, nil)
+		if rc.Failed() {
+			t.Fatalf("apply: %+v", rc.Hosts[0])
+		}
+		return rc
+	}
+	if rc := apply(); rc.Hosts[0].Changed != 3 {
+		t.Fatalf("first apply changed %d steps, want 3", rc.Hosts[0].Changed)
+	}
+	for _, c := range []string{"permanent", "runtime"} {
+		rules := enginetest.Fingerprint(t, filepath.Join(stub, "fw", c))
+		if n := strings.Count(rules, "\n"); n != 4 { // the dir + 3 rules
+			t.Errorf("%s: %d entries, want dir + 3 rules:\n%s", c, n, rules)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(stub, "sebool/httpd_can_network_connect")); string(b) != "on\n" {
+		t.Fatalf("boolean %q", b)
+	}
+	log, _ := os.ReadFile(filepath.Join(stub, "log"))
+	if !strings.Contains(string(log), `rich-rule=rule family="ipv6" source address="fd00::9" port port="8080" protocol="tcp" accept`) {
+		t.Fatalf("the rich rule did not reach firewall-cmd as one argument:\n%s", log)
+	}
+	if rc := apply(); rc.Hosts[0].Changed != 0 {
+		t.Fatalf("second apply changed %d", rc.Hosts[0].Changed)
+	}
+
+	rc := teardown.Run(context.Background(), []*engine.Host{host()}, teardown.Options{StateDir: state}, nil)
+	if rc.Failed() || rc.Hosts[0].Changed == 0 {
+		t.Fatalf("teardown: %+v", rc.Hosts[0])
+	}
+	if after := enginetest.Fingerprint(t, filepath.Join(stub, "fw")); after != before {
+		t.Fatalf("firewall not as before apply:\n--- before\n%s--- after\n%s", before, after)
+	}
+	if b, _ := os.ReadFile(filepath.Join(stub, "sebool/httpd_can_network_connect")); string(b) != "off\n" {
+		t.Fatalf("boolean after teardown %q", b)
+	}
+}
+
+// Where firewalld does not run and SELinux is off (stock Debian), every
+// step is in state and nothing is journalled.
+func TestFirewallStepsInStateWithoutFirewalld(t *testing.T) {
+	stub, env := enginetest.Stubs(t, filepath.Join(t.TempDir(), "hostname"))
+	h := engine.NewHost(&enginetest.LocalConn{Name: "t58", Env: env}, nil)
+	h.Facts = engine.ParseOSRelease([]byte(debian12))
+	state := filepath.Join(t.TempDir(), "state")
+	rc := engine.Run(context.Background(), []*engine.Host{h}, []engine.Play{{Name: "firewall", Steps: []engine.Step{
+		firewalldOpen("open 80/tcp", portRule(80, "tcp")), seBoolean("httpd_can_network_connect"),
+	}}}, engine.Options{StateDir: state}, nil)
+	if rc.Failed() || rc.Hosts[0].Changed != 0 || rc.Hosts[0].OK != 2 {
+		t.Fatalf("%+v", rc.Hosts[0])
+	}
+	if log, _ := os.ReadFile(filepath.Join(stub, "log")); strings.Contains(string(log), "firewall-cmd") || strings.Contains(string(log), "setsebool") {
+		t.Fatalf("changed a firewall that does not run:\n%s", log)
+	}
+}
