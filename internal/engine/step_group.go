@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Group checks and applies several steps as one: one line of output, one
+// change made of its members' changes in order. It is for a number of like
+// changes that depends on the host (a firewall rule per client host), where
+// a play's fixed list of steps cannot have one step each.
+type Group struct {
+	Label string
+	Steps []Step
+}
+
+func (g Group) Title() string { return g.Label }
+
+func (g Group) Check(ctx context.Context, h *Host) (*Change, error) {
+	var parts []*Change
+	for _, s := range g.Steps {
+		c, err := s.Check(ctx, h)
+		if _, skipped := isSkip(err); skipped {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", g.Label, err)
+		}
+		if c != nil {
+			parts = append(parts, c)
+		}
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	merged := &Change{}
+	var summaries, diffs []string
+	for _, c := range parts {
+		summaries = append(summaries, c.Summary)
+		if c.Diff != "" {
+			diffs = append(diffs, c.Diff)
+		}
+		merged.Sensitive = merged.Sensitive || c.Sensitive
+		merged.Records = append(merged.Records, c.Records...)
+	}
+	merged.Summary = strings.Join(summaries, "; ")
+	merged.Diff = strings.Join(diffs, "")
+	merged.Apply = func(ctx context.Context) error {
+		for _, c := range parts {
+			n := len(c.Records)
+			err := c.Apply(ctx)
+			// What a member learned by applying goes to the journal too.
+			merged.Records = append(merged.Records, c.Records[n:]...)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return merged, nil
+}
