@@ -112,15 +112,16 @@ func TestSSHHostKeys(t *testing.T) {
 
 // The hosts reach the bridge (and apt-cacher-ng on it) and nothing else:
 // their only routes are the lab subnet and a default via the bridge, and
-// the outer machine does not forward. No outside address is contacted.
+// the bridge forwards nothing (whatever the machine's global setting) and
+// carries no IPv6. No outside address is contacted.
 func TestNetworkConfinement(t *testing.T) {
-	for _, f := range []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/br-lab/forwarding"} {
+	for f, want := range map[string]string{"/proc/sys/net/ipv4/conf/br-lab/forwarding": "0", "/proc/sys/net/ipv6/conf/br-lab/disable_ipv6": "1"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.TrimSpace(string(b)) != "0" {
-			t.Errorf("%s = %s, want 0", f, strings.TrimSpace(string(b)))
+		if got := strings.TrimSpace(string(b)); got != want {
+			t.Errorf("%s = %s, want %s", f, got, want)
 		}
 	}
 	for _, h := range testLab.Hosts {

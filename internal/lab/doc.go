@@ -44,6 +44,14 @@
 // the state file, so it cleans up after a half-finished Up and is safe to run
 // twice. Down keeps the rootfs and apt caches.
 //
+// # Network safety
+//
+// Hosts get CAP_NET_ADMIN so that a host can run a firewall (the e2e tests
+// start firewalld on one, as on a stock RHEL). The capability acts on the
+// host's own network namespace only; the outer machine keeps IP forwarding
+// off and routes nothing from br-lab, so a host still reaches nothing but
+// the bridge, whatever it does to its own routes.
+//
 // # Clock safety
 //
 // Hosts get CAP_SYS_TIME so chrony's unit (ConditionCapability=CAP_SYS_TIME)

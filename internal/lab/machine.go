@@ -37,7 +37,7 @@ func mountMachine(o Options, base, name string) (string, error) {
 
 // configureMachine writes what makes a copy of the base into one lab host,
 // before it boots: its own SSH host key, the lab key for root, the apt proxy
-// and sources, and the clock guard for chrony. It returns the host's public
+// and sources, the clock guard for chrony, and systemd-networkd masked. It returns the host's public
 // key line.
 func configureMachine(ctx context.Context, root, name, labPub string) (string, error) {
 	hostKey := filepath.Join(root, "etc/ssh/ssh_host_ed25519_key")
@@ -80,6 +80,19 @@ func configureMachine(ctx context.Context, root, name, labPub string) (string, e
 			return "", err
 		}
 	}
+	// The network is set up from outside with iproute2 (network.go). With
+	// CAP_NET_ADMIN, systemd-networkd would start too, manage nothing, and
+	// its wait-online unit would hold network-online.target (and so every
+	// unit ordered after it, nginx's and Tomcat's start) for two minutes.
+	for _, unit := range []string{"systemd-networkd.service", "systemd-networkd.socket", "systemd-networkd-wait-online.service"} {
+		p := filepath.Join(root, "etc/systemd/system", unit)
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+		if err := os.Symlink("/dev/null", p); err != nil { // masked
+			return "", err
+		}
+	}
 	// MkdirAll above made new dirs 0700; only root/.ssh must stay that way.
 	for _, d := range []string{"etc/systemd/system/chrony.service.d"} {
 		if err := os.Chmod(filepath.Join(root, d), 0o755); err != nil {
@@ -99,6 +112,9 @@ func nspawnArgs(o Options, h Host) []string {
 		"--keep-unit",   // no systemd outside to make a scope
 		"--network-namespace-path=/run/netns/" + h.netns(),
 		"--capability=CAP_SYS_TIME",
+		// A host may run its own firewall (firewalld/nftables) as RHEL
+		// hosts do; see "Network safety" in doc.go.
+		"--capability=CAP_NET_ADMIN",
 		// Steps of the shared clock are refused outright; see doc.go.
 		"--system-call-filter=~settimeofday clock_settime",
 		// The host's own files stay the host's: apply sets the timezone and

@@ -9,8 +9,8 @@ import (
 )
 
 // The lab network is built with iproute2, the tool an operator would use to
-// inspect or repair it. Forwarding and NAT are never touched: hosts reach
-// the bridge address and each other, nothing else.
+// inspect or repair it. The machine's forwarding and NAT settings are never
+// touched: hosts reach the bridge address and each other, nothing else.
 
 func setupBridge(ctx context.Context) error {
 	for _, args := range [][]string{
@@ -19,6 +19,29 @@ func setupBridge(ctx context.Context) error {
 		{"link", "set", BridgeName, "up"},
 	} {
 		if _, err := run(ctx, "ip", args...); err != nil {
+			return fmt.Errorf("lab: bridge: %w", err)
+		}
+	}
+	return closeBridge()
+}
+
+// bridgeNoForward is the bridge's own IPv4 forwarding switch: with it off
+// the kernel forwards nothing that arrives on br-lab, even on a machine
+// whose global forwarding is on (a Docker host), so a lab host that sets
+// itself a route (it has CAP_NET_ADMIN) still reaches nothing beyond the
+// bridge. It goes away with the bridge. IPv6 is turned off on the bridge
+// for the same reason (the lab is IPv4 only).
+var bridgeNoForward = map[string]string{
+	"/proc/sys/net/ipv4/conf/" + BridgeName + "/forwarding":   "0",
+	"/proc/sys/net/ipv6/conf/" + BridgeName + "/disable_ipv6": "1",
+}
+
+func closeBridge() error {
+	for p, v := range bridgeNoForward {
+		if err := os.WriteFile(p, []byte(v+"\n"), 0o644); err != nil {
+			if strings.Contains(p, "ipv6") && os.IsNotExist(err) {
+				continue // a kernel without IPv6 has nothing to close
+			}
 			return fmt.Errorf("lab: bridge: %w", err)
 		}
 	}
