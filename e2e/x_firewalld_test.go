@@ -22,7 +22,7 @@ func TestFirewalldOnOneHost(t *testing.T) {
 	t.Cleanup(func() { RunOn(t, "t58", "systemctl disable --now firewalld") })
 
 	v := runVerify(t, "--no-drill")
-	wantFailure(t, v, "t58", "memcached reachable from t68", "no route to host")
+	wantFailure(t, v, "t58", "memcached reachable from t68", "no route to host", "a firewall on t58")
 	wantFailure(t, v, "t58", "tomcat port", "from proxy")
 	if f := v.failed(); len(f) != 2 {
 		t.Errorf("want exactly the 2 blocked paths to fail, got %q", f)

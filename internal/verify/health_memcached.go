@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -63,7 +64,8 @@ func (r *run) checkMemcachedFrom(ctx context.Context, h inventory.Host, from str
 	addr := r.memcachedAddr(h)
 	v, err := memcachedVersion(ctx, d, addr, r.timing.Command)
 	if err != nil {
-		return fail("%s cannot use memcached at %s: %v (see the %q check of %s)", from, addr, err, CheckMemcachedListens, h.Name)
+		return fail("%s cannot use memcached at %s: %v (%s)", from, addr, err,
+			reachHint(err, h.Name, fmt.Sprintf("see the %q check of %s", CheckMemcachedListens, h.Name)))
 	}
 	return ok("%s answers version %s", addr, v)
 }

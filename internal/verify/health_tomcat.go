@@ -55,7 +55,8 @@ func (r *run) checkTomcatPort(ctx context.Context, h inventory.Host) (Status, st
 	}
 	status, err := httpStatusLine(ctx, d, addr, r.timing.Request)
 	if err != nil {
-		return fail("from %s: %s does not answer HTTP: %v (is tomcat.service running, with the connector on port %d?)", from, addr, err, r.inv.Tomcat.Port)
+		return fail("from %s: %s does not answer HTTP: %v (%s)", from, addr, err,
+			reachHint(err, h.Name, fmt.Sprintf("is tomcat.service running, with the connector on port %d?", r.inv.Tomcat.Port)))
 	}
 	return ok("%s answers %q (from %s)", addr, status, from)
 }

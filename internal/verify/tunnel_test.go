@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -142,4 +143,17 @@ func TestNoTunnelSupport(t *testing.T) {
 	}
 	_ = context.Background
 	_ = inventory.RoleProxy
+}
+
+func TestReachHintNamesTheFirewallOnlyForRejectsAndDrops(t *testing.T) {
+	for msg, firewall := range map[string]bool{
+		"t68: tunnel to 10.250.0.58:11211: no route to host":  true,
+		"dial tcp 10.0.0.1:8080: i/o timeout":                 true,
+		"dial tcp 10.0.0.1:8080: connect: connection refused": false,
+	} {
+		got := reachHint(errors.New(msg), "t58", "FALLBACK")
+		if strings.Contains(got, "firewall on t58") != firewall || !strings.Contains(got, "FALLBACK") {
+			t.Errorf("%q: hint %q", msg, got)
+		}
+	}
 }
