@@ -75,9 +75,15 @@ func (p Package) Check(ctx context.Context, h *Host) (*Change, error) {
 		return nil, err
 	}
 	if p.State == Absent {
-		// Removing is not recorded: teardown never reinstalls.
+		// Teardown reinstalls what apply removed (not its dependencies,
+		// which a removal leaves in place anyway).
+		undo, err := p.reinstall(h.Facts, todo)
+		if err != nil {
+			return nil, err
+		}
 		return &Change{
 			Summary: "remove " + strings.Join(todo, " "),
+			Records: []Record{undo},
 			Apply: func(ctx context.Context) error {
 				for _, c := range cmds {
 					if _, err := h.run(ctx, c.what, c.cmd); err != nil {
@@ -170,18 +176,50 @@ type purposeCmd struct{ what, cmd string }
 // keyed by the name asked for (dpkg-query and rpm disagree on everything
 // else, including how they report unknown names).
 func packageQueryCmd(f Facts, names []string) (string, error) {
-	var test string
+	test, err := packageInstalledTest(f)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(`for p in %s; do if %s; then echo "$p installed"; else echo "$p missing"; fi; done`, quoteAll(names), test), nil
+}
+
+// reinstall is the journal record that makes teardown install names again.
+func (p Package) reinstall(f Facts, names []string) (Record, error) {
+	install, err := packageChangeCmds(f, names, false, p.UpdateMaxAge)
+	if err != nil {
+		return Record{}, err
+	}
+	var cmds []string
+	for _, c := range install {
+		cmds = append(cmds, c.cmd)
+	}
+	all, err := allInstalledCmd(f, names)
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Kind: RecordCommandRan, Name: "remove packages " + strings.Join(names, " "), Undo: strings.Join(cmds, " && "), UndoUnless: all}, nil
+}
+
+// allInstalledCmd exits 0 when every one of names is installed.
+func allInstalledCmd(f Facts, names []string) (string, error) {
+	test, err := packageInstalledTest(f)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(`for p in %s; do %s || exit 1; done`, quoteAll(names), test), nil
+}
+
+// packageInstalledTest is a shell test that package "$p" is installed.
+func packageInstalledTest(f Facts) (string, error) {
 	switch f.Family {
 	case FamilyDebian:
 		// "install ok installed" and "hold ok installed" count; a package
 		// removed but not purged ("deinstall ok config-files") does not.
-		test = `dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$'`
+		return `dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$'`, nil
 	case FamilyRHEL:
-		test = `rpm -q --quiet "$p"`
-	default:
-		return "", f.unsupported()
+		return `rpm -q --quiet "$p"`, nil
 	}
-	return fmt.Sprintf(`for p in %s; do if %s; then echo "$p installed"; else echo "$p missing"; fi; done`, quoteAll(names), test), nil
+	return "", f.unsupported()
 }
 
 func parsePackageQuery(out string, names []string) (map[string]bool, error) {

@@ -100,3 +100,23 @@ func TestPackageInstallsOnlyMissingThenIsIdempotent(t *testing.T) {
 		t.Fatalf("second run: %+v", rc.Hosts[0])
 	}
 }
+
+// Removing a package journals how teardown installs it again, per family.
+func TestPackageRemovalJournalsReinstall(t *testing.T) {
+	for _, tc := range []struct {
+		facts             Facts
+		undo, undoUnless string
+	}{
+		{rhelFacts, "dnf install -y telnet", `for p in telnet; do rpm -q --quiet "$p" || exit 1; done`},
+		{debianFacts, "DEBIAN_FRONTEND=noninteractive apt-get " + aptLockWait + " install -y --no-install-recommends telnet",
+			`for p in telnet; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' || exit 1; done`},
+	} {
+		rec, err := Package{Names: []string{"telnet"}, State: Absent}.reinstall(tc.facts, []string{"telnet"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Kind != RecordCommandRan || !strings.HasSuffix(rec.Undo, tc.undo) || rec.UndoUnless != tc.undoUnless {
+			t.Errorf("%s: %+v", tc.facts.ID, rec)
+		}
+	}
+}

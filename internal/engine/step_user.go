@@ -59,6 +59,7 @@ func (u User) Check(ctx context.Context, h *Host) (*Change, error) {
 			return nil, nil
 		}
 		summary = fmt.Sprintf("modify user %s (home %s, shell %s)", u.Name, f[5], f[6])
+		recs = append(recs, userRestoreRecord(u.Name, f[5], f[6]))
 	default:
 		return nil, res.ExitError("query user " + u.Name)
 	}
@@ -112,4 +113,17 @@ func userModCmd(u User, home, shell string) string {
 		return ""
 	}
 	return "usermod " + strings.Join(args, " ") + " " + Quote(u.Name)
+}
+
+// userRestoreRecord makes teardown put an account apply modified back to
+// the home and shell it had; nothing to do once they are back or the
+// account is gone.
+func userRestoreRecord(name, home, shell string) Record {
+	n := Quote(name)
+	return Record{
+		Kind:       RecordCommandRan,
+		Name:       "modify user " + name,
+		Undo:       "usermod -d " + Quote(home) + " -s " + Quote(shell) + " " + n,
+		UndoUnless: "! getent passwd " + n + " >/dev/null || [ \"$(getent passwd " + n + " | cut -d: -f6-7)\" = " + Quote(home+":"+shell) + " ]",
+	}
 }

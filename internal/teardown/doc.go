@@ -9,8 +9,10 @@
 //
 //  1. stop and disable the units apply started or enabled;
 //  2. run the undo of every command apply ran that carries one (close the
-//     firewall ports it opened, turn back an SELinux boolean), newest first,
-//     each skipped when its guard says there is nothing left to undo;
+//     firewall ports it opened, turn back an SELinux boolean, reinstall a
+//     package it removed, give an account it modified its old home and
+//     shell), newest first, each skipped when its guard says there is
+//     nothing left to undo;
 //  3. paths, in reverse order of their first record: restore a replaced
 //     file from its backup (a hand-edited one is first kept aside as
 //     <path>.clusterctl-edited-<time>), remove what apply created, repoint

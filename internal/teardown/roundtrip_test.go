@@ -37,6 +37,8 @@ func newLab(t *testing.T) *lab {
 	l.write(filepath.Join(l.stub, "hostname"), "pristine\n", 0o644)
 	l.write(filepath.Join(l.stub, "timezone"), "Etc/UTC\n", 0o644)
 	l.write(filepath.Join(l.stub, "pkg/curl"), "", 0o644)
+	l.write(filepath.Join(l.stub, "pkg/telnet"), "", 0o644) // apply removes it
+	l.write(filepath.Join(l.stub, "users/www"), "www:x:33:33::/var/www:/bin/sh\n", 0o644)
 	l.write(filepath.Join(l.stub, "deps/nginx"), "nginx-common libnginx\n", 0o644)
 	l.write(filepath.Join(l.stub, "pkguser/memcached"), "memcache\n", 0o644)
 	l.write(filepath.Join(l.stub, "active/chrony"), "", 0o644)
@@ -108,6 +110,8 @@ func (l *lab) steps(appConf string) []engine.Step {
 		engine.File{Path: l.p("etc/new.conf"), Content: []byte("created by apply\n"), Meta: remote.FileMeta{Mode: 0o640}},
 		engine.Package{Names: []string{"curl", "nginx", "memcached"}},
 		engine.User{Name: "tomcat", System: true},
+		engine.User{Name: "www", Shell: "/usr/sbin/nologin"}, // an existing account, modified
+		engine.Package{Names: []string{"telnet"}, State: engine.Absent},
 		engine.Directory{Path: l.p("opt/app/data/cache")},
 		engine.Upload{Local: tarball, Path: l.p("opt/app/pkg.tar")},
 		engine.Command{Label: "unpack", Cmd: "mkdir -p " + engine.Quote(l.p("opt/unpacked")) + " && echo x > " + engine.Quote(l.p("opt/unpacked/f")), Creates: l.p("opt/unpacked")},
@@ -209,7 +213,8 @@ func TestApplyTeardownRestoresEverything(t *testing.T) {
 		}
 	}
 	if got := stepsWith(evs, engine.StatusChanged); !contains(got, "stop and disable tomcat") || !contains(got, "remove user tomcat") ||
-		!contains(got, "undo open 8080/tcp") || contains(got, "undo open 22/tcp") {
+		!contains(got, "undo open 8080/tcp") || contains(got, "undo open 22/tcp") ||
+		!contains(got, "undo modify user www") || !contains(got, "undo remove packages telnet") {
 		t.Fatalf("changed steps %q", got)
 	}
 

@@ -147,7 +147,8 @@ for a in "$@"; do case "$a" in -*|update|install|remove|purge|DPkg*) ;; *)
   if [ "$verb" = install ]; then touch "$STATE/pkg/$a"
     [ -e "$STATE/deps/$a" ] && for d in $(cat "$STATE/deps/$a"); do touch "$STATE/pkg/$d"; done
     [ -e "$STATE/pkguser/$a" ] && u=$(cat "$STATE/pkguser/$a") && echo "$u:x:998:998::/nonexistent:/usr/sbin/nologin" > "$STATE/users/$u" && touch "$STATE/groups/$u"
-  else rm -f "$STATE/pkg/$a"; fi;; esac; done`,
+  else rm -f "$STATE/pkg/$a"; fi;; esac; done
+exit 0`,
 	"find": `exit 0`,
 	"systemctl": `echo "systemctl $*" >> "$STATE/log"
 case "$1" in
@@ -162,7 +163,12 @@ esac`,
 	"getent": `db=$1; [ "$db" = passwd ] && d=users || d=groups
 if [ -z "$2" ]; then for f in "$STATE/$d"/*; do [ -e "$f" ] || continue; if [ $d = users ]; then cat "$f"; else echo "${f##*/}:x:1:"; fi; done; exit 0; fi
 [ -e "$STATE/$d/$2" ] || exit 2; [ $d = users ] && cat "$STATE/$d/$2" || echo "$2:x:1:"`,
-	"useradd":     `echo "useradd $*" >> "$STATE/log"; for a; do n="$a"; done; echo "$n:x:999:999::/home/$n:/bin/sh" > "$STATE/users/$n"; touch "$STATE/groups/$n"`,
+	"useradd": `echo "useradd $*" >> "$STATE/log"; for a; do n="$a"; done; echo "$n:x:999:999::/home/$n:/bin/sh" > "$STATE/users/$n"; touch "$STATE/groups/$n"`,
+	// usermod [-d HOME] [-s SHELL] NAME rewrites fields 6 and 7 of the passwd line.
+	"usermod": `echo "usermod $*" >> "$STATE/log"; h=; sh=
+while [ $# -gt 1 ]; do case "$1" in -d) h=$2; shift 2;; -s) sh=$2; shift 2;; *) shift;; esac; done
+f="$STATE/users/$1"; [ -e "$f" ] || exit 6
+IFS=: read -r n x u g c oh os < "$f"; echo "$n:$x:$u:$g:$c:${h:-$oh}:${sh:-$os}" > "$f"`,
 	"userdel":     `echo "userdel $*" >> "$STATE/log"; for a; do n="$a"; done; rm -f "$STATE/users/$n" "$STATE/groups/$n"`,
 	"groupdel":    `echo "groupdel $*" >> "$STATE/log"; rm -f "$STATE/groups/$1"`,
 	"hostname":    `if [ -n "$1" ]; then echo "hostname $*" >> "$STATE/log"; echo "$1" > "$STATE/hostname"; else cat "$STATE/hostname"; fi`,
