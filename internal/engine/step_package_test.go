@@ -104,7 +104,7 @@ func TestPackageInstallsOnlyMissingThenIsIdempotent(t *testing.T) {
 // Removing a package journals how teardown installs it again, per family.
 func TestPackageRemovalJournalsReinstall(t *testing.T) {
 	for _, tc := range []struct {
-		facts             Facts
+		facts            Facts
 		undo, undoUnless string
 	}{
 		{rhelFacts, "dnf install -y telnet", `for p in telnet; do rpm -q --quiet "$p" || exit 1; done`},
