@@ -27,6 +27,8 @@ type pristineConn struct {
 	// filtering: firewalld runs and SELinux is enforcing, as on a stock
 	// RHEL-family install, so their guards report "not yet".
 	filtering bool
+	// ufw: ufw is active (an Ubuntu host whose admin enabled it).
+	ufw bool
 
 	mu      sync.Mutex
 	cmds    []string
@@ -47,6 +49,8 @@ func (c *pristineConn) Run(_ context.Context, cmd string) (remote.Result, error)
 	c.mu.Unlock()
 	switch {
 	case c.filtering && (strings.HasPrefix(cmd, "! "+firewalldActive) || strings.HasPrefix(cmd, "! selinuxenabled")):
+		return remote.Result{ExitCode: 1}, nil
+	case c.ufw && strings.HasPrefix(cmd, "! { "+ufwActive):
 		return remote.Result{ExitCode: 1}, nil
 	case strings.HasPrefix(cmd, "for p in "): // package query
 		var out strings.Builder
@@ -106,6 +110,7 @@ func (c *pristineConn) commands(subs ...string) []string {
 const (
 	debian12 = "ID=debian\nVERSION_ID=\"12\"\n"
 	rocky9   = "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n"
+	ubuntu22 = "ID=ubuntu\nID_LIKE=debian\nVERSION_ID=\"22.04\"\n"
 	centos7  = "ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"7\"\n"
 )
 
@@ -177,6 +182,7 @@ func applyToTolerant(t *testing.T, inv *inventory.Inventory, osRelease string) (
 		h := engine.NewHost(pc, HostVars(ih))
 		h.Facts = engine.ParseOSRelease([]byte(osRelease))
 		pc.filtering = h.Facts.Family == engine.FamilyRHEL
+		pc.ufw = h.Facts.ID == "ubuntu"
 		hosts = append(hosts, h)
 	}
 	col := &engine.Collector{}

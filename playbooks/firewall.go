@@ -12,14 +12,14 @@ import (
 // firewallPlay lets the cluster's traffic through where a host filters it,
 // instead of what the seed does by hand before it starts ("关闭防火墙,
 // 禁用SELinux": firewall off, SELinux off):
-//   - where firewalld runs (RHEL's default), it opens nginx's port to all,
-//     and each other port only to the hosts that use it: Tomcat's HTTP port
-//     to the proxies, memcached to the other Tomcat hosts, NTP to the hosts
-//     that take their time from this one;
+//   - where firewalld (RHEL's default) or ufw (Ubuntu's) is active, it opens
+//     nginx's port to all, and each other port only to the hosts that use
+//     it: Tomcat's HTTP port to the proxies, memcached to the other Tomcat
+//     hosts, NTP to the hosts that take their time from this one;
 //   - where SELinux is enabled, it lets nginx connect to the Tomcats
 //     (httpd_can_network_connect), which the targeted policy forbids.
 //
-// Each change is guarded (where firewalld does not run, or SELinux is off,
+// Each change is guarded (where no firewall is active and SELinux is off,
 // as on a stock Debian, every step is already in state) and journals its
 // undo, so teardown closes exactly what apply opened.
 func (c *Cluster) firewallPlay() engine.Play {
@@ -28,14 +28,14 @@ func (c *Cluster) firewallPlay() engine.Play {
 		Name: "firewall",
 		Steps: []engine.Step{
 			engine.When(withRole(inventory.RoleProxy), "no proxy role",
-				firewalldOpen(fmt.Sprintf("firewalld: open %d/tcp (nginx)", inv.Nginx.Listen), portRule(inv.Nginx.Listen, "tcp"))),
+				openRule(fmt.Sprintf("firewall: open %d/tcp (nginx)", inv.Nginx.Listen), firewallRule{port: inv.Nginx.Listen, proto: "tcp"})),
 			engine.When(withRole(inventory.RoleTomcat), "no tomcat role",
-				c.firewalldFrom(fmt.Sprintf("firewalld: %d/tcp (tomcat) from the proxies", inv.Tomcat.Port), inv.Tomcat.Port, "tcp",
+				c.openFrom(fmt.Sprintf("firewall: %d/tcp (tomcat) from the proxies", inv.Tomcat.Port), inv.Tomcat.Port, "tcp",
 					func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleProxy) })),
 			engine.When(withRole(inventory.RoleMemcached), "no memcached role",
-				c.firewalldFrom(fmt.Sprintf("firewalld: %d/tcp (memcached) from the tomcats", inv.Memcached.Port), inv.Memcached.Port, "tcp",
+				c.openFrom(fmt.Sprintf("firewall: %d/tcp (memcached) from the tomcats", inv.Memcached.Port), inv.Memcached.Port, "tcp",
 					func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleTomcat) })),
-			c.firewalldFrom("firewalld: 123/udp (ntp) from time clients", 123, "udp",
+			c.openFrom("firewall: 123/udp (ntp) from time clients", 123, "udp",
 				func(h inventory.Host) []inventory.Host { return Target{Inv: inv, Host: h}.timeClients() }),
 			engine.When(withRole(inventory.RoleProxy), "no proxy role", seBoolean("httpd_can_network_connect")),
 		},
@@ -53,10 +53,9 @@ func (c *Cluster) allWithRole(r inventory.Role) []inventory.Host {
 	return hs
 }
 
-// firewalldFrom opens port/proto on each host to the other hosts that
-// clients names, one rich rule per client. A host with no clients has
-// nothing to open.
-func (c *Cluster) firewalldFrom(title string, port int, proto string, clients func(inventory.Host) []inventory.Host) engine.Step {
+// openFrom opens port/proto on each host to the other hosts that clients
+// names, one rule per client. A host with no clients has nothing to open.
+func (c *Cluster) openFrom(title string, port int, proto string, clients func(inventory.Host) []inventory.Host) engine.Step {
 	return perHost(title, func(h *engine.Host) engine.Step {
 		self := invHost(h)
 		var rules []engine.Step
@@ -64,7 +63,7 @@ func (c *Cluster) firewalldFrom(title string, port int, proto string, clients fu
 			if cl.Name == self.Name {
 				continue // its own traffic stays on the host
 			}
-			rules = append(rules, firewalldOpen(title+" "+cl.Name, sourceRule(cl.Address, port, proto)))
+			rules = append(rules, openRule(title+" "+cl.Name, firewallRule{port: port, proto: proto, source: cl.Address}))
 		}
 		if len(rules) == 0 {
 			return failStep{title, engine.Skip("no other host uses this port")} // a skip, not a failure
@@ -73,33 +72,51 @@ func (c *Cluster) firewalldFrom(title string, port int, proto string, clients fu
 	})
 }
 
-// portRule and sourceRule are the firewall-cmd option (without its
-// --add-/--remove-/--query- verb) for a port open to all, and for a port
-// open to one address.
-func portRule(port int, proto string) string {
-	return "port=" + strconv.Itoa(port) + "/" + proto
+// firewallRule is one opening: port/proto from source ("" = from anywhere).
+type firewallRule struct {
+	port   int
+	proto  string
+	source string
 }
 
-func sourceRule(addr string, port int, proto string) string {
+// firewalld is the rule as a firewall-cmd option without its
+// --add-/--remove-/--query- verb.
+func (r firewallRule) firewalld() string {
+	if r.source == "" {
+		return "port=" + strconv.Itoa(r.port) + "/" + r.proto
+	}
 	family := "ipv4"
-	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+	if a, err := netip.ParseAddr(r.source); err == nil && a.Is6() && !a.Is4In6() {
 		family = "ipv6"
 	}
-	return fmt.Sprintf(`rich-rule='rule family="%s" source address="%s" port port="%d" protocol="%s" accept'`, family, addr, port, proto)
+	return fmt.Sprintf(`rich-rule='rule family="%s" source address="%s" port port="%d" protocol="%s" accept'`, family, r.source, r.port, r.proto)
 }
 
-// firewalldActive is true only where firewalld runs; elsewhere every
-// firewalld step is in state.
+// ufw is the rule as ufw's arguments, in the canonical form `ufw show
+// added` prints it back.
+func (r firewallRule) ufw() string {
+	if r.source == "" {
+		return fmt.Sprintf("allow %d/%s", r.port, r.proto)
+	}
+	return fmt.Sprintf("allow from %s to any port %d proto %s", r.source, r.port, r.proto)
+}
+
+// openRule opens r in whichever of firewalld and ufw is active.
+func openRule(label string, r firewallRule) engine.Step {
+	return engine.Group{Label: label, Steps: []engine.Step{firewalldOpen(label+" (firewalld)", r), ufwOpen(label+" (ufw)", r)}}
+}
+
+// firewalldActive is true only where firewalld runs.
 const firewalldActive = "systemctl is-active --quiet firewalld"
 
-// firewalldOpen adds rule to the permanent and the running configuration
-// of firewalld's default zone, unless both have it.
-func firewalldOpen(label, rule string) engine.Step {
+// firewalldOpen adds r to the permanent and the running configuration of
+// firewalld's default zone, unless both have it.
+func firewalldOpen(label string, r firewallRule) engine.Step {
 	fw := func(verb string, permanent bool) string {
 		if permanent {
-			return "firewall-cmd --permanent --" + verb + "-" + rule
+			return "firewall-cmd --permanent --" + verb + "-" + r.firewalld()
 		}
-		return "firewall-cmd --" + verb + "-" + rule
+		return "firewall-cmd --" + verb + "-" + r.firewalld()
 	}
 	return engine.Command{
 		Label:      label,
@@ -107,6 +124,21 @@ func firewalldOpen(label, rule string) engine.Step {
 		Cmd:        fw("add", true) + " && " + fw("add", false),
 		Undo:       fw("remove", true) + " && " + fw("remove", false),
 		UndoUnless: "! " + firewalldActive + " || ! " + fw("query", true),
+	}
+}
+
+// ufwActive is true only where ufw is installed and enabled.
+const ufwActive = "ufw status 2>/dev/null | grep -q '^Status: active'"
+
+// ufwOpen adds r to ufw's rules (which persist), unless it is there.
+func ufwOpen(label string, r firewallRule) engine.Step {
+	has := "ufw show added | grep -qxF " + engine.Quote("ufw "+r.ufw())
+	return engine.Command{
+		Label:      label,
+		Unless:     "! { " + ufwActive + "; } || " + has,
+		Cmd:        "ufw " + r.ufw(),
+		Undo:       "ufw delete " + r.ufw(),
+		UndoUnless: "! { " + ufwActive + "; } || ! " + has,
 	}
 }
 

@@ -29,7 +29,7 @@ func TestFirewallStepsApplyThenTeardown(t *testing.T) {
 	// 10.0.0.8 already allowed by the admin.
 	os.WriteFile(filepath.Join(stub, "active/firewalld"), nil, 0o644)
 	os.WriteFile(filepath.Join(stub, "selinux"), nil, 0o644)
-	pre := firewalldOpen("pre", sourceRule("10.0.0.8", 8080, "tcp"))
+	pre := firewalldOpen("pre", firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"})
 	if rc := engine.Run(context.Background(), []*engine.Host{host()}, []engine.Play{{Name: "admin", Steps: []engine.Step{pre}}},
 		engine.Options{StateDir: filepath.Join(t.TempDir(), "admin")}, nil); rc.Failed() {
 		t.Fatalf("admin's rule: %+v", rc.Hosts[0])
@@ -37,10 +37,10 @@ func TestFirewallStepsApplyThenTeardown(t *testing.T) {
 	before := enginetest.Fingerprint(t, filepath.Join(stub, "fw"))
 
 	steps := []engine.Step{
-		firewalldOpen("open 80/tcp", portRule(80, "tcp")),
+		firewalldOpen("open 80/tcp", firewallRule{port: 80, proto: "tcp"}),
 		engine.Group{Label: "8080 from the proxies", Steps: []engine.Step{
-			firewalldOpen("from 10.0.0.8", sourceRule("10.0.0.8", 8080, "tcp")),
-			firewalldOpen("from fd00::9", sourceRule("fd00::9", 8080, "tcp")),
+			firewalldOpen("from 10.0.0.8", firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"}),
+			firewalldOpen("from fd00::9", firewallRule{port: 8080, proto: "tcp", source: "fd00::9"}),
 		}},
 		seBoolean("httpd_can_network_connect"),
 	}
@@ -92,12 +92,55 @@ func TestFirewallStepsInStateWithoutFirewalld(t *testing.T) {
 	h.Facts = engine.ParseOSRelease([]byte(debian12))
 	state := filepath.Join(t.TempDir(), "state")
 	rc := engine.Run(context.Background(), []*engine.Host{h}, []engine.Play{{Name: "firewall", Steps: []engine.Step{
-		firewalldOpen("open 80/tcp", portRule(80, "tcp")), seBoolean("httpd_can_network_connect"),
+		openRule("open 80/tcp", firewallRule{port: 80, proto: "tcp"}), seBoolean("httpd_can_network_connect"),
 	}}}, engine.Options{StateDir: state}, nil)
 	if rc.Failed() || rc.Hosts[0].Changed != 0 || rc.Hosts[0].OK != 2 {
 		t.Fatalf("%+v", rc.Hosts[0])
 	}
 	if log, _ := os.ReadFile(filepath.Join(stub, "log")); strings.Contains(string(log), "firewall-cmd") || strings.Contains(string(log), "setsebool") {
 		t.Fatalf("changed a firewall that does not run:\n%s", log)
+	}
+}
+
+// ufw active (an Ubuntu whose admin enabled it with ssh allowed): apply adds
+// its rules once, teardown deletes them and keeps the admin's.
+func TestUfwStepsApplyThenTeardown(t *testing.T) {
+	stub, env := enginetest.Stubs(t, filepath.Join(t.TempDir(), "hostname"))
+	conn := &enginetest.LocalConn{Name: "t58", Env: env}
+	state := filepath.Join(t.TempDir(), "state")
+	host := func() *engine.Host {
+		h := engine.NewHost(conn, nil)
+		h.Facts = engine.ParseOSRelease([]byte(ubuntu22))
+		return h
+	}
+	os.WriteFile(filepath.Join(stub, "ufw"), nil, 0o644)
+	os.WriteFile(filepath.Join(stub, "ufw-rules"), []byte("ufw allow 22/tcp\n"), 0o644)
+	steps := []engine.Step{
+		openRule("ssh", firewallRule{port: 22, proto: "tcp"}),
+		openRule("8080 from the proxy", firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"}),
+	}
+	apply := func() engine.Recap {
+		rc := engine.Run(context.Background(), []*engine.Host{host()}, []engine.Play{{Name: "firewall", Steps: steps}},
+			engine.Options{StateDir: state}, nil)
+		if rc.Failed() {
+			t.Fatalf("apply: %+v", rc.Hosts[0])
+		}
+		return rc
+	}
+	if rc := apply(); rc.Hosts[0].Changed != 1 {
+		t.Fatalf("first apply changed %d, want 1 (ssh was open already)", rc.Hosts[0].Changed)
+	}
+	rules, _ := os.ReadFile(filepath.Join(stub, "ufw-rules"))
+	if string(rules) != "ufw allow 22/tcp\nufw allow from 10.0.0.8 to any port 8080 proto tcp\n" {
+		t.Fatalf("rules after apply:\n%s", rules)
+	}
+	if rc := apply(); rc.Hosts[0].Changed != 0 {
+		t.Fatalf("second apply changed %d", rc.Hosts[0].Changed)
+	}
+	if rc := teardown.Run(context.Background(), []*engine.Host{host()}, teardown.Options{StateDir: state}, nil); rc.Failed() {
+		t.Fatalf("teardown: %+v", rc.Hosts[0])
+	}
+	if rules, _ := os.ReadFile(filepath.Join(stub, "ufw-rules")); string(rules) != "ufw allow 22/tcp\n" {
+		t.Fatalf("rules after teardown:\n%s", rules)
 	}
 }

@@ -58,6 +58,13 @@ func TestApplyOnPristineHostsPerFamily(t *testing.T) {
 		},
 		files: map[string][]string{"proxy": {"/etc/chrony.conf"}, "t68": {"/etc/sysconfig/memcached"}},
 	}, {
+		// Ubuntu with ufw enabled: the same openings, as ufw rules.
+		name: "ubuntu22-ufw", osRelease: ubuntu22,
+		cmds: map[string][]string{
+			"proxy": {"ufw allow 80/tcp"},
+			"t58": {"ufw allow from 192.168.250.8 to any port 8080 proto tcp", "ufw allow from 192.168.250.68 to any port 11211 proto tcp"},
+		},
+	}, {
 		name: "debian12", osRelease: debian12,
 		cmds: map[string][]string{
 			"proxy": {"DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends nginx",
@@ -99,8 +106,10 @@ func TestApplyOnPristineHostsPerFamily(t *testing.T) {
 			// Stock Debian filters nothing: no firewall or SELinux change.
 			if tc.osRelease == debian12 {
 				for host, c := range conns {
-					if got := c.commands("firewall-cmd --permanent --add", "setsebool"); len(got) != 0 {
-						t.Errorf("%s: %q", host, got)
+					for _, cmd := range c.cmds {
+						if strings.HasPrefix(cmd, "firewall-cmd") || strings.HasPrefix(cmd, "setsebool") || strings.HasPrefix(cmd, "ufw") {
+							t.Errorf("%s: %q", host, cmd)
+						}
 					}
 				}
 			}

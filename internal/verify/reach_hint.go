@@ -12,8 +12,9 @@ import (
 // firewall; otherwise (refused: nothing listens) it is fallback.
 func reachHint(err error, host, fallback string) string {
 	msg := strings.ToLower(err.Error())
-	if strings.Contains(msg, "no route to host") || strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out") {
-		return fmt.Sprintf("a firewall on %s may reject it: clusterctl apply opens the port where firewalld runs; otherwise check nft list ruleset / ufw status there; or %s", host, fallback)
+	if strings.Contains(msg, "no route to host") || strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out") ||
+		strings.Contains(msg, "deadline exceeded") {
+		return fmt.Sprintf("a firewall on %s may reject it: clusterctl apply opens the port where firewalld or ufw is active, otherwise check nft list ruleset there; or %s", host, fallback)
 	}
 	return fallback
 }

@@ -147,9 +147,10 @@ func TestNoTunnelSupport(t *testing.T) {
 
 func TestReachHintNamesTheFirewallOnlyForRejectsAndDrops(t *testing.T) {
 	for msg, firewall := range map[string]bool{
-		"t68: tunnel to 10.250.0.58:11211: no route to host":  true,
-		"dial tcp 10.0.0.1:8080: i/o timeout":                 true,
-		"dial tcp 10.0.0.1:8080: connect: connection refused": false,
+		"t68: tunnel to 10.250.0.58:11211: no route to host":       true,
+		"dial tcp 10.0.0.1:8080: i/o timeout":                      true,
+		"t58: tunnel to 10.0.0.1:11211: context deadline exceeded": true,
+		"dial tcp 10.0.0.1:8080: connect: connection refused":      false,
 	} {
 		got := reachHint(errors.New(msg), "t58", "FALLBACK")
 		if strings.Contains(got, "firewall on t58") != firewall || !strings.Contains(got, "FALLBACK") {

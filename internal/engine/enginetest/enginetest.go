@@ -133,7 +133,8 @@ func (c *LocalConn) Upload(ctx context.Context, local, path string, meta remote.
 // stubs are the fake tools. State: pkg/<name> installed packages,
 // active/<unit> and enabled/<unit>, users/<name> (a passwd line),
 // groups/<name>, hostname, timezone, fw/{permanent,runtime}/ (one file per
-// firewalld rule), selinux (present = enabled), sebool/<name> (on/off).
+// firewalld rule), ufw (present = active), ufw-rules, selinux (present =
+// enabled), sebool/<name> (on/off).
 // Every state-changing call is logged.
 var stubs = map[string]string{
 	"dpkg-query": `if [ -z "$3" ]; then for f in "$STATE"/pkg/*; do [ -e "$f" ] && echo "install ok installed ${f##*/}"; done; exit 0; fi
@@ -178,6 +179,16 @@ IFS=: read -r n x u g c oh os < "$f"; echo "$n:$x:$u:$g:$c:${h:-$oh}:${sh:-$os}"
 op=${1#--}; verb=${op%%-*}; rule=${op#*-}; f="$STATE/fw/$c/$(printf %s "$rule" | md5sum | cut -c1-16)"
 mkdir -p "$STATE/fw/$c"
 case $verb in add) echo "firewall-cmd $c $rule" >> "$STATE/log"; printf '%s\n' "$rule" > "$f";; remove) echo "firewall-cmd $c remove $rule" >> "$STATE/log"; rm -f "$f";; query) [ -e "$f" ];; *) exit 2;; esac`,
+	// ufw status | show added | [delete] allow ...: rules are lines of
+	// $STATE/ufw-rules; $STATE/ufw present = active.
+	"ufw": `r="$STATE/ufw-rules"; touch "$r"
+case "$1" in
+status) [ -e "$STATE/ufw" ] && echo "Status: active" || echo "Status: inactive";;
+show) echo "Added user rules (see 'ufw status' for running firewall):"; cat "$r";;
+delete) shift; echo "ufw delete $*" >> "$STATE/log"; grep -vxF "ufw $*" "$r" > "$r.new"; mv "$r.new" "$r";;
+allow|deny) echo "ufw $*" >> "$STATE/log"; grep -qxF "ufw $*" "$r" || echo "ufw $*" >> "$r";;
+*) exit 1;;
+esac`,
 	"selinuxenabled": `[ -e "$STATE/selinux" ]`,
 	"getsebool":      `echo "$1 --> $(cat "$STATE/sebool/$1" 2>/dev/null || echo off)"`,
 	"setsebool":      `echo "setsebool $*" >> "$STATE/log"; mkdir -p "$STATE/sebool"; echo "$3" > "$STATE/sebool/$2"`,

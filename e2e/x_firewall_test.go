@@ -1,0 +1,90 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHostFirewalls: t58 runs firewalld with its stock "public" zone (as a
+// RHEL host does) and t68 runs ufw with only ssh allowed (as an Ubuntu
+// admin would set it). Before apply opens anything, verify names exactly
+// what the firewalls block; apply then opens Tomcat's port to the proxy and
+// memcached to the other Tomcat host (and nothing else), a second apply
+// changes nothing, the whole drill passes through both firewalls, and
+// teardown closes exactly what apply opened, keeping the admin's ssh rule.
+// Runs after the teardown tests: the firewalls stay installed until zz_down
+// removes the lab.
+func TestHostFirewalls(t *testing.T) {
+	ensureApplied(t)
+	const install = "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "
+	RunOn(t, "t58", install+"firewalld netbase >/dev/null && systemctl start firewalld && firewall-cmd --state")
+	t.Cleanup(func() { RunOn(t, "t58", "systemctl disable --now firewalld") })
+	RunOn(t, "t68", install+"ufw >/dev/null && ufw allow 22/tcp && ufw --force enable")
+	t.Cleanup(func() { RunOn(t, "t68", "ufw --force disable") })
+
+	v := runVerify(t, "--no-drill")
+	wantFailure(t, v, "t58", "memcached reachable from t68", "no route to host", "a firewall on t58")
+	wantFailure(t, v, "t58", "tomcat port", "from proxy", "a firewall on t58")
+	wantFailure(t, v, "t68", "memcached reachable from t58", "a firewall on t68") // ufw drops: a timeout
+	wantFailure(t, v, "t68", "tomcat port", "from proxy", "a firewall on t68")
+	// nginx reaches neither Tomcat: the proxy's route fails too.
+	wantFailure(t, v, "proxy", "proxy .jsp route", "HTTP 504")
+	if f := v.failed(); len(f) != 5 {
+		t.Errorf("want exactly the 4 blocked paths and the proxy route to fail, got %q", f)
+	}
+
+	changed := ensureApplied(t).Changed()
+	for _, c := range changed {
+		if !strings.HasPrefix(c, "t58 firewall: ") && !strings.HasPrefix(c, "t68 firewall: ") {
+			t.Errorf("unexpected change: %s", c)
+		}
+	}
+	if len(changed) != 4 {
+		t.Errorf("want 2 openings on each of t58 and t68, got %q", changed)
+	}
+	rules := RunOn(t, "t58", "firewall-cmd --permanent --list-rich-rules; firewall-cmd --list-rich-rules")
+	for _, want := range []string{
+		`rule family="ipv4" source address="` + hostAddr(t, "proxy") + `" port port="8080" protocol="tcp" accept`,
+		`rule family="ipv4" source address="` + hostAddr(t, "t68") + `" port port="11211" protocol="tcp" accept`,
+	} {
+		if n := strings.Count(rules, want); n != 2 { // permanent and running
+			t.Errorf("t58: rule %q found %d times, want 2 (permanent and runtime):\n%s", want, n, rules)
+		}
+	}
+	ufwRules := RunOn(t, "t68", "ufw show added")
+	for _, want := range []string{
+		"ufw allow from " + hostAddr(t, "proxy") + " to any port 8080 proto tcp",
+		"ufw allow from " + hostAddr(t, "t58") + " to any port 11211 proto tcp",
+	} {
+		if !strings.Contains(ufwRules, want+"\n") {
+			t.Errorf("t68: no %q in:\n%s", want, ufwRules)
+		}
+	}
+	if again := ensureApplied(t).Changed(); len(again) != 0 {
+		t.Errorf("second apply changed %q", again)
+	}
+
+	waitProbe(t, 2*time.Minute)
+	if v := runVerify(t); v.ExitCode != 0 {
+		t.Errorf("verify through the firewalls: exit %d; failures:\n%s", v.ExitCode, strings.Join(v.failed(), "\n"))
+	}
+
+	closed := 0
+	for _, c := range mustTeardown(t).Changed() {
+		if strings.Contains(c, " teardown: undo firewall: ") {
+			closed++
+		}
+	}
+	if closed != 4 {
+		t.Errorf("teardown closed %d openings, want 4", closed)
+	}
+	if left := strings.TrimSpace(RunOn(t, "t58", "firewall-cmd --permanent --list-rich-rules; firewall-cmd --list-rich-rules; firewall-cmd --list-ports")); left != "" {
+		t.Errorf("t58: firewalld rules left after teardown:\n%s", left)
+	}
+	if got := RunOn(t, "t68", "ufw show added | grep '^ufw '"); strings.TrimSpace(got) != "ufw allow 22/tcp" {
+		t.Errorf("t68: ufw rules after teardown:\n%s\nwant only the admin's ssh rule", got)
+	}
+}
