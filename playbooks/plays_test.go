@@ -62,7 +62,7 @@ func TestApplyOnPristineHostsPerFamily(t *testing.T) {
 		name: "ubuntu22-ufw", osRelease: ubuntu22,
 		cmds: map[string][]string{
 			"proxy": {"ufw allow 80/tcp"},
-			"t58": {"ufw allow from 192.168.250.8 to any port 8080 proto tcp", "ufw allow from 192.168.250.68 to any port 11211 proto tcp"},
+			"t58":   {"ufw allow from 192.168.250.8 to any port 8080 proto tcp", "ufw allow from 192.168.250.68 to any port 11211 proto tcp"},
 		},
 	}, {
 		name: "debian12", osRelease: debian12,
