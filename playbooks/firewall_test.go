@@ -17,23 +17,13 @@ import (
 // rule already there before apply stays), a second apply is in state,
 // and teardown closes only what apply opened.
 func TestFirewallStepsApplyThenTeardown(t *testing.T) {
-	stub, env := enginetest.Stubs(t, filepath.Join(t.TempDir(), "hostname"))
-	conn := &enginetest.LocalConn{Name: "proxy", Env: env}
-	state := filepath.Join(t.TempDir(), "state")
-	host := func() *engine.Host {
-		h := engine.NewHost(conn, nil)
-		h.Facts = engine.ParseOSRelease([]byte(rocky9))
-		return h
-	}
+	h := newStubHost(t, rocky9)
+	stub := h.stub
 	// A stock RHEL: firewalld running, SELinux enforcing, 8080 from
 	// 10.0.0.8 already allowed by the admin.
 	os.WriteFile(filepath.Join(stub, "active/firewalld"), nil, 0o644)
 	os.WriteFile(filepath.Join(stub, "selinux"), nil, 0o644)
-	pre := firewalldOpen("pre", firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"})
-	if rc := engine.Run(context.Background(), []*engine.Host{host()}, []engine.Play{{Name: "admin", Steps: []engine.Step{pre}}},
-		engine.Options{StateDir: filepath.Join(t.TempDir(), "admin")}, nil); rc.Failed() {
-		t.Fatalf("admin's rule: %+v", rc.Hosts[0])
-	}
+	h.run(filepath.Join(t.TempDir(), "admin"), firewalldOpen("pre", firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"}))
 	before := enginetest.Fingerprint(t, filepath.Join(stub, "fw"))
 
 	steps := []engine.Step{
@@ -44,15 +34,7 @@ func TestFirewallStepsApplyThenTeardown(t *testing.T) {
 		}},
 		seBoolean("httpd_can_network_connect"),
 	}
-	apply := func() engine.Recap {
-		rc := engine.Run(context.Background(), []*engine.Host{host()}, []engine.Play{{Name: "firewall", Steps: steps}},
-			engine.Options{StateDir: state}, nil)
-		if rc.Failed() {
-			t.Fatalf("apply: %+v", rc.Hosts[0])
-		}
-		return rc
-	}
-	if rc := apply(); rc.Hosts[0].Changed != 3 {
+	if rc := h.run(h.state, steps...); rc.Hosts[0].Changed != 3 {
 		t.Fatalf("first apply changed %d steps, want 3", rc.Hosts[0].Changed)
 	}
 	for _, c := range []string{"permanent", "runtime"} {
@@ -68,14 +50,11 @@ func TestFirewallStepsApplyThenTeardown(t *testing.T) {
 	if !strings.Contains(string(log), `rich-rule=rule family="ipv6" source address="fd00::9" port port="8080" protocol="tcp" accept`) {
 		t.Fatalf("the rich rule did not reach firewall-cmd as one argument:\n%s", log)
 	}
-	if rc := apply(); rc.Hosts[0].Changed != 0 {
+	if rc := h.run(h.state, steps...); rc.Hosts[0].Changed != 0 {
 		t.Fatalf("second apply changed %d", rc.Hosts[0].Changed)
 	}
 
-	rc := teardown.Run(context.Background(), []*engine.Host{host()}, teardown.Options{StateDir: state}, nil)
-	if rc.Failed() || rc.Hosts[0].Changed == 0 {
-		t.Fatalf("teardown: %+v", rc.Hosts[0])
-	}
+	h.teardown()
 	if after := enginetest.Fingerprint(t, filepath.Join(stub, "fw")); after != before {
 		t.Fatalf("firewall not as before apply:\n--- before\n%s--- after\n%s", before, after)
 	}
@@ -87,17 +66,12 @@ func TestFirewallStepsApplyThenTeardown(t *testing.T) {
 // Where firewalld does not run and SELinux is off (stock Debian), every
 // step is in state and nothing is journalled.
 func TestFirewallStepsInStateWithoutFirewalld(t *testing.T) {
-	stub, env := enginetest.Stubs(t, filepath.Join(t.TempDir(), "hostname"))
-	h := engine.NewHost(&enginetest.LocalConn{Name: "t58", Env: env}, nil)
-	h.Facts = engine.ParseOSRelease([]byte(debian12))
-	state := filepath.Join(t.TempDir(), "state")
-	rc := engine.Run(context.Background(), []*engine.Host{h}, []engine.Play{{Name: "firewall", Steps: []engine.Step{
-		openRule("open 80/tcp", firewallRule{port: 80, proto: "tcp"}), seBoolean("httpd_can_network_connect"),
-	}}}, engine.Options{StateDir: state}, nil)
-	if rc.Failed() || rc.Hosts[0].Changed != 0 || rc.Hosts[0].OK != 2 {
+	h := newStubHost(t, debian12)
+	rc := h.run(h.state, openRule("open 80/tcp", firewallRule{port: 80, proto: "tcp"}), seBoolean("httpd_can_network_connect"))
+	if rc.Hosts[0].Changed != 0 || rc.Hosts[0].OK != 2 {
 		t.Fatalf("%+v", rc.Hosts[0])
 	}
-	if log, _ := os.ReadFile(filepath.Join(stub, "log")); strings.Contains(string(log), "firewall-cmd") || strings.Contains(string(log), "setsebool") {
+	if log, _ := os.ReadFile(filepath.Join(h.stub, "log")); strings.Contains(string(log), "firewall-cmd") || strings.Contains(string(log), "setsebool") || strings.Contains(string(log), "ufw") {
 		t.Fatalf("changed a firewall that does not run:\n%s", log)
 	}
 }
@@ -105,42 +79,64 @@ func TestFirewallStepsInStateWithoutFirewalld(t *testing.T) {
 // ufw active (an Ubuntu whose admin enabled it with ssh allowed): apply adds
 // its rules once, teardown deletes them and keeps the admin's.
 func TestUfwStepsApplyThenTeardown(t *testing.T) {
-	stub, env := enginetest.Stubs(t, filepath.Join(t.TempDir(), "hostname"))
-	conn := &enginetest.LocalConn{Name: "t58", Env: env}
-	state := filepath.Join(t.TempDir(), "state")
-	host := func() *engine.Host {
-		h := engine.NewHost(conn, nil)
-		h.Facts = engine.ParseOSRelease([]byte(ubuntu22))
-		return h
-	}
-	os.WriteFile(filepath.Join(stub, "ufw"), nil, 0o644)
-	os.WriteFile(filepath.Join(stub, "ufw-rules"), []byte("ufw allow 22/tcp\n"), 0o644)
+	h := newStubHost(t, ubuntu22)
+	os.WriteFile(filepath.Join(h.stub, "ufw"), nil, 0o644)
+	os.WriteFile(filepath.Join(h.stub, "ufw-rules"), []byte("ufw allow 22/tcp\n"), 0o644)
 	steps := []engine.Step{
 		openRule("ssh", firewallRule{port: 22, proto: "tcp"}),
 		openRule("8080 from the proxy", firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"}),
 	}
-	apply := func() engine.Recap {
-		rc := engine.Run(context.Background(), []*engine.Host{host()}, []engine.Play{{Name: "firewall", Steps: steps}},
-			engine.Options{StateDir: state}, nil)
-		if rc.Failed() {
-			t.Fatalf("apply: %+v", rc.Hosts[0])
-		}
-		return rc
-	}
-	if rc := apply(); rc.Hosts[0].Changed != 1 {
+	if rc := h.run(h.state, steps...); rc.Hosts[0].Changed != 1 {
 		t.Fatalf("first apply changed %d, want 1 (ssh was open already)", rc.Hosts[0].Changed)
 	}
-	rules, _ := os.ReadFile(filepath.Join(stub, "ufw-rules"))
+	rules, _ := os.ReadFile(filepath.Join(h.stub, "ufw-rules"))
 	if string(rules) != "ufw allow 22/tcp\nufw allow from 10.0.0.8 to any port 8080 proto tcp\n" {
 		t.Fatalf("rules after apply:\n%s", rules)
 	}
-	if rc := apply(); rc.Hosts[0].Changed != 0 {
+	if rc := h.run(h.state, steps...); rc.Hosts[0].Changed != 0 {
 		t.Fatalf("second apply changed %d", rc.Hosts[0].Changed)
 	}
-	if rc := teardown.Run(context.Background(), []*engine.Host{host()}, teardown.Options{StateDir: state}, nil); rc.Failed() {
-		t.Fatalf("teardown: %+v", rc.Hosts[0])
-	}
-	if rules, _ := os.ReadFile(filepath.Join(stub, "ufw-rules")); string(rules) != "ufw allow 22/tcp\n" {
+	h.teardown()
+	if rules, _ := os.ReadFile(filepath.Join(h.stub, "ufw-rules")); string(rules) != "ufw allow 22/tcp\n" {
 		t.Fatalf("rules after teardown:\n%s", rules)
+	}
+}
+
+// stubHost is one host of an OS family whose tools are the enginetest
+// stubs (state under stub), with its own journal dir.
+type stubHost struct {
+	t           *testing.T
+	stub, state string
+	conn        *enginetest.LocalConn
+	osRelease   string
+}
+
+func newStubHost(t *testing.T, osRelease string) *stubHost {
+	stub, env := enginetest.Stubs(t, filepath.Join(t.TempDir(), "hostname"))
+	return &stubHost{t: t, stub: stub, state: filepath.Join(t.TempDir(), "state"),
+		conn: &enginetest.LocalConn{Name: "h", Env: env}, osRelease: osRelease}
+}
+
+func (s *stubHost) host() *engine.Host {
+	h := engine.NewHost(s.conn, nil)
+	h.Facts = engine.ParseOSRelease([]byte(s.osRelease))
+	return h
+}
+
+// run converges steps, journalling into stateDir; a failure ends the test.
+func (s *stubHost) run(stateDir string, steps ...engine.Step) engine.Recap {
+	s.t.Helper()
+	rc := engine.Run(context.Background(), []*engine.Host{s.host()}, []engine.Play{{Name: "firewall", Steps: steps}},
+		engine.Options{StateDir: stateDir}, nil)
+	if rc.Failed() {
+		s.t.Fatalf("run: %+v", rc.Hosts[0])
+	}
+	return rc
+}
+
+func (s *stubHost) teardown() {
+	s.t.Helper()
+	if rc := teardown.Run(context.Background(), []*engine.Host{s.host()}, teardown.Options{StateDir: s.state}, nil); rc.Failed() || rc.Hosts[0].Changed == 0 {
+		s.t.Fatalf("teardown: %+v", rc.Hosts[0])
 	}
 }
