@@ -24,22 +24,23 @@ import (
 // undo, so teardown closes exactly what apply opened.
 func (c *Cluster) firewallPlay() engine.Play {
 	inv := c.Inv
-	return engine.Play{
-		Name: "firewall",
-		Steps: []engine.Step{
-			engine.When(withRole(inventory.RoleProxy), "no proxy role",
-				openRule(fmt.Sprintf("firewall: open %d/tcp (nginx)", inv.Nginx.Listen), firewallRule{port: inv.Nginx.Listen, proto: "tcp"})),
-			engine.When(withRole(inventory.RoleTomcat), "no tomcat role",
-				c.openFrom(fmt.Sprintf("firewall: %d/tcp (tomcat) from the proxies", inv.Tomcat.Port), inv.Tomcat.Port, "tcp",
-					func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleProxy) })),
-			engine.When(withRole(inventory.RoleMemcached), "no memcached role",
-				c.openFrom(fmt.Sprintf("firewall: %d/tcp (memcached) from the tomcats", inv.Memcached.Port), inv.Memcached.Port, "tcp",
-					func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleTomcat) })),
-			c.openFrom("firewall: 123/udp (ntp) from time clients", 123, "udp",
-				func(h inventory.Host) []inventory.Host { return Target{Inv: inv, Host: h}.timeClients() }),
-			engine.When(withRole(inventory.RoleProxy), "no proxy role", seBoolean("httpd_can_network_connect")),
-		},
+	steps := []engine.Step{
+		engine.When(withRole(inventory.RoleProxy), "no proxy role",
+			openRule(fmt.Sprintf("firewall: open %d/tcp (nginx)", inv.Nginx.Listen), firewallRule{port: inv.Nginx.Listen, proto: "tcp"})),
+		engine.When(withRole(inventory.RoleTomcat), "no tomcat role",
+			c.openFrom(fmt.Sprintf("firewall: %d/tcp (tomcat) from the proxies", inv.Tomcat.Port), inv.Tomcat.Port, "tcp",
+				func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleProxy) })),
+		engine.When(withRole(inventory.RoleMemcached), "no memcached role",
+			c.openFrom(fmt.Sprintf("firewall: %d/tcp (memcached) from the tomcats", inv.Memcached.Port), inv.Memcached.Port, "tcp",
+				func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleTomcat) })),
+		c.openFrom("firewall: 123/udp (ntp) from time clients", 123, "udp",
+			func(h inventory.Host) []inventory.Host { return Target{Inv: inv, Host: h}.timeClients() }),
+		engine.When(withRole(inventory.RoleProxy), "no proxy role", seBoolean("httpd_can_network_connect")),
 	}
+	for i, s := range steps {
+		steps[i] = engine.When(func(*engine.Host) bool { return inv.Cluster.ManageFirewall }, "cluster.manage_firewall: false", s)
+	}
+	return engine.Play{Name: "firewall", Steps: steps}
 }
 
 // allWithRole is every cluster host with the role, even under --hosts.

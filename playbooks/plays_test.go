@@ -200,3 +200,18 @@ func ran(c *pristineConn, cmd string) bool {
 	}
 	return false
 }
+
+// cluster.manage_firewall: false keeps apply out of a RHEL host's firewalld
+// and SELinux settings entirely.
+func TestManageFirewallFalse(t *testing.T) {
+	inv := labArtifacts(t, "manage_firewall: true", "manage_firewall: false")
+	conns, recap, _ := applyTo(t, inv, rocky9)
+	if recap.Failed() {
+		t.Fatalf("apply failed: %+v", recap.Hosts)
+	}
+	for host, c := range conns {
+		if got := c.commands("firewall-cmd", "setsebool", "selinuxenabled", "ufw"); len(got) != 0 {
+			t.Errorf("%s: %q", host, got)
+		}
+	}
+}

@@ -46,6 +46,9 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 	}
 	resolve := func(p *string) { *p = resolvePath(*p, inv.baseDir, home) }
 
+	// The seed turns firewall and SELinux off by hand; apply opens what the
+	// cluster needs instead, unless told to keep out.
+	setBool(&inv.Cluster.ManageFirewall, "cluster.manage_firewall", true)
 	// ssh: root on port 22 is what the seed's blog post uses.
 	setStr(&inv.SSH.User, "ssh.user", DefaultSSHUser)
 	setInt(&inv.SSH.Port, "ssh.port", DefaultSSHPort)

@@ -30,6 +30,10 @@ type Cluster struct {
 	Timezone string `yaml:"timezone,omitempty"`
 	// NTPServers empty leaves time synchronisation alone.
 	NTPServers []string `yaml:"ntp_servers,omitempty"`
+	// ManageFirewall lets apply open the cluster's ports in an active
+	// firewalld or ufw and set SELinux's httpd_can_network_connect; false
+	// leaves both to whoever manages them.
+	ManageFirewall bool `yaml:"manage_firewall"`
 }
 
 // SSH is how clusterctl reaches every host; Host.SSH may override user and port.

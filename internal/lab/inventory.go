@@ -33,6 +33,7 @@ cluster:
   # No outside NTP server is reachable from the lab: the proxy serves time
   # to the bridge subnet (apply configures it).
   ntp_servers: [proxy.{{.Domain}}]
+  manage_firewall: true
 
 ssh:
   user: root
