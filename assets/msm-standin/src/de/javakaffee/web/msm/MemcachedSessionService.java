@@ -1,8 +1,9 @@
 package de.javakaffee.web.msm;
 
 import java.io.IOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -53,8 +54,18 @@ public class MemcachedSessionService {
     private ExecutorService backupExecutor;
     private Pattern attributeFilter;
     private RequestTrackingContextValve valve;
-    /** Ids recently not found in memcached (MSM's invalidSessionsCache, 5 s). */
-    private final Map<String, Long> missing = new ConcurrentHashMap<>();
+    /**
+     * Ids recently not found in memcached: MSM 2.x's _invalidSessionsCache,
+     * an LRU of 2000 entries whose entries live 5 s. A miss (an async backup
+     * not landed yet) therefore makes the next 5 s of lookups miss too, in
+     * MSM as here.
+     */
+    private final Map<String, Long> missing = Collections.synchronizedMap(new LinkedHashMap<String, Long>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(final Map.Entry<String, Long> eldest) {
+            return size() > 2000;
+        }
+    });
 
     MemcachedSessionService(final SessionManager manager) {
         this.manager = manager;
