@@ -48,6 +48,15 @@ func (c *pristineConn) Run(_ context.Context, cmd string) (remote.Result, error)
 	c.cmds = append(c.cmds, cmd)
 	c.mu.Unlock()
 	switch {
+	case cmd == filtersProbe:
+		var out string
+		if c.filtering {
+			out = "firewalld\nselinux\n"
+		}
+		if c.ufw {
+			out += "ufw\n"
+		}
+		return remote.Result{Stdout: out}, nil
 	case c.filtering && (strings.HasPrefix(cmd, "! "+firewalldActive) || strings.HasPrefix(cmd, "! selinuxenabled")):
 		return remote.Result{ExitCode: 1}, nil
 	case c.ufw && strings.HasPrefix(cmd, "! { "+ufwActive):

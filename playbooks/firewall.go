@@ -1,9 +1,11 @@
 package playbooks
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
@@ -19,14 +21,15 @@ import (
 //   - where SELinux is enabled, it lets nginx connect to the Tomcats
 //     (httpd_can_network_connect), which the targeted policy forbids.
 //
-// Each change is guarded (where no firewall is active and SELinux is off,
-// as on a stock Debian, every step is already in state) and journals its
-// undo, so teardown closes exactly what apply opened.
+// What filters a host is probed once per run: where neither firewall is
+// active and SELinux is off (a stock Debian) every step is skipped and says
+// why. Each change is guarded (a rule already there is left alone) and
+// journals its undo, so teardown closes exactly what apply opened.
 func (c *Cluster) firewallPlay() engine.Play {
 	inv := c.Inv
 	steps := []engine.Step{
 		engine.When(withRole(inventory.RoleProxy), "no proxy role",
-			openRule(fmt.Sprintf("firewall: open %d/tcp (nginx)", inv.Nginx.Listen), firewallRule{port: inv.Nginx.Listen, proto: "tcp"})),
+			c.openToAll(fmt.Sprintf("firewall: open %d/tcp (nginx)", inv.Nginx.Listen), inv.Nginx.Listen, "tcp")),
 		engine.When(withRole(inventory.RoleTomcat), "no tomcat role",
 			c.openFrom(fmt.Sprintf("firewall: %d/tcp (tomcat) from the proxies", inv.Tomcat.Port), inv.Tomcat.Port, "tcp",
 				func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleProxy) })),
@@ -35,7 +38,9 @@ func (c *Cluster) firewallPlay() engine.Play {
 				func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleTomcat) })),
 		c.openFrom("firewall: 123/udp (ntp) from time clients", 123, "udp",
 			func(h inventory.Host) []inventory.Host { return Target{Inv: inv, Host: h}.timeClients() }),
-		engine.When(withRole(inventory.RoleProxy), "no proxy role", seBoolean("httpd_can_network_connect")),
+		engine.When(withRole(inventory.RoleProxy), "no proxy role",
+			filterStep{c: c, title: "selinux: httpd_can_network_connect on", needs: func(f hostFilters) bool { return f.selinux },
+				reason: "SELinux is disabled", build: func(hostFilters, *engine.Host) engine.Step { return seBoolean("httpd_can_network_connect") }}),
 	}
 	for i, s := range steps {
 		steps[i] = engine.When(func(*engine.Host) bool { return inv.Cluster.ManageFirewall }, "cluster.manage_firewall: false", s)
@@ -54,17 +59,24 @@ func (c *Cluster) allWithRole(r inventory.Role) []inventory.Host {
 	return hs
 }
 
+// openToAll opens port/proto to every address.
+func (c *Cluster) openToAll(title string, port int, proto string) engine.Step {
+	return c.firewallStep(title, func(f hostFilters, _ *engine.Host) engine.Step {
+		return openRule(title, f, firewallRule{port: port, proto: proto})
+	})
+}
+
 // openFrom opens port/proto on each host to the other hosts that clients
 // names, one rule per client. A host with no clients has nothing to open.
 func (c *Cluster) openFrom(title string, port int, proto string, clients func(inventory.Host) []inventory.Host) engine.Step {
-	return perHost(title, func(h *engine.Host) engine.Step {
+	return c.firewallStep(title, func(f hostFilters, h *engine.Host) engine.Step {
 		self := invHost(h)
 		var rules []engine.Step
 		for _, cl := range clients(self) {
 			if cl.Name == self.Name {
 				continue // its own traffic stays on the host
 			}
-			rules = append(rules, openRule(title+" "+cl.Name, firewallRule{port: port, proto: proto, source: cl.Address}))
+			rules = append(rules, openRule(title+" "+cl.Name, f, firewallRule{port: port, proto: proto, source: cl.Address}))
 		}
 		if len(rules) == 0 {
 			return failStep{title, engine.Skip("no other host uses this port")} // a skip, not a failure
@@ -102,9 +114,76 @@ func (r firewallRule) ufw() string {
 	return fmt.Sprintf("allow from %s to any port %d proto %s", r.source, r.port, r.proto)
 }
 
-// openRule opens r in whichever of firewalld and ufw is active.
-func openRule(label string, r firewallRule) engine.Step {
-	return engine.Group{Label: label, Steps: []engine.Step{firewalldOpen(label+" (firewalld)", r), ufwOpen(label+" (ufw)", r)}}
+// openRule opens r in the firewall(s) the host runs.
+func openRule(label string, f hostFilters, r firewallRule) engine.Step {
+	var steps []engine.Step
+	if f.firewalld {
+		steps = append(steps, firewalldOpen(label+" (firewalld)", r))
+	}
+	if f.ufw {
+		steps = append(steps, ufwOpen(label+" (ufw)", r))
+	}
+	return engine.Group{Label: label, Steps: steps}
+}
+
+// hostFilters is what filters a host's traffic.
+type hostFilters struct{ firewalld, ufw, selinux bool }
+
+// filtersProbe prints one word for each filter that is active on a host.
+const filtersProbe = firewalldActive + " && echo firewalld; " + ufwActive + " && echo ufw; selinuxenabled 2>/dev/null && echo selinux; true"
+
+// filtersOf probes h once per run: every firewall step asks, and a host
+// without any filter (stock Debian) then costs one round trip in all.
+func (c *Cluster) filtersOf(ctx context.Context, h *engine.Host) (hostFilters, error) {
+	if f, ok := c.filters.Load(h.Name()); ok {
+		return f.(hostFilters), nil
+	}
+	res, err := h.Conn.Run(ctx, filtersProbe)
+	if err != nil {
+		return hostFilters{}, fmt.Errorf("probe firewall and SELinux: %w", err)
+	}
+	var f hostFilters
+	for _, w := range strings.Fields(res.Stdout) {
+		switch w {
+		case "firewalld":
+			f.firewalld = true
+		case "ufw":
+			f.ufw = true
+		case "selinux":
+			f.selinux = true
+		}
+	}
+	c.filters.Store(h.Name(), f)
+	return f, nil
+}
+
+// filterStep builds its step from the host's filters at Check time, and
+// is skipped on a host without the filter it is about.
+type filterStep struct {
+	c      *Cluster
+	title  string
+	needs  func(hostFilters) bool
+	reason string
+	build  func(hostFilters, *engine.Host) engine.Step
+}
+
+func (s filterStep) Title() string { return s.title }
+
+func (s filterStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	f, err := s.c.filtersOf(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	if !s.needs(f) {
+		return nil, engine.Skip(s.reason)
+	}
+	return s.build(f, h).Check(ctx, h)
+}
+
+// firewallStep is a filterStep for hosts where firewalld or ufw is active.
+func (c *Cluster) firewallStep(title string, build func(hostFilters, *engine.Host) engine.Step) engine.Step {
+	return filterStep{c: c, title: title, needs: func(f hostFilters) bool { return f.firewalld || f.ufw },
+		reason: "neither firewalld nor ufw is active", build: build}
 }
 
 // firewalldActive is true only where firewalld runs.

@@ -63,11 +63,12 @@ func TestFirewallStepsApplyThenTeardown(t *testing.T) {
 	}
 }
 
-// Where firewalld does not run and SELinux is off (stock Debian), every
-// step is in state and nothing is journalled.
+// Should a probe be wrong (firewalld stopped since), the guards still hold
+// where firewalld and ufw are not active and SELinux is off: every step is
+// in state and nothing is journalled.
 func TestFirewallStepsInStateWithoutFirewalld(t *testing.T) {
 	h := newStubHost(t, debian12)
-	rc := h.run(h.state, openRule("open 80/tcp", firewallRule{port: 80, proto: "tcp"}), seBoolean("httpd_can_network_connect"))
+	rc := h.run(h.state, openRule("open 80/tcp", hostFilters{firewalld: true, ufw: true}, firewallRule{port: 80, proto: "tcp"}), seBoolean("httpd_can_network_connect"))
 	if rc.Hosts[0].Changed != 0 || rc.Hosts[0].OK != 2 {
 		t.Fatalf("%+v", rc.Hosts[0])
 	}
@@ -83,8 +84,8 @@ func TestUfwStepsApplyThenTeardown(t *testing.T) {
 	os.WriteFile(filepath.Join(h.stub, "ufw"), nil, 0o644)
 	os.WriteFile(filepath.Join(h.stub, "ufw-rules"), []byte("ufw allow 22/tcp\n"), 0o644)
 	steps := []engine.Step{
-		openRule("ssh", firewallRule{port: 22, proto: "tcp"}),
-		openRule("8080 from the proxy", firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"}),
+		openRule("ssh", hostFilters{ufw: true}, firewallRule{port: 22, proto: "tcp"}),
+		openRule("8080 from the proxy", hostFilters{ufw: true}, firewallRule{port: 8080, proto: "tcp", source: "10.0.0.8"}),
 	}
 	if rc := h.run(h.state, steps...); rc.Hosts[0].Changed != 1 {
 		t.Fatalf("first apply changed %d, want 1 (ssh was open already)", rc.Hosts[0].Changed)
@@ -138,5 +139,31 @@ func (s *stubHost) teardown() {
 	s.t.Helper()
 	if rc := teardown.Run(context.Background(), []*engine.Host{s.host()}, teardown.Options{StateDir: s.state}, nil); rc.Failed() || rc.Hosts[0].Changed == 0 {
 		s.t.Fatalf("teardown: %+v", rc.Hosts[0])
+	}
+}
+
+// The probe reads each filter from the host, and once per run.
+func TestFiltersProbe(t *testing.T) {
+	for _, tc := range []struct {
+		files []string
+		want  hostFilters
+	}{
+		{nil, hostFilters{}},
+		{[]string{"active/firewalld", "selinux"}, hostFilters{firewalld: true, selinux: true}},
+		{[]string{"ufw"}, hostFilters{ufw: true}},
+	} {
+		h := newStubHost(t, debian12)
+		for _, f := range tc.files {
+			os.WriteFile(filepath.Join(h.stub, f), nil, 0o644)
+		}
+		c := &Cluster{}
+		got, err := c.filtersOf(context.Background(), h.host())
+		if err != nil || got != tc.want {
+			t.Errorf("%v: %+v %v, want %+v", tc.files, got, err, tc.want)
+		}
+		os.WriteFile(filepath.Join(h.stub, "ufw"), nil, 0o644) // too late: probed already
+		if again, _ := c.filtersOf(context.Background(), h.host()); again != got {
+			t.Errorf("%v: probed twice", tc.files)
+		}
 	}
 }

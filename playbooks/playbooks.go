@@ -5,6 +5,7 @@ package playbooks
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
@@ -36,6 +37,8 @@ type Cluster struct {
 
 	local localFacts // tarball top dirs and checksums, read once per run
 	msm   msmJars    // MSM jars, resolved (maybe downloaded) once per run
+
+	filters sync.Map // host name -> hostFilters, probed once per run
 }
 
 // NewCluster derives the topology once for all plays.
