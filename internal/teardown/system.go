@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 )
@@ -64,10 +65,13 @@ func (s commandStep) Check(ctx context.Context, h *engine.Host) (*engine.Change,
 	return change(h, "undo "+s.c.Name, "undo "+s.c.Name, s.c.Cmd), nil
 }
 
-// packagesStep purges the packages apply installed that are still there.
+// packagesStep purges the packages apply installed that are still there,
+// except those whose removal would take along a package apply did not
+// install (cascade.go): those stay, and kept records it for accountStep.
 type packagesStep struct {
 	names []string
 	keep  bool // --keep-packages
+	kept  *keptPackages
 }
 
 func (s packagesStep) Title() string { return "remove packages" }
@@ -88,16 +92,60 @@ func (s packagesStep) Check(ctx context.Context, h *engine.Host) (*engine.Change
 	for _, n := range strings.Fields(out) {
 		installed[n] = true
 	}
-	var todo []string
+	var present []string
 	for _, n := range s.names {
 		if installed[n] {
-			todo = append(todo, engine.Quote(n))
+			present = append(present, n)
 		}
 	}
-	if len(todo) == 0 {
+	if len(present) == 0 {
 		return nil, nil
 	}
-	return change(h, "purge "+strings.Join(todo, " "), "remove packages", remove+strings.Join(todo, " ")), nil
+	todo, keep, outsiders, err := purgeable(ctx, present, hostSimulator(h))
+	if err != nil {
+		return nil, err
+	}
+	var why string
+	if len(keep) > 0 {
+		s.kept.add(h.Name())
+		why = fmt.Sprintf("kept %s: removing them would also remove %s, which apply did not install",
+			strings.Join(keep, " "), strings.Join(outsiders, " "))
+	}
+	if len(todo) == 0 {
+		return nil, engine.Skip(why)
+	}
+	quoted := make([]string, len(todo))
+	for i, n := range todo {
+		quoted[i] = engine.Quote(n)
+	}
+	summary := "purge " + strings.Join(quoted, " ")
+	if why != "" {
+		summary += "; " + why
+	}
+	return change(h, summary, "remove packages", remove+strings.Join(quoted, " ")), nil
+}
+
+// keptPackages remembers the hosts where packagesStep kept a package, so
+// that the accounts packages made stay there too (the package may need
+// its user).
+type keptPackages struct {
+	mu    sync.Mutex
+	hosts map[string]bool
+}
+
+func (k *keptPackages) add(host string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.hosts == nil {
+		k.hosts = map[string]bool{}
+	}
+	k.hosts[host] = true
+}
+
+func (k *keptPackages) on(host string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.hosts[host]
 }
 
 // packageCmds are, per package manager, the command that lists installed
@@ -121,6 +169,7 @@ func packageCmds(pm engine.PackageManager) (list, remove string, err error) {
 type accountStep struct {
 	u     UserUndo
 	group bool
+	kept  *keptPackages
 }
 
 func (s accountStep) Title() string {
@@ -134,6 +183,9 @@ func (s accountStep) Check(ctx context.Context, h *engine.Host) (*engine.Change,
 	db, del := "passwd", "userdel "
 	if s.group {
 		db, del = "group", "groupdel "
+	}
+	if s.u.ByPackage && s.kept.on(h.Name()) {
+		return nil, engine.Skip("kept: a package apply installed stays on this host (see remove packages) and may need it")
 	}
 	q := engine.Quote(s.u.Name)
 	res, err := h.Conn.Run(ctx, "getent "+db+" "+q)

@@ -97,17 +97,18 @@ func Steps(plan Plan, keepPackages bool, stamp string) []engine.Step {
 		}
 		steps = append(steps, st)
 	}
+	kept := &keptPackages{}
 	if len(plan.Packages) > 0 {
-		steps = append(steps, engine.Notify(packagesStep{names: plan.Packages, keep: keepPackages}, daemonReload))
+		steps = append(steps, engine.Notify(packagesStep{names: plan.Packages, keep: keepPackages, kept: kept}, daemonReload))
 	}
 	for _, u := range plan.Users {
 		if !(keepPackages && u.ByPackage) {
-			steps = append(steps, accountStep{u: u})
+			steps = append(steps, accountStep{u: u, kept: kept})
 		}
 	}
 	for _, g := range plan.Groups {
 		if !(keepPackages && g.ByPackage) {
-			steps = append(steps, accountStep{u: g, group: true})
+			steps = append(steps, accountStep{u: g, group: true, kept: kept})
 		}
 	}
 	if plan.Hostname != nil {

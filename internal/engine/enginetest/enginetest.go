@@ -141,7 +141,12 @@ var stubs = map[string]string{
 [ -e "$STATE/pkg/$3" ] && printf 'install ok installed' && exit 0; exit 1`,
 	// apt-get install also installs what $STATE/deps/<pkg> lists, and a
 	// package's user from $STATE/pkguser/<pkg>, as real postinsts do.
-	"apt-get": `echo "apt-get $*" >> "$STATE/log"
+	// apt-get -s purge: what would go (the names, and the installed
+	// packages $STATE/rdeps/<name> lists as depending on them); changes and
+	// logs nothing.
+	"apt-get": `case " $* " in *" -s "*) for a in "$@"; do case "$a" in -*|purge|remove) ;; *)
+  echo "Purg $a"; [ -e "$STATE/rdeps/$a" ] && for r in $(cat "$STATE/rdeps/$a"); do [ -e "$STATE/pkg/$r" ] && echo "Purg $r"; done;; esac; done; exit 0;; esac
+echo "apt-get $*" >> "$STATE/log"
 verb=; for a in "$@"; do case "$a" in update|install|remove|purge) verb=$a;; esac; done
 [ "$verb" = update ] && exit 0
 for a in "$@"; do case "$a" in -*|update|install|remove|purge|DPkg*) ;; *)
