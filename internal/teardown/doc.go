@@ -17,7 +17,9 @@
 //     file from its backup (a hand-edited one is first kept aside as
 //     <path>.clusterctl-edited-<time>), remove what apply created, repoint
 //     symlinks, put back directory modes;
-//  4. purge the packages apply installed (unless --keep-packages);
+//  4. purge the packages apply installed (unless --keep-packages), after a
+//     dry run: one whose removal would take along a package apply did not
+//     install is kept, with the accounts packages made (cascade.go);
 //  5. remove the users, then the groups, apply (or those packages) made;
 //  6. restore the hostname and the timezone;
 //  7. systemctl daemon-reload when a unit file or a package went (handler);
