@@ -118,6 +118,33 @@ func TestTeardownKeepsHandEdit(t *testing.T) {
 	assertPristine(t, "after the hand-edit teardown")
 }
 
+// TestTeardownKeepsWhatALaterPackageNeeds: an nginx module installed by
+// hand after apply depends on the nginx apply installed. Teardown must not
+// take the module along: it keeps nginx (and what nginx needs) and says
+// why. Runs last of the teardown tests: the proxy keeps nginx afterwards.
+func TestTeardownKeepsWhatALaterPackageNeeds(t *testing.T) {
+	ensureApplied(t)
+	RunOn(t, "proxy", "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends libnginx-mod-http-echo >/dev/null")
+	res := mustTeardown(t)
+	var said string
+	for _, e := range res.Steps {
+		if e.Host == "proxy" && e.Step == "remove packages" {
+			said = e.Summary
+		}
+	}
+	if !strings.Contains(said, "kept ") || !strings.Contains(said, "nginx") || !strings.Contains(said, "libnginx-mod-http-echo, which apply did not install") {
+		t.Errorf("remove packages on proxy: %q, want nginx kept for libnginx-mod-http-echo", said)
+	}
+	installed := RunOn(t, "proxy", `dpkg-query -W -f='${Status} ${Package}\n' libnginx-mod-http-echo nginx nginx-common 2>/dev/null | awk '$3 == "installed" {print $4}' | sort | tr '\n' ' '`)
+	if strings.TrimSpace(installed) != "libnginx-mod-http-echo nginx nginx-common" {
+		t.Errorf("installed after teardown: %q, want the module and the nginx it needs", installed)
+	}
+	// Everything else apply installed went (chrony on the proxy).
+	if out := RunOn(t, "proxy", "dpkg-query -W -f='${Status}' chrony 2>/dev/null || true"); strings.Contains(out, " installed") {
+		t.Errorf("chrony still installed: %q", out)
+	}
+}
+
 // withoutTomcatRuntime drops diff lines about what a running Tomcat makes
 // by itself (work/, logs/, temp/ under its tree): not teardown's doing.
 func withoutTomcatRuntime(diff string) string {
