@@ -1,0 +1,70 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/lab"
+)
+
+// TestRingOfThreeTomcats rebuilds the lab with three Tomcat hosts (t58,
+// t68, t78) and proves the N-host topology for real: each Tomcat lists all
+// three nodes and fails over to its own, new sessions go to another host's
+// memcached, apply converges in one run and then changes nothing, and the
+// whole drill passes. It replaces the lab the
+// earlier files used, so it runs after them (y_) and before zz_down.
+func TestRingOfThreeTomcats(t *testing.T) {
+	opts := labOpts
+	opts.Tomcats = 3
+	opts.Log = os.Stderr
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	l, err := lab.Up(ctx, opts)
+	if err != nil {
+		t.Fatalf("lab up --tomcats 3: %v", err)
+	}
+	testLab = l
+	if len(l.Hosts) != 4 {
+		t.Fatalf("hosts %v, want proxy + 3 Tomcats", l.Hosts)
+	}
+
+	ensureApplied(t)
+	if again := ensureApplied(t).Changed(); len(again) != 0 {
+		t.Errorf("second apply changed %q", again)
+	}
+	for host, want := range map[string][]string{
+		"t58": {`memcachedNodes="n1:10.250.0.58:11211,n2:10.250.0.68:11211,n3:10.250.0.78:11211"`, `failoverNodes="n1"`},
+		"t68": {`failoverNodes="n2"`},
+		"t78": {`failoverNodes="n3"`},
+	} {
+		ctxXML := RunOn(t, host, "cat /usr/local/tomcat/conf/context.xml")
+		for _, w := range want {
+			if !strings.Contains(ctxXML, w) {
+				t.Errorf("%s: context.xml lacks %s:\n%s", host, w, ctxXML)
+			}
+		}
+	}
+
+	waitProbe(t, 2*time.Minute)
+	v := runVerify(t)
+	if v.ExitCode != 0 {
+		t.Fatalf("verify on three Tomcats: exit %d; failures:\n%s", v.ExitCode, strings.Join(v.failed(), "\n"))
+	}
+	// With three nodes MSM puts a new session on a random primary node
+	// (any but the Tomcat's own failover node): never on its own.
+	first := v.find(t, "cluster", "1 new session")
+	for host, own := range map[string]string{"t58": "n1", "t68": "n2", "t78": "n3"} {
+		if !strings.Contains(first.Reason, host+" -> n") || strings.Contains(first.Reason, host+" -> "+own) {
+			t.Errorf("drill step 1: %s's new session must go to another host's node, not %s: %s", host, own, first.Reason)
+		}
+	}
+	for _, s := range drillSteps {
+		c := v.find(t, "cluster", s)
+		t.Logf("drill %s: %s, latency %d ms: %s", s, c.Status, c.LatencyMS, c.Reason)
+	}
+}
