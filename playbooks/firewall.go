@@ -11,41 +11,78 @@ import (
 	"github.com/clusterctl/clusterctl/internal/inventory"
 )
 
-// firewallPlay lets the cluster's traffic through where a host filters it,
-// instead of what the seed does by hand before it starts ("关闭防火墙,
-// 禁用SELinux": firewall off, SELinux off):
-//   - where firewalld (RHEL's default) or ufw (Ubuntu's) is active, it opens
-//     nginx's port to all, and each other port only to the hosts that use
+// firewallPlay and selinuxPlay let the cluster's traffic through where a
+// host filters it, instead of what the seed does by hand before it starts
+// ("关闭防火墙, 禁用SELinux": firewall off, SELinux off):
+//   - where firewalld (RHEL's default) or ufw (Ubuntu's) is active, nginx's
+//     port is opened to all, and each other port only to the hosts that use
 //     it: Tomcat's HTTP port to the proxies, memcached to the other Tomcat
 //     hosts, NTP to the hosts that take their time from this one;
-//   - where SELinux is enabled, it lets nginx connect to the Tomcats
+//   - where SELinux is enabled, nginx may connect to the Tomcats
 //     (httpd_can_network_connect), which the targeted policy forbids.
 //
 // What filters a host is probed once per run: where neither firewall is
-// active and SELinux is off (a stock Debian) every step is skipped and says
-// why. Each change is guarded (a rule already there is left alone) and
+// active and SELinux is off (a stock Debian) the steps are skipped and say
+// why. Each opening is guarded (a rule already there is left alone) and
 // journals its undo, so teardown closes exactly what apply opened.
 func (c *Cluster) firewallPlay() engine.Play {
+	return engine.Play{Name: "firewall", Steps: []engine.Step{c.managed(
+		c.firewallStep("firewall: open the cluster's ports", func(f hostFilters, h *engine.Host) engine.Step {
+			var rules []engine.Step
+			for _, o := range c.openings(invHost(h)) {
+				rules = append(rules, openRule("firewall: "+o.label, f, o.rule))
+			}
+			if len(rules) == 0 {
+				return failStep{"firewall: open the cluster's ports", engine.Skip("no other host uses a port of this one")} // a skip, not a failure
+			}
+			return engine.Group{Label: "firewall: open the cluster's ports", Steps: rules}
+		}))},
+	}
+}
+
+func (c *Cluster) selinuxPlay() engine.Play {
+	return engine.Play{Name: "selinux", Hosts: withRole(inventory.RoleProxy), Steps: []engine.Step{c.managed(
+		filterStep{c: c, title: "selinux: httpd_can_network_connect on", needs: func(f hostFilters) bool { return f.selinux },
+			reason: "SELinux is disabled", build: func(hostFilters, *engine.Host) engine.Step { return seBoolean("httpd_can_network_connect") }})},
+	}
+}
+
+// managed skips step when the inventory keeps apply out of filtering.
+func (c *Cluster) managed(step engine.Step) engine.Step {
+	return engine.When(func(*engine.Host) bool { return c.Inv.Cluster.ManageFirewall }, "cluster.manage_firewall: false", step)
+}
+
+// opening is one rule a host needs, with what it is for.
+type opening struct {
+	label string
+	rule  firewallRule
+}
+
+// openings are the rules host h needs for its roles: nginx's port from
+// anywhere, and Tomcat's, memcached's and NTP's ports from each other host
+// that uses them (a host's own traffic stays on the host).
+func (c *Cluster) openings(h inventory.Host) []opening {
 	inv := c.Inv
-	steps := []engine.Step{
-		engine.When(withRole(inventory.RoleProxy), "no proxy role",
-			c.openToAll(fmt.Sprintf("firewall: open %d/tcp (nginx)", inv.Nginx.Listen), inv.Nginx.Listen, "tcp")),
-		engine.When(withRole(inventory.RoleTomcat), "no tomcat role",
-			c.openFrom(fmt.Sprintf("firewall: %d/tcp (tomcat) from the proxies", inv.Tomcat.Port), inv.Tomcat.Port, "tcp",
-				func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleProxy) })),
-		engine.When(withRole(inventory.RoleMemcached), "no memcached role",
-			c.openFrom(fmt.Sprintf("firewall: %d/tcp (memcached) from the tomcats", inv.Memcached.Port), inv.Memcached.Port, "tcp",
-				func(inventory.Host) []inventory.Host { return c.allWithRole(inventory.RoleTomcat) })),
-		c.openFrom("firewall: 123/udp (ntp) from time clients", 123, "udp",
-			func(h inventory.Host) []inventory.Host { return Target{Inv: inv, Host: h}.timeClients() }),
-		engine.When(withRole(inventory.RoleProxy), "no proxy role",
-			filterStep{c: c, title: "selinux: httpd_can_network_connect on", needs: func(f hostFilters) bool { return f.selinux },
-				reason: "SELinux is disabled", build: func(hostFilters, *engine.Host) engine.Step { return seBoolean("httpd_can_network_connect") }}),
+	var out []opening
+	from := func(port int, proto, what string, clients []inventory.Host) {
+		for _, cl := range clients {
+			if cl.Name != h.Name {
+				out = append(out, opening{fmt.Sprintf("%d/%s (%s) from %s", port, proto, what, cl.Name),
+					firewallRule{port: port, proto: proto, source: cl.Address}})
+			}
+		}
 	}
-	for i, s := range steps {
-		steps[i] = engine.When(func(*engine.Host) bool { return inv.Cluster.ManageFirewall }, "cluster.manage_firewall: false", s)
+	if h.Has(inventory.RoleProxy) {
+		out = append(out, opening{fmt.Sprintf("%d/tcp (nginx) from anywhere", inv.Nginx.Listen), firewallRule{port: inv.Nginx.Listen, proto: "tcp"}})
 	}
-	return engine.Play{Name: "firewall", Steps: steps}
+	if h.Has(inventory.RoleTomcat) {
+		from(inv.Tomcat.Port, "tcp", "tomcat", c.allWithRole(inventory.RoleProxy))
+	}
+	if h.Has(inventory.RoleMemcached) {
+		from(inv.Memcached.Port, "tcp", "memcached", c.allWithRole(inventory.RoleTomcat))
+	}
+	from(123, "udp", "ntp", Target{Inv: inv, Host: h}.timeClients())
+	return out
 }
 
 // allWithRole is every cluster host with the role, even under --hosts.
@@ -57,32 +94,6 @@ func (c *Cluster) allWithRole(r inventory.Role) []inventory.Host {
 		}
 	}
 	return hs
-}
-
-// openToAll opens port/proto to every address.
-func (c *Cluster) openToAll(title string, port int, proto string) engine.Step {
-	return c.firewallStep(title, func(f hostFilters, _ *engine.Host) engine.Step {
-		return openRule(title, f, firewallRule{port: port, proto: proto})
-	})
-}
-
-// openFrom opens port/proto on each host to the other hosts that clients
-// names, one rule per client. A host with no clients has nothing to open.
-func (c *Cluster) openFrom(title string, port int, proto string, clients func(inventory.Host) []inventory.Host) engine.Step {
-	return c.firewallStep(title, func(f hostFilters, h *engine.Host) engine.Step {
-		self := invHost(h)
-		var rules []engine.Step
-		for _, cl := range clients(self) {
-			if cl.Name == self.Name {
-				continue // its own traffic stays on the host
-			}
-			rules = append(rules, openRule(title+" "+cl.Name, f, firewallRule{port: port, proto: proto, source: cl.Address}))
-		}
-		if len(rules) == 0 {
-			return failStep{title, engine.Skip("no other host uses this port")} // a skip, not a failure
-		}
-		return engine.Group{Label: title, Steps: rules}
-	})
 }
 
 // firewallRule is one opening: port/proto from source ("" = from anywhere).
@@ -114,7 +125,7 @@ func (r firewallRule) ufw() string {
 	return fmt.Sprintf("allow from %s to any port %d proto %s", r.source, r.port, r.proto)
 }
 
-// openRule opens r in the firewall(s) the host runs.
+// openRule opens r in the firewall(s) the host runs: one command each.
 func openRule(label string, f hostFilters, r firewallRule) engine.Step {
 	var steps []engine.Step
 	if f.firewalld {
@@ -122,6 +133,9 @@ func openRule(label string, f hostFilters, r firewallRule) engine.Step {
 	}
 	if f.ufw {
 		steps = append(steps, ufwOpen(label+" (ufw)", r))
+	}
+	if len(steps) == 1 {
+		return steps[0]
 	}
 	return engine.Group{Label: label, Steps: steps}
 }

@@ -55,6 +55,7 @@ func (c *Cluster) Apply() []engine.Play {
 	return []engine.Play{
 		c.basePlay(),
 		c.firewallPlay(),
+		c.selinuxPlay(),
 		c.javaPlay(),
 		c.tomcatPlay(),
 		c.memcachedPlay(),

@@ -7,7 +7,8 @@ import (
 )
 
 // Group checks and applies several steps as one: one line of output, one
-// change made of its members' changes in order. It is for a number of like
+// change made of its members' changes in order, summarised as the titles
+// of the members that change. It is for a number of like
 // changes that depends on the host (a firewall rule per client host), where
 // a play's fixed list of steps cannot have one step each.
 type Group struct {
@@ -19,6 +20,7 @@ func (g Group) Title() string { return g.Label }
 
 func (g Group) Check(ctx context.Context, h *Host) (*Change, error) {
 	var parts []*Change
+	var titles []string
 	for _, s := range g.Steps {
 		c, err := s.Check(ctx, h)
 		if _, skipped := isSkip(err); skipped {
@@ -29,22 +31,22 @@ func (g Group) Check(ctx context.Context, h *Host) (*Change, error) {
 		}
 		if c != nil {
 			parts = append(parts, c)
+			titles = append(titles, s.Title())
 		}
 	}
 	if len(parts) == 0 {
 		return nil, nil
 	}
 	merged := &Change{}
-	var summaries, diffs []string
+	var diffs []string
 	for _, c := range parts {
-		summaries = append(summaries, c.Summary)
 		if c.Diff != "" {
 			diffs = append(diffs, c.Diff)
 		}
 		merged.Sensitive = merged.Sensitive || c.Sensitive
 		merged.Records = append(merged.Records, c.Records...)
 	}
-	merged.Summary = strings.Join(summaries, "; ")
+	merged.Summary = strings.Join(titles, "; ")
 	merged.Diff = strings.Join(diffs, "")
 	merged.Apply = func(ctx context.Context) error {
 		for _, c := range parts {

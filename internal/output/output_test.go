@@ -56,8 +56,7 @@ func TestTextLinesAndRecap(t *testing.T) {
 +10.0.0.58 t58
 t58    tomcat  handler: restart tomcat               changed  2.00s  systemctl restart tomcat
 proxy  base    nginx.conf                            failed   0.03s  error: validate /etc/nginx/nginx.conf: exit 1: bad directive
-t68    base    packages memcached                    ok       0.01s
-t68    base    only on rhel                          skipped  0.00s
+t68    base    only on rhel                          skipped  0.00s  debian host
 
 host      ok  changed  failed  skipped      time
 t58        3        2       0        0     1.20s
@@ -79,6 +78,7 @@ func TestTextVerboseDryRunAndColor(t *testing.T) {
 		"t58    start\n",
 		"update /etc/hosts (+1 -0 lines) (dry run)",
 		"only on rhel                          \x1b[36mskipped\x1b[0m  0.00s  debian host\n",
+		"packages memcached                    \x1b[32mok     \x1b[0m  0.01s\n",
 		"\x1b[32m+10.0.0.58 t58\x1b[0m\n",
 		"proxy  failed  0.30s  validate",
 		"2 would change (dry run)",

@@ -18,9 +18,10 @@ const stepWidth = 36
 //
 //	t58  base  write /etc/hosts block   changed  0.12s  update /etc/hosts (+1 -0 lines)
 //
+// for every step that changed, failed or was skipped (with the reason),
 // followed by its diff when present, and a recap table at the end. verbose
-// adds host start/finish lines and skip reasons; color adds ANSI colors to
-// statuses and diff lines.
+// adds the steps that were already in state and host start/finish lines;
+// color adds ANSI colors to statuses and diff lines.
 func NewText(w io.Writer, verbose, color bool) engine.EventSink {
 	return &textSink{w: w, verbose: verbose, color: color}
 }
@@ -55,7 +56,12 @@ func (s *textSink) Emit(e engine.Event) {
 			fmt.Fprintf(&b, "%s  start\n", pad(e.Host, s.hostW))
 		}
 	case engine.EventStep, engine.EventHandler:
-		s.stepLine(&b, e)
+		// What was already in state is counted in the recap; its lines are
+		// for -v. A skip stays visible: its reason is news ("nothing
+		// recorded", "neither firewalld nor ufw is active").
+		if s.verbose || e.Status != engine.StatusOK {
+			s.stepLine(&b, e)
+		}
 	case engine.EventHostDone:
 		if s.verbose && e.HostRecap != nil {
 			fmt.Fprintf(&b, "%s  %s  %s", pad(e.Host, s.hostW), hostStatus(*e.HostRecap), seconds(e.HostRecap.Elapsed))
@@ -93,7 +99,9 @@ func (s *textSink) stepLine(b *strings.Builder, e engine.Event) {
 	case engine.StatusFailed:
 		b.WriteString("  " + s.paint("failed", "error: "+errString(e.Err)))
 	case engine.StatusSkipped:
-		if s.verbose && e.Summary != "" {
+		// The reason is what makes a skip readable ("neither firewalld nor
+		// ufw is active"), so it is always shown.
+		if e.Summary != "" {
 			b.WriteString("  " + e.Summary)
 		}
 	}
