@@ -204,7 +204,9 @@ func (c *Cluster) firewallStep(title string, build func(hostFilters, *engine.Hos
 const firewalldActive = "systemctl is-active --quiet firewalld"
 
 // firewalldOpen adds r to the permanent and the running configuration of
-// firewalld's default zone, unless both have it.
+// firewalld's default zone, unless both have it. The undo also works with
+// firewalld stopped (firewall-offline-cmd edits the permanent
+// configuration), so a rule apply added does not come back at its next start.
 func firewalldOpen(label string, r firewallRule) engine.Step {
 	fw := func(verb string, permanent bool) string {
 		if permanent {
@@ -212,19 +214,24 @@ func firewalldOpen(label string, r firewallRule) engine.Step {
 		}
 		return "firewall-cmd --" + verb + "-" + r.firewalld()
 	}
+	offline := func(verb string) string { return "firewall-offline-cmd --" + verb + "-" + r.firewalld() }
 	return engine.Command{
-		Label:      label,
-		Unless:     "! " + firewalldActive + " || { " + fw("query", true) + " && " + fw("query", false) + "; }",
-		Cmd:        fw("add", true) + " && " + fw("add", false),
-		Undo:       fw("remove", true) + " && " + fw("remove", false),
-		UndoUnless: "! " + firewalldActive + " || ! " + fw("query", true),
+		Label:  label,
+		Unless: "! " + firewalldActive + " || { " + fw("query", true) + " && " + fw("query", false) + "; }",
+		Cmd:    fw("add", true) + " && " + fw("add", false),
+		Undo: "if " + firewalldActive + "; then " + fw("remove", true) + " && " + fw("remove", false) +
+			"; else " + offline("remove") + "; fi",
+		UndoUnless: "if " + firewalldActive + "; then ! " + fw("query", true) +
+			"; elif command -v firewall-offline-cmd >/dev/null; then ! " + offline("query") + "; fi",
 	}
 }
 
 // ufwActive is true only where ufw is installed and enabled.
 const ufwActive = "ufw status 2>/dev/null | grep -q '^Status: active'"
 
-// ufwOpen adds r to ufw's rules (which persist), unless it is there.
+// ufwOpen adds r to ufw's rules (which persist), unless it is there. The
+// undo works whether ufw is enabled or not (its rules outlive a disable),
+// so a rule apply added never waits for the next enable.
 func ufwOpen(label string, r firewallRule) engine.Step {
 	has := "ufw show added | grep -qxF " + engine.Quote("ufw "+r.ufw())
 	return engine.Command{
@@ -232,7 +239,7 @@ func ufwOpen(label string, r firewallRule) engine.Step {
 		Unless:     "! { " + ufwActive + "; } || " + has,
 		Cmd:        "ufw " + r.ufw(),
 		Undo:       "ufw delete " + r.ufw(),
-		UndoUnless: "! { " + ufwActive + "; } || ! " + has,
+		UndoUnless: "! command -v ufw >/dev/null || ! " + has,
 	}
 }
 

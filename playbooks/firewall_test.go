@@ -63,6 +63,21 @@ func TestFirewallStepsApplyThenTeardown(t *testing.T) {
 	}
 }
 
+// firewalld stopped between apply and teardown: the rule apply added is
+// still taken out of the permanent configuration, so it does not return at
+// the next start.
+func TestFirewalldUndoWhileStopped(t *testing.T) {
+	h := newStubHost(t, rocky9)
+	os.WriteFile(filepath.Join(h.stub, "active/firewalld"), nil, 0o644)
+	h.run(h.state, firewalldOpen("open 80/tcp", firewallRule{port: 80, proto: "tcp"}))
+	os.Remove(filepath.Join(h.stub, "active/firewalld"))
+	os.RemoveAll(filepath.Join(h.stub, "fw/runtime"))
+	h.teardown()
+	if left := enginetest.Fingerprint(t, filepath.Join(h.stub, "fw/permanent")); strings.Count(left, "\n") != 1 { // the dir alone
+		t.Fatalf("permanent rules left:\n%s", left)
+	}
+}
+
 // Should a probe be wrong (firewalld stopped since), the guards still hold
 // where firewalld and ufw are not active and SELinux is off: every step is
 // in state and nothing is journalled.
@@ -97,6 +112,7 @@ func TestUfwStepsApplyThenTeardown(t *testing.T) {
 	if rc := h.run(h.state, steps...); rc.Hosts[0].Changed != 0 {
 		t.Fatalf("second apply changed %d", rc.Hosts[0].Changed)
 	}
+	os.Remove(filepath.Join(h.stub, "ufw")) // disabled since: its rules stay, and teardown still removes apply's
 	h.teardown()
 	if rules, _ := os.ReadFile(filepath.Join(h.stub, "ufw-rules")); string(rules) != "ufw allow 22/tcp\n" {
 		t.Fatalf("rules after teardown:\n%s", rules)

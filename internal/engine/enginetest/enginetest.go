@@ -194,10 +194,12 @@ delete) shift; echo "ufw delete $*" >> "$STATE/log"; grep -vxF "ufw $*" "$r" > "
 allow|deny) echo "ufw $*" >> "$STATE/log"; grep -qxF "ufw $*" "$r" || echo "ufw $*" >> "$r";;
 *) exit 1;;
 esac`,
-	"selinuxenabled": `[ -e "$STATE/selinux" ]`,
-	"getsebool":      `echo "$1 --> $(cat "$STATE/sebool/$1" 2>/dev/null || echo off)"`,
-	"setsebool":      `echo "setsebool $*" >> "$STATE/log"; mkdir -p "$STATE/sebool"; echo "$3" > "$STATE/sebool/$2"`,
-	"timedatectl":    `case "$1" in show) cat "$STATE/timezone";; set-timezone) echo "timedatectl $*" >> "$STATE/log"; echo "$2" > "$STATE/timezone";; esac`,
+	// firewall-offline-cmd edits the permanent configuration only.
+	"firewall-offline-cmd": `exec firewall-cmd --permanent "$@"`,
+	"selinuxenabled":       `[ -e "$STATE/selinux" ]`,
+	"getsebool":            `echo "$1 --> $(cat "$STATE/sebool/$1" 2>/dev/null || echo off)"`,
+	"setsebool":            `echo "setsebool $*" >> "$STATE/log"; mkdir -p "$STATE/sebool"; echo "$3" > "$STATE/sebool/$2"`,
+	"timedatectl":          `case "$1" in show) cat "$STATE/timezone";; set-timezone) echo "timedatectl $*" >> "$STATE/log"; echo "$2" > "$STATE/timezone";; esac`,
 }
 
 // Stubs installs the stub tools and returns their state dir; the returned
