@@ -14,7 +14,8 @@ import (
 // what the firewalls block; apply then opens Tomcat's port to the proxy and
 // memcached to the other Tomcat host (and nothing else), a second apply
 // changes nothing, the whole drill passes through both firewalls, and
-// teardown closes exactly what apply opened, keeping the admin's ssh rule.
+// teardown, with firewalld stopped and ufw disabled by then, still takes
+// out exactly what apply opened, keeping the admin's ssh rule.
 // Runs after the teardown tests: the firewalls stay installed until zz_down
 // removes the lab.
 func TestHostFirewalls(t *testing.T) {
@@ -72,6 +73,10 @@ func TestHostFirewalls(t *testing.T) {
 		t.Errorf("verify through the firewalls: exit %d; failures:\n%s", v.ExitCode, strings.Join(v.failed(), "\n"))
 	}
 
+	// firewalld stopped and ufw disabled before teardown: their rules
+	// persist, and teardown must take apply's out all the same.
+	RunOn(t, "t58", "systemctl stop firewalld")
+	RunOn(t, "t68", "ufw --force disable")
 	closed := 0
 	for _, c := range mustTeardown(t).Changed() {
 		if strings.Contains(c, " teardown: undo firewall: ") {
@@ -81,6 +86,7 @@ func TestHostFirewalls(t *testing.T) {
 	if closed != 4 {
 		t.Errorf("teardown closed %d openings, want 4", closed)
 	}
+	RunOn(t, "t58", "systemctl start firewalld")
 	if left := strings.TrimSpace(RunOn(t, "t58", "firewall-cmd --permanent --list-rich-rules; firewall-cmd --list-rich-rules; firewall-cmd --list-ports")); left != "" {
 		t.Errorf("t58: firewalld rules left after teardown:\n%s", left)
 	}
