@@ -2,7 +2,9 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
@@ -21,4 +23,20 @@ const errNoTunnel = "this connection cannot open TCP tunnels"
 func dialerOf(c remote.Conn) TCPDialer {
 	d, _ := c.(TCPDialer)
 	return d
+}
+
+// connect opens a tunnel to addr from d's host, giving up after timeout
+// (0: only ctx bounds it). The timeout bounds the connect alone: an open
+// connection lives on under ctx.
+func connect(ctx context.Context, d TCPDialer, addr string, timeout time.Duration) (net.Conn, error) {
+	if timeout <= 0 {
+		return d.DialTCP(ctx, addr)
+	}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nc, err := d.DialTCP(dctx, addr)
+	if err != nil && dctx.Err() != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("%w (no answer within %s: dropped?)", err, timeout)
+	}
+	return nc, err
 }

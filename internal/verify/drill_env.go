@@ -57,13 +57,13 @@ func (e *liveEnv) Start(ctx context.Context, host, unit string) error {
 	switch unit {
 	case unitMemcached:
 		probe = func() error {
-			_, err := memcachedVersion(ctx, d, e.r.memcachedAddr(h), e.r.timing.Command)
+			_, err := memcachedVersion(ctx, d, e.r.memcachedAddr(h), e.r.timing.Connect, e.r.timing.Command)
 			return err
 		}
 	case unitTomcat:
 		addr := net.JoinHostPort(h.Address, strconv.Itoa(e.r.inv.Tomcat.Port))
 		probe = func() error {
-			_, err := httpStatusLine(ctx, d, addr, e.r.timing.Request)
+			_, err := httpStatusLine(ctx, d, addr, e.r.timing.Connect, e.r.timing.Request)
 			return err
 		}
 	default:

@@ -62,7 +62,7 @@ func (r *run) checkMemcachedFrom(ctx context.Context, h inventory.Host, from str
 		return skip("%s", why)
 	}
 	addr := r.memcachedAddr(h)
-	v, err := memcachedVersion(ctx, d, addr, r.timing.Command)
+	v, err := memcachedVersion(ctx, d, addr, r.timing.Connect, r.timing.Command)
 	if err != nil {
 		return fail("%s cannot use memcached at %s: %v (%s)", from, addr, err,
 			reachHint(err, h.Name, fmt.Sprintf("see the %q check of %s", CheckMemcachedListens, h.Name)))
@@ -71,10 +71,10 @@ func (r *run) checkMemcachedFrom(ctx context.Context, h inventory.Host, from str
 }
 
 // memcachedVersion dials addr through d and asks for the version.
-func memcachedVersion(ctx context.Context, d TCPDialer, addr string, timeout time.Duration) (string, error) {
+func memcachedVersion(ctx context.Context, d TCPDialer, addr string, connectTimeout, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	nc, err := d.DialTCP(ctx, addr)
+	nc, err := connect(ctx, d, addr, connectTimeout)
 	if err != nil {
 		return "", err
 	}

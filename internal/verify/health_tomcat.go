@@ -53,7 +53,7 @@ func (r *run) checkTomcatPort(ctx context.Context, h inventory.Host) (Status, st
 	if d == nil {
 		return fail("%s", why)
 	}
-	status, err := httpStatusLine(ctx, d, addr, r.timing.Request)
+	status, err := httpStatusLine(ctx, d, addr, r.timing.Connect, r.timing.Request)
 	if err != nil {
 		return fail("from %s: %s does not answer HTTP: %v (%s)", from, addr, err,
 			reachHint(err, h.Name, fmt.Sprintf("is tomcat.service running, with the connector on port %d?", r.inv.Tomcat.Port)))
@@ -63,10 +63,10 @@ func (r *run) checkTomcatPort(ctx context.Context, h inventory.Host) (Status, st
 
 // httpStatusLine sends a minimal HEAD request and returns the status line:
 // any HTTP answer proves the connector is up, without creating a session.
-func httpStatusLine(ctx context.Context, d TCPDialer, addr string, timeout time.Duration) (string, error) {
+func httpStatusLine(ctx context.Context, d TCPDialer, addr string, connectTimeout, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	nc, err := d.DialTCP(ctx, addr)
+	nc, err := connect(ctx, d, addr, connectTimeout)
 	if err != nil {
 		return "", err
 	}

@@ -51,7 +51,7 @@ var labFQDNs = map[string]string{"proxy": "proxy.shone.cn", "t58": "t58.shone.cn
 
 // fastTiming keeps the drill's waits short in tests.
 var fastTiming = Timing{
-	Request: 5 * time.Second, Command: 5 * time.Second, ChronySync: 50 * time.Millisecond, StickyRequests: 20,
+	Request: 5 * time.Second, Connect: 2 * time.Second, Command: 5 * time.Second, ChronySync: 50 * time.Millisecond, StickyRequests: 20,
 	KeyWait: 200 * time.Millisecond, Failover: 2 * time.Second, ServiceStart: 2 * time.Second,
 	Poll: 5 * time.Millisecond, RestoreDeadline: 5 * time.Second,
 }

@@ -21,6 +21,7 @@ type Target struct {
 // Timing bounds every wait; tests shorten it.
 type Timing struct {
 	Request         time.Duration // one HTTP request through the proxy
+	Connect         time.Duration // a host opening a TCP connection to a cluster port
 	Command         time.Duration // one command or memcached exchange
 	ChronySync      time.Duration // wait for a freshly started chrony to select a source
 	StickyRequests  int           // drill step 2
@@ -34,7 +35,10 @@ type Timing struct {
 // DefaultTiming suits real hosts: MSM's node availability cache is 1 s,
 // a Tomcat 9 starts in ~6 s on the lab machine kind.
 var DefaultTiming = Timing{
-	Request:         15 * time.Second,
+	Request: 15 * time.Second,
+	// A cluster port on the same LAN answers in milliseconds; what takes
+	// longer is a firewall dropping the SYN, so say so early.
+	Connect:         5 * time.Second,
 	Command:         30 * time.Second,
 	ChronySync:      15 * time.Second,
 	StickyRequests:  20,
