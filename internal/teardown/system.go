@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 )
@@ -46,32 +45,13 @@ func (s serviceStep) Check(ctx context.Context, h *engine.Host) (*engine.Change,
 	return change(h, strings.Join(cmds, "; "), "service "+s.s.Name, strings.Join(cmds, " && ")), nil
 }
 
-// commandStep runs the undo of a command apply ran, unless its guard says
-// there is nothing left to undo.
-type commandStep struct{ c CommandUndo }
-
-func (s commandStep) Title() string { return "undo " + s.c.Name }
-
-func (s commandStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
-	if s.c.Unless != "" {
-		res, err := h.Conn.Run(ctx, s.c.Unless)
-		if err != nil {
-			return nil, fmt.Errorf("undo %s: guard: %w", s.c.Name, err)
-		}
-		if res.OK() {
-			return nil, nil
-		}
-	}
-	return change(h, "undo "+s.c.Name, "undo "+s.c.Name, s.c.Cmd), nil
-}
-
 // packagesStep purges the packages apply installed that are still there,
 // except those whose removal would take along a package apply did not
-// install (cascade.go): those stay, and kept records it for accountStep.
+// install (cascade.go): those stay, and *kept tells accountStep so.
 type packagesStep struct {
 	names []string
-	keep  bool // --keep-packages
-	kept  *keptPackages
+	keep  bool  // --keep-packages
+	kept  *bool // the host's steps run in order: no lock needed
 }
 
 func (s packagesStep) Title() string { return "remove packages" }
@@ -107,7 +87,7 @@ func (s packagesStep) Check(ctx context.Context, h *engine.Host) (*engine.Change
 	}
 	var why string
 	if len(keep) > 0 {
-		s.kept.add(h.Name())
+		*s.kept = true
 		why = fmt.Sprintf("kept %s: removing them would also remove %s, which apply did not install",
 			strings.Join(keep, " "), strings.Join(outsiders, " "))
 	}
@@ -123,29 +103,6 @@ func (s packagesStep) Check(ctx context.Context, h *engine.Host) (*engine.Change
 		summary += "; " + why
 	}
 	return change(h, summary, "remove packages", remove+strings.Join(quoted, " ")), nil
-}
-
-// keptPackages remembers the hosts where packagesStep kept a package, so
-// that the accounts packages made stay there too (the package may need
-// its user).
-type keptPackages struct {
-	mu    sync.Mutex
-	hosts map[string]bool
-}
-
-func (k *keptPackages) add(host string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.hosts == nil {
-		k.hosts = map[string]bool{}
-	}
-	k.hosts[host] = true
-}
-
-func (k *keptPackages) on(host string) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.hosts[host]
 }
 
 // packageCmds are, per package manager, the command that lists installed
@@ -169,7 +126,7 @@ func packageCmds(pm engine.PackageManager) (list, remove string, err error) {
 type accountStep struct {
 	u     UserUndo
 	group bool
-	kept  *keptPackages
+	kept  *bool // set by packagesStep when it kept a package
 }
 
 func (s accountStep) Title() string {
@@ -184,7 +141,7 @@ func (s accountStep) Check(ctx context.Context, h *engine.Host) (*engine.Change,
 	if s.group {
 		db, del = "group", "groupdel "
 	}
-	if s.u.ByPackage && s.kept.on(h.Name()) {
+	if s.u.ByPackage && *s.kept {
 		return nil, engine.Skip("kept: a package apply installed stays on this host (see remove packages) and may need it")
 	}
 	q := engine.Quote(s.u.Name)

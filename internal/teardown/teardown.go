@@ -88,7 +88,7 @@ func Steps(plan Plan, keepPackages bool, stamp string) []engine.Step {
 		steps = append(steps, serviceStep{s})
 	}
 	for _, c := range plan.Commands {
-		steps = append(steps, commandStep{c})
+		steps = append(steps, engine.Command{Label: "undo " + c.Name, Cmd: c.Cmd, Unless: c.Unless})
 	}
 	for _, p := range plan.Paths {
 		var st engine.Step = pathStep{u: p, stamp: stamp}
@@ -97,7 +97,7 @@ func Steps(plan Plan, keepPackages bool, stamp string) []engine.Step {
 		}
 		steps = append(steps, st)
 	}
-	kept := &keptPackages{}
+	kept := new(bool) // one host's plan: its steps run in order
 	if len(plan.Packages) > 0 {
 		steps = append(steps, engine.Notify(packagesStep{names: plan.Packages, keep: keepPackages, kept: kept}, daemonReload))
 	}
