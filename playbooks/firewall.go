@@ -26,16 +26,17 @@ import (
 // why. Each opening is guarded (a rule already there is left alone) and
 // journals its undo, so teardown closes exactly what apply opened.
 func (c *Cluster) firewallPlay() engine.Play {
+	const title = "firewall: open the cluster's ports"
 	return engine.Play{Name: "firewall", Steps: []engine.Step{c.managed(
-		c.firewallStep("firewall: open the cluster's ports", func(f hostFilters, h *engine.Host) engine.Step {
+		c.firewallStep(title, func(f hostFilters, h *engine.Host) engine.Step {
 			var rules []engine.Step
 			for _, o := range c.openings(invHost(h)) {
 				rules = append(rules, openRule("firewall: "+o.label, f, o.rule))
 			}
 			if len(rules) == 0 {
-				return failStep{"firewall: open the cluster's ports", engine.Skip("no other host uses a port of this one")} // a skip, not a failure
+				return failStep{title, engine.Skip("no other host uses a port of this one")} // a skip, not a failure
 			}
-			return engine.Group{Label: "firewall: open the cluster's ports", Steps: rules}
+			return engine.Group{Label: title, Steps: rules}
 		}))},
 	}
 }

@@ -7,10 +7,10 @@ import (
 )
 
 // Group checks and applies several steps as one: one line of output, one
-// change made of its members' changes in order, summarised as the titles
-// of the members that change. It is for a number of like
-// changes that depends on the host (a firewall rule per client host), where
-// a play's fixed list of steps cannot have one step each.
+// change made of its members' changes in order, summarised as the titles of
+// the members that change. It is for a number of like changes that depends
+// on the host (a firewall rule per client host), where a play's fixed list
+// of steps cannot have one step each.
 type Group struct {
 	Label string
 	Steps []Step

@@ -48,9 +48,11 @@
 //
 // Hosts get CAP_NET_ADMIN so that a host can run a firewall (the e2e tests
 // start firewalld on one, as on a stock RHEL). The capability acts on the
-// host's own network namespace only; the outer machine keeps IP forwarding
-// off and routes nothing from br-lab, so a host still reaches nothing but
-// the bridge, whatever it does to its own routes.
+// host's own network namespace only; br-lab itself has IPv4 forwarding off
+// and IPv6 disabled (network.go), so the outer machine routes nothing that
+// comes from the bridge, even where its global forwarding is on, and a
+// host still reaches nothing but the bridge, whatever it does to its own
+// routes.
 //
 // # Clock safety
 //

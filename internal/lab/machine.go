@@ -37,8 +37,8 @@ func mountMachine(o Options, base, name string) (string, error) {
 
 // configureMachine writes what makes a copy of the base into one lab host,
 // before it boots: its own SSH host key, the lab key for root, the apt proxy
-// and sources, the clock guard for chrony, and systemd-networkd masked. It returns the host's public
-// key line.
+// and sources, the clock guard for chrony, and systemd-networkd masked. It
+// returns the host's public key line.
 func configureMachine(ctx context.Context, root, name, labPub string) (string, error) {
 	hostKey := filepath.Join(root, "etc/ssh/ssh_host_ed25519_key")
 	hostPub, err := genKey(ctx, hostKey, "root@"+name)
