@@ -6,6 +6,12 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X github.com/clusterctl/clusterctl/internal/cli.Version=$(VERSION)
 LAB_INV   := lab/inventory.yaml
 
+# Real MSM jars for the lab (lab up --msm-jars), where the team's shared
+# folder has them beside the clone (developers' machines and CI); without
+# them the lab runs the stand-in. Set it to a directory of your own jars.
+CLUSTERCTL_MSM_JARS ?= $(abspath $(wildcard $(CURDIR)/../shared/msm))
+export CLUSTERCTL_MSM_JARS
+
 .PHONY: all build test lint e2e bench bench-unit bench-lab deps lab lab-down demo test-all clean
 
 all: build

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/cli"
 	"github.com/clusterctl/clusterctl/internal/lab"
 )
 
@@ -46,7 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 func runChild(m *testing.M) int {
-	labOpts = lab.Options{Dir: os.Getenv(envDir)}
+	labOpts = lab.Options{Dir: os.Getenv(envDir), MSMJars: os.Getenv(cli.EnvMSMJars)}
 	l, err := lab.Load(labOpts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -62,7 +63,10 @@ func runParent() int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	opts := lab.Options{Dir: dir, Log: os.Stderr}
+	// $CLUSTERCTL_MSM_JARS (set by the Makefile where ../shared/msm exists)
+	// makes the whole suite run real MSM; y1_standin keeps the stand-in
+	// path covered either way.
+	opts := lab.Options{Dir: dir, Log: os.Stderr, MSMJars: os.Getenv(cli.EnvMSMJars)}
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -93,13 +97,15 @@ func runParent() int {
 		}
 	}()
 	start := time.Now()
-	_, err = lab.Up(ctx, opts)
+	l, err := lab.Up(ctx, opts)
 	close(upDone)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: lab up:", err)
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "e2e: lab up in %s\n", time.Since(start).Round(100*time.Millisecond))
+	// On stdout, so it stands in the test log (and CI's) once, at the start.
+	fmt.Printf("e2e: MSM under test: %s\n", l.Artifacts.MSMSummary())
 
 	child := exec.Command(os.Args[0], os.Args[1:]...)
 	child.Env = append(os.Environ(), envChild+"=1", envDir+"="+dir)

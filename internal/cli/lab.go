@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,6 +14,10 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/lab"
 )
+
+// EnvMSMJars names the default of `lab up --msm-jars`, so CI and make
+// targets can select real MSM without a flag at every call.
+const EnvMSMJars = "CLUSTERCTL_MSM_JARS"
 
 // newLabCommand is `clusterctl lab up|down|status`: the seed's three hosts
 // as systemd-nspawn containers on this machine (Linux, root).
@@ -44,16 +49,23 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
 			opts.Log = cmd.ErrOrStderr()
 			start := time.Now()
 			l, err := lab.Up(ctx, opts)
+			var bad *lab.OptionError
+			if errors.As(err, &bad) {
+				return usageError(err)
+			}
 			if err != nil {
 				return hostsFailed(err)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "lab up in %.1fs: %d hosts\n", time.Since(start).Seconds(), len(l.Hosts))
+			fmt.Fprintf(w, "msm:       %s\n", l.Artifacts.MSMSummary())
 			fmt.Fprintf(w, "inventory: %s\nnext:      clusterctl -i %s apply\n", l.Inventory, l.Inventory)
 			return nil
 		},
 	}
 	up.Flags().IntVar(&opts.Tomcats, "tomcats", 2, "number of Tomcat/memcached hosts (2..20)")
+	up.Flags().StringVar(&opts.MSMJars, "msm-jars", os.Getenv(EnvMSMJars),
+		"directory with real MSM jars (memcached-session-manager-<v>.jar and -tc9-<v>.jar) to run instead of the stand-in (default $"+EnvMSMJars+")")
 
 	down := &cobra.Command{
 		Use:     "down",
@@ -99,6 +111,9 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
 				fmt.Fprintf(tw, "%s\t%s\t%t\t%s\n", s.Name, s.Address, s.Running, ssh)
 			}
 			tw.Flush()
+			if l, err := lab.Load(opts); err == nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "msm: %s\n", l.Artifacts.MSMSummary())
+			}
 			if down > 0 {
 				return hostsFailed(fmt.Errorf("%d of %d lab hosts not answering SSH", down, len(sts)))
 			}

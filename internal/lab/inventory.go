@@ -22,6 +22,8 @@ var inventoryTemplate = template.Must(template.New("inventory").Funcs(template.F
 # source (the proxy serves time to the lab) and the artifacts (prepared
 # offline from Debian's packages).
 #
+# MSM: {{.Artifacts.MSMSummary}}
+#
 {{- range .Hosts}}
 #   {{printf "%-16s %-13s %s" .FQDN .Address (list .Roles)}}
 {{- end}}

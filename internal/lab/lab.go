@@ -70,6 +70,16 @@ func Up(ctx context.Context, opts Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Checked before the lock and the clean-up, so a bad directory leaves a
+	// running lab alone.
+	var msm *artifacts.MSMRelease
+	if o.MSMJars != "" {
+		rel, err := artifacts.CheckMSMJars(o.MSMJars)
+		if err != nil {
+			return nil, &OptionError{err}
+		}
+		msm = &rel
+	}
 	if err := checkTools(); err != nil {
 		return nil, err
 	}
@@ -82,7 +92,7 @@ func Up(ctx context.Context, opts Options) (*Lab, error) {
 	if err := down(ctx, o); err != nil {
 		return nil, fmt.Errorf("lab: cleaning up an earlier lab: %w", err)
 	}
-	l, err := up(ctx, o)
+	l, err := up(ctx, o, msm)
 	if err != nil {
 		if derr := down(context.Background(), o); derr != nil {
 			logf(o.Log, "cleanup after failed up: %v", derr)
@@ -90,17 +100,18 @@ func Up(ctx context.Context, opts Options) (*Lab, error) {
 		return nil, err
 	}
 	logf(o.Log, "lab up in %s: inventory %s", time.Since(start).Round(100*time.Millisecond), l.Inventory)
+	logf(o.Log, "MSM: %s", l.Artifacts.MSMSummary())
 	return l, nil
 }
 
-func up(ctx context.Context, o Options) (*Lab, error) {
+func up(ctx context.Context, o Options, msm *artifacts.MSMRelease) (*Lab, error) {
 	// Artifacts and rootfs are independent and both may be slow when cold.
 	var manifest artifacts.Manifest
 	var artErr error
 	artDone := make(chan struct{})
 	go func() {
 		defer close(artDone)
-		manifest, artErr = artifacts.Prepare(ctx, o.artifactsDir())
+		manifest, artErr = artifacts.Prepare(ctx, o.artifactsDir(), msm)
 	}()
 	base, err := ensureRootfs(ctx, o)
 	<-artDone

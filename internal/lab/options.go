@@ -29,7 +29,17 @@ type Options struct {
 	CacheDir string    // rootfs, apt cache, per-host trees, run state; default ~/.cache/clusterctl/lab
 	Tomcats  int       // number of Tomcat hosts, 2..MaxTomcats; default 2
 	Log      io.Writer // progress lines; nil = quiet
+	// MSMJars is a directory of real MSM jars (core + tc9 of one release)
+	// the lab runs instead of the stand-in; "" runs the stand-in unless the
+	// user put real jars into the artifacts directory by hand.
+	MSMJars string
 }
+
+// OptionError is a bad Options value, found before anything was touched.
+type OptionError struct{ Err error }
+
+func (e *OptionError) Error() string { return "lab: " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Dir == "" {
@@ -46,7 +56,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Tomcats = 2
 	}
 	if o.Tomcats < 2 || o.Tomcats > MaxTomcats {
-		return o, fmt.Errorf("lab: tomcats must be between 2 and %d, got %d", MaxTomcats, o.Tomcats)
+		return o, &OptionError{fmt.Errorf("tomcats must be between 2 and %d, got %d", MaxTomcats, o.Tomcats)}
 	}
 	var err error
 	if o.Dir, err = filepath.Abs(o.Dir); err != nil {

@@ -20,13 +20,14 @@ import (
 // Manifest names what Prepare left in the artifacts directory; file names
 // are relative to that directory.
 type Manifest struct {
-	Dir           string   // absolute artifacts directory
-	TomcatVersion string   // e.g. 9.0.70
-	TomcatTarball string   // apache-tomcat-9.0.70.tar.gz (+ .sha512 beside it)
-	JDKTarball    string   // jdk-17-linux-x64.tar.gz
-	MSMVersion    string   // 2.3.2
-	MSMJars       []string // the jars that go into $CATALINA_BASE/lib
-	MSMStandIn    bool     // true when MSMJars are the test double, not real MSM
+	Dir           string            // absolute artifacts directory
+	TomcatVersion string            // e.g. 9.0.70
+	TomcatTarball string            // apache-tomcat-9.0.70.tar.gz (+ .sha512 beside it)
+	JDKTarball    string            // jdk-17-linux-x64.tar.gz
+	MSMVersion    string            // 2.3.2
+	MSMJars       []string          // the jars that go into $CATALINA_BASE/lib
+	MSMStandIn    bool              // true when MSMJars are the test double, not real MSM
+	MSMSHA256     map[string]string // jar name -> sha256, the record of which MSM ran
 
 	TomcatSHA512 string // apache-tomcat-9.0.70.tar.gz.sha512 ("<hex> *<name>")
 	TomcatTopDir string // apache-tomcat-9.0.70, the tarball's single top directory
@@ -59,9 +60,11 @@ func CacheDir() (string, error) {
 }
 
 // Prepare fills dir (creating it) and returns what is there. It is
-// idempotent and cheap when everything is already in place. Real MSM jars
-// found in dir are kept as they are (Manifest.MSMStandIn is then false).
-func Prepare(ctx context.Context, dir string) (Manifest, error) {
+// idempotent and cheap when everything is already in place. With msm, dir
+// gets that release's jars; without, jars an earlier release put there are
+// taken away again, real MSM jars the user put there by hand are kept as
+// they are, and otherwise the stand-in is built (Manifest.MSMStandIn).
+func Prepare(ctx context.Context, dir string, msm *MSMRelease) (Manifest, error) {
 	cache, err := CacheDir()
 	if err != nil {
 		return Manifest{}, err
@@ -74,7 +77,10 @@ func Prepare(ctx context.Context, dir string) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("artifacts: %w", err)
 	}
 	m := Manifest{Dir: abs}
-	for _, step := range []func(context.Context, string, *Manifest) error{prepareTomcat, prepareJDK, prepareMSM} {
+	prepareMSMRelease := func(ctx context.Context, cache string, m *Manifest) error {
+		return prepareMSM(ctx, cache, msm, m)
+	}
+	for _, step := range []func(context.Context, string, *Manifest) error{prepareTomcat, prepareJDK, prepareMSMRelease} {
 		if err := ctx.Err(); err != nil {
 			return Manifest{}, err
 		}

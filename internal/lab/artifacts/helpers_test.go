@@ -45,7 +45,7 @@ func prepared(t *testing.T) Manifest {
 			return
 		}
 		start := time.Now()
-		prepM, prepErr = Prepare(context.Background(), prepDir)
+		prepM, prepErr = Prepare(context.Background(), prepDir, nil)
 		fmt.Printf("Prepare (first in this test run) took %v\n", time.Since(start).Round(time.Millisecond))
 	})
 	if prepErr != nil {

@@ -6,13 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 )
 
 // prepareMSM keeps real MSM jars found in the artifacts directory and
 // otherwise installs the stand-in; spymemcached always comes from Debian
 // unless the user supplied one next to real MSM.
-func prepareMSM(ctx context.Context, cache string, m *Manifest) error {
+func prepareMSM(ctx context.Context, cache string, rel *MSMRelease, m *Manifest) error {
+	if err := placeMSM(m.Dir, rel); err != nil {
+		return err
+	}
 	spyDeb, err := debVersion(ctx, "libspymemcached-java")
 	if err != nil {
 		return err
@@ -54,7 +56,8 @@ func prepareMSM(ctx context.Context, cache string, m *Manifest) error {
 	m.MSMVersion = MSMVersion
 	m.MSMJars = []string{msmCoreJar(MSMVersion), msmTC9Jar(MSMVersion), spyJar}
 	m.MSMStandIn = true
-	return nil
+	m.MSMSHA256, err = msmDigests(m.Dir, m.MSMJars)
+	return err
 }
 
 // scanMSMJars sorts the memcached-session-manager*.jar files in dir into
@@ -80,19 +83,9 @@ func scanMSMJars(dir string) (real, standIns []string, err error) {
 // Tomcat 9 and records them, removing stand-in jars that would otherwise
 // sit beside them on Tomcat's class path.
 func useRealMSM(m *Manifest, real, standIns []string, spySrc, spyJar string) error {
-	var core, tc9 []string
-	for _, n := range real {
-		v := strings.TrimSuffix(strings.TrimPrefix(n, "memcached-session-manager-"), ".jar")
-		switch {
-		case strings.HasPrefix(v, "tc9-"):
-			tc9 = append(tc9, strings.TrimPrefix(v, "tc9-"))
-		case v != "" && v[0] >= '0' && v[0] <= '9':
-			core = append(core, v)
-		}
-	}
-	if len(core) != 1 || len(tc9) != 1 || core[0] != tc9[0] {
-		return fmt.Errorf("artifacts: real MSM jars in %s (%s) must be exactly one memcached-session-manager-<v>.jar"+
-			" and one memcached-session-manager-tc9-<v>.jar of the same version", m.Dir, strings.Join(real, ", "))
+	v, err := msmReleaseVersion(real)
+	if err != nil {
+		return fmt.Errorf("artifacts: real MSM jars in %s: %w", m.Dir, err)
 	}
 	for _, n := range standIns {
 		if err := os.Remove(filepath.Join(m.Dir, n)); err != nil {
@@ -107,8 +100,9 @@ func useRealMSM(m *Manifest, real, standIns []string, spySrc, spyJar string) err
 		spies = []string{spyJar}
 	}
 	sort.Strings(spies)
-	m.MSMVersion = core[0]
-	m.MSMJars = []string{msmCoreJar(core[0]), msmTC9Jar(core[0]), filepath.Base(spies[len(spies)-1])}
+	m.MSMVersion = v
+	m.MSMJars = []string{msmCoreJar(v), msmTC9Jar(v), filepath.Base(spies[len(spies)-1])}
 	m.MSMStandIn = false
-	return nil
+	m.MSMSHA256, err = msmDigests(m.Dir, m.MSMJars)
+	return err
 }

@@ -21,7 +21,7 @@ func TestPrepareIsIdempotentAndFast(t *testing.T) {
 		before[n] = st.ModTime()
 	}
 	start := time.Now()
-	again, err := Prepare(context.Background(), m.Dir)
+	again, err := Prepare(context.Background(), m.Dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestPrepareKeepsRealMSMJars(t *testing.T) {
 	core := fakeRealJar(t, filepath.Join(dir, "memcached-session-manager-2.3.2.jar"))
 	tc9 := fakeRealJar(t, filepath.Join(dir, "memcached-session-manager-tc9-2.3.2.jar"))
 
-	got, err := Prepare(context.Background(), dir)
+	got, err := Prepare(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +125,8 @@ func TestPrepareRejectsIncompleteRealMSM(t *testing.T) {
 	prepared(t)
 	dir := t.TempDir()
 	fakeRealJar(t, filepath.Join(dir, "memcached-session-manager-2.3.2.jar"))
-	_, err := Prepare(context.Background(), dir)
-	if err == nil || !strings.Contains(err.Error(), "memcached-session-manager-tc9-<v>.jar") {
+	_, err := Prepare(context.Background(), dir, nil)
+	if err == nil || !strings.Contains(err.Error(), "memcached-session-manager-tc9-2.3.2.jar is missing") {
 		t.Fatalf("want an error about the missing tc9 jar, got %v", err)
 	}
 }
