@@ -77,6 +77,7 @@ type RunResult struct {
 	Wall     time.Duration
 	Steps    []StepEvent // step and handler events, in order
 	PerHost  []HostCounts
+	Stdout   string // the NDJSON itself, for events parseEvents does not keep (rollout, load)
 	Stderr   string
 }
 
@@ -134,7 +135,12 @@ func parseEvents(t testing.TB, out []byte, res *RunResult) {
 
 // labCmd is `clusterctl -i <lab inventory> <verb> -o json <args>`.
 func labCmd(t testing.TB, verb string, args ...string) *exec.Cmd {
-	return exec.Command(clusterctlBin(t), append([]string{"-i", testLab.Inventory, verb, "-o", "json"}, args...)...)
+	return invCmd(t, testLab.Inventory, verb, args...)
+}
+
+// invCmd is labCmd with another inventory (a variant of the lab's).
+func invCmd(t testing.TB, inv, verb string, args ...string) *exec.Cmd {
+	return exec.Command(clusterctlBin(t), append([]string{"-i", inv, verb, "-o", "json"}, args...)...)
 }
 
 // applyCmd is `clusterctl -i <lab inventory> apply -o json <args>`.
@@ -144,7 +150,13 @@ func applyCmd(t testing.TB, args ...string) *exec.Cmd { return labCmd(t, "apply"
 // it reported, whatever its exit code.
 func RunLab(t testing.TB, verb string, args ...string) RunResult {
 	t.Helper()
-	cmd := labCmd(t, verb, args...)
+	return runCmd(t, labCmd(t, verb, args...))
+}
+
+// runCmd runs a clusterctl command built by labCmd or invCmd.
+func runCmd(t testing.TB, cmd *exec.Cmd) RunResult {
+	t.Helper()
+	verb := cmd.Args[3]
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
@@ -158,6 +170,7 @@ func RunLab(t testing.TB, verb string, args ...string) RunResult {
 		t.Fatalf("clusterctl %s: %v", verb, err)
 	}
 	parseEvents(t, stdout.Bytes(), &res)
+	res.Stdout = stdout.String()
 	return res
 }
 

@@ -137,7 +137,7 @@ func TestApplyDryRunReportsHandEdit(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("dry run exited %d: %v", res.ExitCode, res.Failures())
 	}
-	var steps, handlers []string
+	var steps, handlers, rolled []string
 	for _, e := range res.Steps {
 		if e.Status != "changed" {
 			continue
@@ -146,11 +146,18 @@ func TestApplyDryRunReportsHandEdit(t *testing.T) {
 			t.Errorf("changed event not marked dry_run: %+v", e)
 		}
 		key := e.Host + " " + e.Play + ": " + e.Step
-		if e.Type == "handler" {
+		switch {
+		case e.Type == "handler":
 			handlers = append(handlers, key)
-		} else {
+		case e.Play == "rollout":
+			rolled = append(rolled, key)
+		default:
 			steps = append(steps, key)
 		}
+	}
+	// The restart the file needs is rolled: t58 alone, drained first.
+	if want := []string{"proxy rollout: drain t58", "t58 rollout: restart tomcat", "t58 rollout: tomcat ready", "proxy rollout: undrain t58"}; strings.Join(rolled, "|") != strings.Join(want, "|") {
+		t.Errorf("would-roll steps: %q, want %q", rolled, want)
 	}
 	if want := "t58 msm: file " + ctx; len(steps) != 1 || steps[0] != want {
 		t.Errorf("would-change steps: %q, want exactly [%q]", steps, want)
@@ -164,8 +171,10 @@ func TestApplyDryRunReportsHandEdit(t *testing.T) {
 	}
 
 	res = ensureApplied(t)
-	if ch := res.Changed(); len(ch) != 2 {
-		t.Errorf("apply after the edit changed %d things, want 2 (the file, the restart):\n%s", len(ch), strings.Join(ch, "\n"))
+	// The file, its deferred handler, then the rollout's drain, restart and
+	// undrain of t58 (its ready wait is "ok").
+	if ch := res.Changed(); len(ch) != 5 {
+		t.Errorf("apply after the edit changed %d things, want 5 (the file, the deferred restart, drain, restart, undrain):\n%s", len(ch), strings.Join(ch, "\n"))
 	}
 	if out := RunOn(t, "t58", "cat "+ctx); strings.Contains(out, edit) {
 		t.Errorf("apply did not restore %s", ctx)

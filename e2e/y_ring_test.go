@@ -19,16 +19,7 @@ import (
 // whole drill passes. It replaces the lab the
 // earlier files used, so it runs after them (y_) and before zz_down.
 func TestRingOfThreeTomcats(t *testing.T) {
-	opts := labOpts
-	opts.Tomcats = 3
-	opts.Log = os.Stderr
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	l, err := lab.Up(ctx, opts)
-	if err != nil {
-		t.Fatalf("lab up --tomcats 3: %v", err)
-	}
-	testLab = l
+	l := replaceLab(t, 3, labOpts.MSMJars)
 	if len(l.Hosts) != 4 {
 		t.Fatalf("hosts %v, want proxy + 3 Tomcats", l.Hosts)
 	}
@@ -67,4 +58,20 @@ func TestRingOfThreeTomcats(t *testing.T) {
 		c := v.find(t, "cluster", s)
 		t.Logf("drill %s: %s, latency %d ms: %s", s, c.Status, c.LatencyMS, c.Reason)
 	}
+}
+
+// replaceLab brings up a new lab of tomcats Tomcat hosts running the MSM
+// jars in msmJars ("" = the stand-in) in place of the current one.
+func replaceLab(t *testing.T, tomcats int, msmJars string) *lab.Lab {
+	t.Helper()
+	opts := labOpts
+	opts.Tomcats, opts.MSMJars, opts.Log = tomcats, msmJars, os.Stderr
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	l, err := lab.Up(ctx, opts)
+	if err != nil {
+		t.Fatalf("lab up --tomcats %d (msm jars %q): %v", tomcats, msmJars, err)
+	}
+	testLab = l
+	return l
 }

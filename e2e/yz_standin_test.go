@@ -3,13 +3,10 @@
 package e2e
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/clusterctl/clusterctl/internal/lab"
 )
 
 // TestStandInLab keeps the path of a user without MSM jars working end to
@@ -18,17 +15,7 @@ import (
 // drill included, passes. It replaces the lab, so it runs after the other
 // files (yz_, after y_ring) and before zz_down.
 func TestStandInLab(t *testing.T) {
-	opts := labOpts
-	opts.MSMJars = ""
-	opts.Tomcats = 2
-	opts.Log = os.Stderr
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	l, err := lab.Up(ctx, opts)
-	if err != nil {
-		t.Fatalf("lab up without --msm-jars: %v", err)
-	}
-	testLab = l
+	l := replaceLab(t, 2, "")
 	if !l.Artifacts.MSMStandIn {
 		t.Fatalf("a lab without --msm-jars runs %s, want the stand-in", l.Artifacts.MSMSummary())
 	}

@@ -23,8 +23,7 @@ func (c *Cluster) nginxPlay() engine.Play {
 		Hosts: withRole(inventory.RoleProxy),
 		Steps: []engine.Step{
 			engine.Package{Names: []string{"nginx"}},
-			engine.Notify(c.renderedFile("file /etc/nginx/nginx.conf", func(p Paths) string { return p.NginxConf },
-				Target.NginxConf, fileOpts{validate: nginxValidate}), reloadNginx),
+			engine.Notify(nginxConfStep{c}, reloadNginx),
 			engine.Service{Name: "nginx", State: engine.Started, Enabled: engine.Bool(true)},
 		},
 		Handlers: []engine.Step{engine.Restart{Service: "nginx", Reload: true}},

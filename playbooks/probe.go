@@ -11,8 +11,8 @@ import (
 
 // probePlay deploys the probe app (assets.Probe: index.jsp for verify, the
 // seed's demo page demo.jsp) as an exploded directory under webapps, then
-// starts Tomcat. It notifies nothing: Tomcat's autoDeploy picks up new and
-// changed files.
+// starts Tomcat. A changed file restarts Tomcat, rolled across the hosts
+// like every restart: server.xml turns autoDeploy off (see there).
 func (c *Cluster) probePlay() engine.Play {
 	webapps := path.Join(catalinaHomeOf(c.Inv), "webapps")
 	owned := c.tomcatOwned()
@@ -30,7 +30,7 @@ func (c *Cluster) probePlay() engine.Play {
 		if err != nil {
 			return err
 		}
-		steps = append(steps, engine.File{Path: dest, Content: b, Meta: owned})
+		steps = append(steps, engine.Notify(engine.File{Path: dest, Content: b, Meta: owned}, restartTomcat))
 		return nil
 	})
 	if err != nil { // an embed FS cannot fail to walk; keep the host failing rather than panic
@@ -39,5 +39,6 @@ func (c *Cluster) probePlay() engine.Play {
 	// The probe play is the last of the Tomcat plays: Tomcat starts here,
 	// once, with everything it runs already in place.
 	steps = append(steps, tomcatServiceStep(), tomcatReadyStep())
-	return engine.Play{Name: "probe", Hosts: withRole(inventory.RoleTomcat), Steps: steps}
+	return engine.Play{Name: "probe", Hosts: withRole(inventory.RoleTomcat), Steps: steps,
+		Handlers: []engine.Step{restartTomcatHandler()}}
 }

@@ -32,6 +32,9 @@ type Target struct {
 	Topo   *topology.Topology
 	Host   inventory.Host
 	Family engine.Family
+	// Drained are the Tomcats a rollout has taken out of nginx's upstreams
+	// on this proxy (playbooks/drain.go).
+	Drained map[string]bool
 }
 
 // Paths is where each rendered file goes on a host of one family, and the
@@ -162,6 +165,7 @@ type tmplNginx struct {
 type tmplUpstreamServer struct {
 	Address, FQDN string
 	Port          int
+	Down          bool // drained by a rollout: nginx sends it nothing, sticky sessions included
 }
 
 type tmplRoute struct {
@@ -185,7 +189,7 @@ func (t Target) NginxConf() ([]byte, error) {
 		Listen: t.Inv.Nginx.Listen, ProxyTarget: "tomcat-servers", ProbePath: ProbeContext + "/",
 	}
 	for _, tc := range t.Topo.Tomcats {
-		d.Servers = append(d.Servers, tmplUpstreamServer{Address: tc.Address, Port: tc.Port, FQDN: t.fqdn(tc.Host)})
+		d.Servers = append(d.Servers, tmplUpstreamServer{Address: tc.Address, Port: tc.Port, FQDN: t.fqdn(tc.Host), Down: t.Drained[tc.Host]})
 	}
 	switch t.Inv.Nginx.Balance {
 	case inventory.BalanceRoundRobin, inventory.BalanceIPHash:

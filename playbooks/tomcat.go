@@ -17,7 +17,7 @@ import (
 const restartTomcat = "restart tomcat"
 
 func restartTomcatHandler() engine.Step {
-	return engine.Restart{Service: "tomcat", DaemonReload: true, IfRunning: true, Label: restartTomcat}
+	return engine.Restart{Service: "tomcat", DaemonReload: true, IfRunning: true, Rolling: true, Label: restartTomcat}
 }
 
 // tomcatServiceStep enables and starts Tomcat; see restartTomcat.
@@ -32,13 +32,11 @@ func tomcatServiceStep() engine.Step {
 // would end while Tomcat is still starting, and a verify right after
 // would see 502s.
 func tomcatReadyStep() engine.Step {
-	return engine.WaitFor{
-		Label: "tomcat ready",
-		Condition: `inv=$(systemctl show -p InvocationID --value tomcat) && [ -n "$inv" ] && ` +
-			`journalctl -q _SYSTEMD_INVOCATION_ID="$inv" -o cat | grep -q 'Server startup in'`,
-		Hint: "journalctl -u tomcat",
-	}
+	return engine.WaitFor{Label: "tomcat ready", Condition: tomcatStarted, Hint: "journalctl -u tomcat"}
 }
+
+const tomcatStarted = `inv=$(systemctl show -p InvocationID --value tomcat) && [ -n "$inv" ] && ` +
+	`journalctl -q _SYSTEMD_INVOCATION_ID="$inv" -o cat | grep -q 'Server startup in'`
 
 // tomcatPlay installs Tomcat as the seed does (tarball under /usr/local,
 // symlink /usr/local/tomcat, user tomcat owning it), but run by a systemd

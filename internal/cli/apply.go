@@ -11,25 +11,33 @@ import (
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/output"
+	"github.com/clusterctl/clusterctl/internal/rollout"
 	"github.com/clusterctl/clusterctl/playbooks"
 )
 
 func newApplyCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var load bool
+	c := &cobra.Command{
 		Use:   "apply",
 		Short: "Converge every host in the inventory (idempotent)",
 		Long: `apply connects to every host and converges it, play by play: base (hostname,
 timezone, time sync, /etc/hosts), then Java, Tomcat, memcached, MSM and nginx.
 Each step first reads the host's state and changes only what differs; a second
-run reports no changes. A failing host stops its own play only.`,
+run reports no changes. A failing host stops its own play only.
+
+Config changes land on every host at once; the Tomcat restarts they need then
+roll across the cluster (see clusterctl restart --help), so a live cluster
+drops no request and loses no session.`,
 		Example: `  clusterctl apply --dry-run --diff   # show what would change, change nothing
   clusterctl apply --hosts t58        # only t58 (its peers still appear in its configs)
   clusterctl apply -o json | jq .     # NDJSON events`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPlays(cmd, g, (*playbooks.Cluster).Apply)
+			return runPlays(cmd, g, (*playbooks.Cluster).Apply, load)
 		},
 	}
+	c.Flags().BoolVar(&load, "load", false, "run 20 client sessions through the proxies during the run and print failed requests, lost sessions and stale answers")
+	return c
 }
 
 // loadInventory loads and validates the inventory and applies --hosts.
@@ -47,16 +55,25 @@ func loadInventory(g *globalOptions) (*inventory.Inventory, error) {
 	return inv, nil
 }
 
-// runPlays is the whole of apply (and of the other converging commands):
-// inventory -> plays -> connections -> engine -> output -> exit code.
-func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluster) []engine.Play) error {
+// loadCluster is loadInventory plus the cluster model every play reads.
+func loadCluster(g *globalOptions) (*inventory.Inventory, *playbooks.Cluster, error) {
 	inv, err := loadInventory(g)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cluster, err := playbooks.NewCluster(inv)
 	if err != nil {
-		return usageError(fmt.Errorf("%s: %w", inv.File(), err))
+		return nil, nil, usageError(fmt.Errorf("%s: %w", inv.File(), err))
+	}
+	return inv, cluster, nil
+}
+
+// runPlays is the whole of apply (and of the other converging commands):
+// inventory -> plays -> connections -> engine -> output -> exit code.
+func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluster) []engine.Play, load bool) error {
+	inv, cluster, err := loadCluster(g)
+	if err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
 	if g.dryRun && g.output == "text" {
@@ -67,14 +84,28 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 
 	ctx, stop := signalContext()
 	defer stop()
+	l, err := startLoad(ctx, inv, load)
+	if err != nil {
+		return err
+	}
+	defer stopLoad(out, g, l)
 	dialedHosts := dialAll(ctx, inv, g)
 	defer closeAll(dialedHosts)
 	hosts := engineHosts(dialedHosts)
 
+	sink := newSink(out, g)
 	recap := engine.Run(ctx, hosts, plays(cluster), engine.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel,
-	}, newSink(out, g))
-	return recapError(recap)
+	}, sink)
+	if err := recapError(recap); err != nil {
+		// A failed host may hold half a config: its restarts stay pending
+		// for the next run, and so do all of them while a proxy failed.
+		return err
+	}
+	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts}
+	r.withProxies(ctx)
+	defer r.close()
+	return r.roll(ctx, rollout.Tomcats(recap), sink)
 }
 
 func newSink(w io.Writer, g *globalOptions) engine.EventSink {

@@ -109,6 +109,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 
 	root.AddCommand(
 		newApplyCommand(g),
+		newRestartCommand(g),
 		newVerifyCommand(g),
 		newTeardownCommand(g),
 		newLabCommand(g),

@@ -13,6 +13,14 @@ type HostRecap struct {
 	// Unfinished is true when the run was interrupted (context cancelled)
 	// before this host finished, including hosts that never started.
 	Unfinished bool
+	// Deferred are the Rolling restarts this host's changes call for, left
+	// pending on the host for the rollout that follows the converge.
+	Deferred []Deferred
+}
+
+// Deferred is one Rolling Restart handler a host still needs.
+type Deferred struct {
+	Play, Handler, Service string
 }
 
 // Recap is the outcome of a whole run, hosts in the order given to Run.

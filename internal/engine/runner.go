@@ -186,13 +186,15 @@ func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap, p
 			return err
 		}
 		var res stepResult
-		if r.opts.DryRun {
+		if r.opts.DryRun && !isRolling(hd) {
 			res = stepResult{status: StatusChanged}
 			r.emit(Event{Type: EventHandler, Host: rec.Host, Play: p.Name, Step: hd.Title(), Status: StatusChanged, DryRun: true,
 				Summary: "would run (notified by " + strings.Join(by, ", ") + ")"})
 		} else {
 			res = r.runStep(ctx, h, p, hd, EventHandler)
-			if res.status != StatusFailed {
+			if res.deferred {
+				rec.Deferred = append(rec.Deferred, Deferred{Play: p.Name, Handler: hd.Title(), Service: serviceOf(hd)})
+			} else if res.status != StatusFailed {
 				if err := clearPending(ctx, h, pendingMarker(r.opts.stateDir(), p.Name, hd.Title())); err != nil {
 					res = stepResult{status: StatusFailed, err: err}
 				}
@@ -207,8 +209,21 @@ func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap, p
 }
 
 type stepResult struct {
-	status Status
-	err    error
+	status   Status
+	err      error
+	deferred bool
+}
+
+func isRolling(s Step) bool {
+	r, ok := s.(Restart)
+	return ok && r.Rolling
+}
+
+func serviceOf(s Step) string {
+	if r, ok := s.(Restart); ok {
+		return r.Service
+	}
+	return ""
 }
 
 // runStep checks, applies unless dry-run, and emits exactly one event.
@@ -237,8 +252,37 @@ func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ Ev
 		}
 	}
 	r.emit(ev)
-	return stepResult{status: ev.Status, err: err}
+	return stepResult{status: ev.Status, err: err, deferred: change != nil && change.deferred && err == nil}
 }
+
+// RunStep checks and (unless opts.DryRun) applies one step on h outside a
+// play run, journalled and reported to sink as one EventStep of play, the
+// way Run does it: for callers that sequence steps across hosts
+// (internal/rollout).
+func RunStep(ctx context.Context, h *Host, play string, s Step, opts Options, sink EventSink) (Status, error) {
+	if sink == nil {
+		sink = SinkFunc(func(Event) {})
+	}
+	r := &runner{opts: opts, sink: sink}
+	res := r.runStep(ctx, h, Play{Name: play}, s, EventStep)
+	return res.status, res.err
+}
+
+// ClearPending removes the pending marker of a deferred handler once the
+// caller has run it.
+func ClearPending(ctx context.Context, h *Host, opts Options, d Deferred) error {
+	return clearPending(ctx, h, pendingMarker(opts.stateDir(), d.Play, d.Handler))
+}
+
+// PendingHandlers lists the handler markers left on h (as written by
+// pendingMarker), so a caller can tell whether a deferred handler is
+// still to run.
+func PendingHandlers(ctx context.Context, h *Host, opts Options) (map[string]bool, error) {
+	return readPending(ctx, h, opts.stateDir())
+}
+
+// PendingName is the marker name of a deferred handler in PendingHandlers.
+func PendingName(d Deferred) string { return path.Base(pendingMarker("", d.Play, d.Handler)) }
 
 func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step) (change *Change, err error) {
 	// A bug in one step must fail that host, not crash the process and
@@ -249,7 +293,7 @@ func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step
 		}
 	}()
 	change, err = s.Check(ctx, h)
-	if err != nil || change == nil || r.opts.DryRun {
+	if err != nil || change == nil || r.opts.DryRun || change.deferred {
 		return change, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -28,6 +28,8 @@ type Change struct {
 	// Apply may append more (what it learned only by doing it, such as the
 	// dependencies a package pulled in); the runner stores those after.
 	Records []Record
+
+	deferred bool // a Rolling Restart: reported, left pending, never applied by Run
 }
 
 // HiddenDiff replaces the diff of a sensitive change.

@@ -144,7 +144,15 @@ type Restart struct {
 	// a handler of a play that comes before the service's first start must
 	// not start it early, which would only mean a second start later.
 	IfRunning bool
-	Label     string
+	// Rolling defers the restart of a running service to the caller of Run,
+	// which rolls it across hosts one at a time (internal/rollout): a
+	// service that carries sessions must never restart everywhere at once.
+	// Run reports it in HostRecap.Deferred and leaves its pending marker on
+	// the host until the rollout clears it. A service that is not running
+	// needs no restart (its first start reads the new config), so the
+	// handler is then "ok".
+	Rolling bool
+	Label   string
 }
 
 func (r Restart) Title() string {
@@ -158,6 +166,16 @@ func (r Restart) Title() string {
 }
 
 func (r Restart) Check(ctx context.Context, h *Host) (*Change, error) {
+	if r.Rolling {
+		res, err := h.Conn.Run(ctx, "systemctl is-active "+Quote(r.Service))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Title(), err)
+		}
+		if !isActiveState(firstLine(res.Stdout)) {
+			return nil, nil
+		}
+		return &Change{Summary: "deferred: rolled across hosts after the converge", deferred: true}, nil
+	}
 	cmd := restartCmd(r)
 	return &Change{
 		Summary: cmd,

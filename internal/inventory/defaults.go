@@ -125,4 +125,11 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 	// is what MSM's sticky mode needs.
 	setInt(&inv.Nginx.Listen, "nginx.listen", 80)
 	setStr(&inv.Nginx.Balance, "nginx.balance", BalanceSticky)
+
+	// rollout: one Tomcat out of service at a time; 30 s lets ordinary
+	// requests finish; 2 minutes is engine.DefaultWaitTimeout, a cold
+	// Tomcat start on a slow host with margin.
+	setInt(&inv.Rollout.MaxUnavailable, "rollout.max_unavailable", 1)
+	setDur(&inv.Rollout.DrainTimeout, "rollout.drain_timeout", 30*time.Second)
+	setDur(&inv.Rollout.ReadyTimeout, "rollout.ready_timeout", 2*time.Minute)
 }

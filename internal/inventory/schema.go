@@ -16,6 +16,7 @@ type Inventory struct {
 	Memcached Memcached `yaml:"memcached"`
 	MSM       MSM       `yaml:"msm"`
 	Nginx     Nginx     `yaml:"nginx"`
+	Rollout   Rollout   `yaml:"rollout"`
 
 	file    string // path given to Load, for messages
 	baseDir string // absolute directory of file; relative paths resolve against it
@@ -163,4 +164,16 @@ const (
 type Nginx struct {
 	Listen  int    `yaml:"listen"`
 	Balance string `yaml:"balance"`
+}
+
+// Rollout is how restarts of session-carrying services roll across a live
+// cluster (internal/rollout).
+type Rollout struct {
+	// MaxUnavailable is how many Tomcats may be out of service at once; the
+	// rollout never takes the last serving one.
+	MaxUnavailable int `yaml:"max_unavailable"`
+	// DrainTimeout bounds the wait for requests in flight to a drained
+	// Tomcat; ReadyTimeout the wait for a restarted one to serve again.
+	DrainTimeout Duration `yaml:"drain_timeout"`
+	ReadyTimeout Duration `yaml:"ready_timeout"`
 }

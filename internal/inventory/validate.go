@@ -32,7 +32,21 @@ func validate(inv *Inventory, pos positions) error {
 	c.memcached(inv)
 	c.msm(inv)
 	c.nginx(inv)
+	c.rollout(inv)
 	return c.errs.errOrNil()
+}
+
+func (c *checker) rollout(inv *Inventory) {
+	r := inv.Rollout
+	if r.MaxUnavailable < 1 {
+		c.fail("rollout.max_unavailable", "must be at least 1, got %d", r.MaxUnavailable)
+	}
+	if r.DrainTimeout <= 0 {
+		c.fail("rollout.drain_timeout", "must be positive, got %s", r.DrainTimeout)
+	}
+	if r.ReadyTimeout <= 0 {
+		c.fail("rollout.ready_timeout", "must be positive, got %s", r.ReadyTimeout)
+	}
 }
 
 var (

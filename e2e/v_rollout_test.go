@@ -1,0 +1,190 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/loadgen"
+	"github.com/clusterctl/clusterctl/internal/rollout"
+)
+
+// Day-2 safety under load, against whatever MSM the lab runs (real MSM in
+// CI): 20 client sessions go through the proxy the whole time while a
+// config change rolls Tomcat restarts across the live cluster, and every
+// failed request, lost session and stale answer is counted.
+
+// variantInventory writes the lab inventory with one section's text
+// replaced, next to it (so relative paths resolve the same).
+func variantInventory(t *testing.T, name, old, new string) string {
+	t.Helper()
+	b, err := os.ReadFile(testLab.Inventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("lab inventory lacks %q", old)
+	}
+	p := filepath.Join(filepath.Dir(testLab.Inventory), name+".yaml")
+	if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func startLoad(t *testing.T) *loadgen.Load {
+	t.Helper()
+	proxy := hostAddr(t, "proxy")
+	l, err := loadgen.Start(context.Background(), loadgen.Config{
+		URLs: []string{"http://" + proxy + ":80/probe/"}, Sessions: 20, Duration: 3 * time.Minute, MaxRequests: 200_000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// applyUnderLoad applies inv (with env added) while the load runs and
+// returns the run and what the sessions saw.
+func applyUnderLoad(t *testing.T, inv string, env ...string) (RunResult, loadgen.Report) {
+	t.Helper()
+	l := startLoad(t)
+	time.Sleep(time.Second) // a steady load before the change
+	cmd := invCmd(t, inv, "apply")
+	cmd.Env = append(os.Environ(), env...)
+	res := runCmd(t, cmd)
+	time.Sleep(time.Second) // and after it
+	rep := l.Stop()
+	t.Logf("load: %s", rep)
+	for _, s := range rep.Samples {
+		t.Logf("  %s", s)
+	}
+	return res, rep
+}
+
+func rolledHosts(res RunResult) []string {
+	var out []string
+	for _, e := range res.Steps {
+		if e.Play == rollout.Play && e.Step == "restart tomcat" && e.Status == "changed" {
+			out = append(out, e.Host)
+		}
+	}
+	return out
+}
+
+// First in this file, on a cluster no earlier rollout test has disturbed.
+func TestRestartTomcatUnderLoad(t *testing.T) {
+	ensureApplied(t)
+	l := startLoad(t)
+	time.Sleep(time.Second)
+	res := RunLab(t, "restart", "tomcat")
+	time.Sleep(time.Second)
+	rep := l.Stop()
+	t.Logf("load: %s", rep)
+	if res.ExitCode != 0 {
+		t.Fatalf("restart tomcat: exit %d:\n%s\n%s", res.ExitCode, strings.Join(res.Failures(), "\n"), lastLines(res.Stdout+res.Stderr, 20))
+	}
+	if got := strings.Join(rolledHosts(res), ","); got != "t58,t68" {
+		t.Errorf("restart tomcat restarted %q, want t58,t68", got)
+	}
+	if !rep.Clean() {
+		t.Errorf("restart tomcat under load: %s; want 0 failed, 0 lost, 0 stale; samples %q\n%s", rep, rep.Samples, lastLines(res.Stdout, 12))
+	}
+	// --dry-run says the order and touches nothing.
+	inv0 := RunOn(t, "t58", "systemctl show -p InvocationID --value tomcat")
+	dry := RunLab(t, "restart", "tomcat", "--dry-run")
+	if dry.ExitCode != 0 || !strings.Contains(dry.Stdout, `"restarted":["t58","t68"]`) {
+		t.Errorf("restart --dry-run: exit %d:\n%s", dry.ExitCode, lastLines(dry.Stdout, 10))
+	}
+	if inv1 := RunOn(t, "t58", "systemctl show -p InvocationID --value tomcat"); inv1 != inv0 {
+		t.Error("restart --dry-run restarted t58")
+	}
+}
+
+func TestRolloutOfContextXMLUnderLoad(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	changed := variantInventory(t, "rollout-optimeout", "msm:\n", "msm:\n  operation_timeout: 1500ms\n")
+
+	res, rep := applyUnderLoad(t, changed)
+	if res.ExitCode != 0 {
+		t.Fatalf("apply exit %d:\n%s\n%s", res.ExitCode, strings.Join(res.Failures(), "\n"), lastLines(res.Stdout, 20))
+	}
+	if got := strings.Join(rolledHosts(res), ","); got != "t58,t68" {
+		t.Errorf("rollout restarted %q, want t58,t68 in inventory order:\n%s", got, lastLines(res.Stdout, 20))
+	}
+	if rep.Requests < 200 || !rep.Clean() {
+		t.Errorf("a rolled context.xml change under load: %s; want 0 failed, 0 lost, 0 stale", rep)
+	}
+	if again := runCmd(t, invCmd(t, changed, "apply")); again.ExitCode != 0 || len(again.Changed()) != 0 {
+		t.Errorf("second apply: exit %d, changed %q", again.ExitCode, again.Changed())
+	}
+
+	// The same rollout without the drain (test-only switch) must show what
+	// users would see, or this test could not fail.
+	res, rep = applyUnderLoad(t, testLab.Inventory, rollout.EnvNoDrain+"=1")
+	if res.ExitCode != 0 {
+		t.Fatalf("apply back (no drain) exit %d:\n%s", res.ExitCode, strings.Join(res.Failures(), "\n"))
+	}
+	if rep.Clean() {
+		t.Errorf("without the drain the rollout saw nothing (%s): the load test cannot tell", rep)
+	}
+	// The undrained restarts made nginx mark both Tomcats failed (its
+	// passive check, fail_timeout 10 s): let that expire, or the next test
+	// would count this one's aftermath.
+	time.Sleep(11 * time.Second)
+}
+
+// A Tomcat that cannot start stops the rollout: the next host is never
+// restarted, the broken one stays drained, users are served by the healthy
+// one throughout; once the fault is gone, apply finishes the rollout.
+func TestRolloutStopsAtABrokenTomcat(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	const dropIn = "/etc/systemd/system/tomcat.service.d/e2e-broken.conf"
+	RunOn(t, "t58", "mkdir -p "+filepath.Dir(dropIn)+" && printf '[Service]\\nExecStartPre=/bin/false\\n' > "+dropIn)
+	t.Cleanup(func() { TryRunOn("t58", "rm -f "+dropIn+" && systemctl daemon-reload && systemctl start tomcat") })
+	before68 := RunOn(t, "t68", "systemctl show -p InvocationID --value tomcat")
+
+	changed := variantInventory(t, "rollout-broken", "msm:\n", "msm:\n  operation_timeout: 1700ms\n")
+	res, rep := applyUnderLoad(t, changed)
+	if res.ExitCode != 1 {
+		t.Fatalf("apply with t58 unable to start: exit %d, want 1:\n%s", res.ExitCode, lastLines(res.Stdout, 20))
+	}
+	if !strings.Contains(res.Stdout, `"failed_host":"t58"`) || !strings.Contains(res.Stdout, "stays drained") {
+		t.Errorf("the rollout report does not name t58 and what to do:\n%s", lastLines(res.Stdout, 10))
+	}
+	if after := RunOn(t, "t68", "systemctl show -p InvocationID --value tomcat"); after != before68 {
+		t.Error("t68 was restarted after t58 failed")
+	}
+	if ngx := RunOn(t, "proxy", "grep -c '10.250.0.58:8080.* down;' /etc/nginx/nginx.conf || true"); strings.TrimSpace(ngx) != "3" {
+		t.Errorf("t58 is not down in all 3 upstream lines of nginx.conf (%s)", ngx)
+	}
+	if rep.Failed != 0 || rep.Lost != 0 || rep.Stale != 0 {
+		t.Errorf("users saw the broken Tomcat: %s", rep)
+	}
+
+	// Once fixed, t58 is started again (by the unit's Restart= or by the
+	// converge, its new config read at start, while still drained): the
+	// rollout restarts it if it is running or else only undrains it once
+	// ready, and restarts the pending t68.
+	RunOn(t, "t58", "rm -f "+dropIn+" && systemctl daemon-reload")
+	res = runCmd(t, invCmd(t, changed, "apply"))
+	rolled := strings.Join(rolledHosts(res), ",")
+	if res.ExitCode != 0 || !(rolled == "t58,t68" || rolled == "t68" && strings.Contains(res.Stdout, `"undrained":["t58"]`)) {
+		t.Fatalf("apply after the fix: exit %d, restarted %q, want t68 restarted and t58 back:\n%s",
+			res.ExitCode, rolled, lastLines(res.Stdout, 20))
+	}
+	if ngx := RunOn(t, "proxy", "grep -c ' down;' /etc/nginx/nginx.conf || true"); strings.TrimSpace(ngx) != "0" {
+		t.Errorf("a Tomcat is still drained after the rollout finished (%s)", ngx)
+	}
+	// Back to the lab's own inventory for the tests after this one.
+	if res := RunApply(t); res.ExitCode != 0 {
+		t.Fatalf("apply of the lab inventory: exit %d", res.ExitCode)
+	}
+}

@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/loadgen"
+	"github.com/clusterctl/clusterctl/internal/rollout"
+	"github.com/clusterctl/clusterctl/playbooks"
+)
+
+// rolloutRun is what apply and restart share: the hosts a rollout needs
+// (every proxy, even outside --hosts, since a Tomcat is drained at all of
+// them) and the report at its end.
+type rolloutRun struct {
+	cmd     *cobra.Command
+	g       *globalOptions
+	inv     *inventory.Inventory
+	cluster *playbooks.Cluster
+	hosts   []*engine.Host
+	extra   []dialed // proxies dialled for the rollout only
+}
+
+// withProxies adds the proxies that --hosts left out of the run.
+func (r *rolloutRun) withProxies(ctx context.Context) {
+	in := map[string]bool{}
+	for _, h := range r.hosts {
+		in[h.Name()] = true
+	}
+	var missing []inventory.Host
+	for _, h := range r.inv.AllHosts() {
+		if h.Has(inventory.RoleProxy) && !in[h.Name] {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	sub := *r.inv
+	sub.Hosts = missing
+	r.extra = dialAll(ctx, &sub, r.g)
+	r.hosts = append(r.hosts, engineHosts(r.extra)...)
+}
+
+func (r *rolloutRun) close() { closeAll(r.extra) }
+
+// roll runs the rollout and reports it; the error is the command's.
+func (r *rolloutRun) roll(ctx context.Context, restart map[string][]engine.Deferred, sink engine.EventSink) error {
+	for _, d := range r.extra {
+		if d.err != nil {
+			return hostsFailed(fmt.Errorf("rollout: proxy %s (drains happen at every proxy): %w; the restarts stay pending", d.host.Name, d.err))
+		}
+	}
+	res := rollout.Run(ctx, rollout.Config{
+		Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink,
+	}, restart)
+	r.report(res)
+	if res.Err != nil {
+		return hostsFailed(fmt.Errorf("rollout stopped at %s: %w", res.Failed, res.Err))
+	}
+	return nil
+}
+
+func (r *rolloutRun) report(res rollout.Result) {
+	w := r.cmd.OutOrStdout()
+	if r.g.output == "json" {
+		writeJSONLine(w, map[string]any{"type": "rollout", "restarted": res.Restarted, "undrained": res.Undrained,
+			"phases": res.Phases, "failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
+		return
+	}
+	if len(res.Restarted)+len(res.Undrained) == 0 && res.Err == nil {
+		return
+	}
+	verb := "rolled"
+	if r.g.dryRun {
+		verb = "would roll (drain, restart, ready, undrain; one at a time)"
+	}
+	fmt.Fprintf(w, "rollout: %s %s", verb, strings.Join(res.Restarted, ", "))
+	if len(res.Undrained) > 0 {
+		fmt.Fprintf(w, "; undrained %s (left drained by an earlier run)", strings.Join(res.Undrained, ", "))
+	}
+	fmt.Fprintln(w)
+	for _, p := range res.Phases {
+		fmt.Fprintf(w, "  %-8s %-8s %s\n", p.Host, p.Name, p.Duration.Round(10*time.Millisecond))
+	}
+	if res.Err != nil {
+		fmt.Fprintf(w, "rollout stopped at %s: %v\n", res.Failed, res.Err)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func writeJSONLine(w io.Writer, v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(w, "%s\n", b)
+}
+
+// startLoad starts the user simulator against every proxy, when asked.
+func startLoad(ctx context.Context, inv *inventory.Inventory, on bool) (*loadgen.Load, error) {
+	if !on {
+		return nil, nil
+	}
+	var urls []string
+	for _, h := range inv.AllHosts() {
+		if h.Has(inventory.RoleProxy) {
+			urls = append(urls, fmt.Sprintf("http://%s:%d%s/", h.Address, inv.Nginx.Listen, playbooks.ProbeContext))
+		}
+	}
+	l, err := loadgen.Start(ctx, loadgen.Config{URLs: urls, Duration: 15 * time.Minute})
+	if err != nil {
+		return nil, usageError(err)
+	}
+	return l, nil
+}
+
+// stopLoad prints the figures of a load started by startLoad.
+func stopLoad(w io.Writer, g *globalOptions, l *loadgen.Load) {
+	if l == nil {
+		return
+	}
+	r := l.Stop()
+	if g.output == "json" {
+		writeJSONLine(w, map[string]any{"type": "load", "report": r})
+		return
+	}
+	fmt.Fprintf(w, "load: %s\n", r)
+	for _, s := range r.Samples {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
+}
+
+func newRestartCommand(g *globalOptions) *cobra.Command {
+	var load bool
+	cmd := &cobra.Command{
+		Use:   "restart tomcat",
+		Short: "Restart Tomcat on every host, one at a time, without dropping a request",
+		Long: `restart rolls a Tomcat restart across the cluster the way apply does after a
+config change: at most rollout.max_unavailable Tomcats at a time, in inventory
+order, each drained at every proxy (nginx sends it nothing, in-flight requests
+finish), restarted, waited for until it serves with MSM on its regular memcached
+node, and undrained. A Tomcat that does not become ready stops the rollout and
+stays drained. Use it after a JVM patch or to pick up a new application.`,
+		Example: `  clusterctl restart tomcat
+  clusterctl restart tomcat --hosts t68 --dry-run
+  clusterctl restart tomcat --load    # measure what users see while it rolls`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] != "tomcat" {
+				return usageError(fmt.Errorf("restart %q: only tomcat rolls today (memcached restarts lose its session backups; see the rollout docs)", args[0]))
+			}
+			inv, cluster, err := loadCluster(g)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			l, err := startLoad(ctx, inv, load)
+			if err != nil {
+				return err
+			}
+			dialedHosts := dialAll(ctx, inv, g)
+			defer closeAll(dialedHosts)
+			r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: engineHosts(dialedHosts)}
+			for _, d := range dialedHosts {
+				if d.err != nil {
+					stopLoad(cmd.OutOrStdout(), g, l)
+					return hostsFailed(fmt.Errorf("%s: %w", d.host.Name, d.err))
+				}
+			}
+			r.withProxies(ctx)
+			defer r.close()
+			restart := map[string][]engine.Deferred{}
+			for _, h := range inv.Hosts {
+				if h.Has(inventory.RoleTomcat) {
+					restart[h.Name] = nil
+				}
+			}
+			if len(restart) == 0 {
+				return usageError(errors.New("no Tomcat host among the selected hosts"))
+			}
+			err = r.roll(ctx, restart, newSink(cmd.OutOrStdout(), g))
+			stopLoad(cmd.OutOrStdout(), g, l)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&load, "load", false, "run 20 client sessions through the proxies while rolling and print failed requests, lost sessions and stale answers")
+	return cmd
+}

@@ -1,0 +1,85 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// probe imitates assets/probe/index.jsp; fault, if set, may spoil the
+// answer to request n (1-based, across sessions).
+func probe(t *testing.T, fault func(n int) string) *httptest.Server {
+	var mu sync.Mutex
+	counters := map[string]int{}
+	n, ids := 0, 0
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		f := ""
+		if fault != nil {
+			f = fault(n)
+		}
+		if f == "502" {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		id := ""
+		if c, err := r.Cookie("JSESSIONID"); err == nil {
+			id = c.Value
+		}
+		_, known := counters[id]
+		if !known || f == "lose" {
+			ids++
+			id = fmt.Sprintf("%032X-n2.t58", ids)
+			http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: id, Path: "/"})
+			counters[id] = 0
+		}
+		counters[id]++
+		c := counters[id]
+		if f == "stale" {
+			c -= 1
+		}
+		fmt.Fprintf(w, `{"host":"t58","session":%q,"counter":%d,"new":%t}`+"\n", id, c, counters[id] == 1)
+	}))
+}
+
+func TestLoadCountsExactly(t *testing.T) {
+	for name, c := range map[string]struct {
+		fault               func(int) string
+		failed, lost, stale int
+	}{
+		"clean": {},
+		"one of each": {fault: func(n int) string {
+			return map[int]string{30: "502", 40: "lose", 50: "stale"}[n]
+		}, failed: 1, lost: 1, stale: 1},
+		"three failures": {fault: func(n int) string {
+			if n >= 60 && n < 63 {
+				return "502"
+			}
+			return ""
+		}, failed: 3},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := probe(t, c.fault)
+			defer srv.Close()
+			l, err := Start(context.Background(), Config{URLs: []string{srv.URL + "/probe/"}, Sessions: 5,
+				Interval: 2 * time.Millisecond, MaxRequests: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-l.Done() // the request budget stops it by itself
+			r := l.Stop()
+			if r.Requests != 100 || r.Failed != c.failed || r.Lost != c.lost || r.Stale != c.stale {
+				t.Fatalf("report %s, want 100 requests, %d failed, %d lost, %d stale; samples %q", r, c.failed, c.lost, c.stale, r.Samples)
+			}
+			if r.Clean() != (c.failed+c.lost+c.stale == 0) {
+				t.Errorf("Clean() = %v for %s", r.Clean(), r)
+			}
+		})
+	}
+}
