@@ -61,6 +61,7 @@ func (c *Cluster) Apply() []engine.Play {
 		c.memcachedPlay(),
 		c.msmPlay(),
 		c.probePlay(),
+		c.tomcatStartPlay(),
 		c.nginxPlay(),
 	}
 }

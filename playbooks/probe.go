@@ -10,9 +10,9 @@ import (
 )
 
 // probePlay deploys the probe app (assets.Probe: index.jsp for verify, the
-// seed's demo page demo.jsp) as an exploded directory under webapps, then
-// starts Tomcat. A changed file restarts Tomcat, rolled across the hosts
-// like every restart: server.xml turns autoDeploy off (see there).
+// seed's demo page demo.jsp) as an exploded directory under webapps. A
+// changed file restarts a running Tomcat, rolled across the hosts like
+// every restart: server.xml turns autoDeploy off (see there).
 func (c *Cluster) probePlay() engine.Play {
 	webapps := path.Join(catalinaHomeOf(c.Inv), "webapps")
 	owned := c.tomcatOwned()
@@ -36,9 +36,15 @@ func (c *Cluster) probePlay() engine.Play {
 	if err != nil { // an embed FS cannot fail to walk; keep the host failing rather than panic
 		steps = []engine.Step{failStep{"probe app", err}}
 	}
-	// The probe play is the last of the Tomcat plays: Tomcat starts here,
-	// once, with everything it runs already in place.
-	steps = append(steps, tomcatServiceStep(), tomcatReadyStep())
 	return engine.Play{Name: "probe", Hosts: withRole(inventory.RoleTomcat), Steps: steps,
 		Handlers: []engine.Step{restartTomcatHandler()}}
+}
+
+// tomcatStartPlay comes after every Tomcat play: a new Tomcat starts here,
+// once, with everything it runs in place. It is a play of its own so the
+// handlers of the plays before it find a new Tomcat not yet running and
+// leave it be, instead of rolling a restart of a Tomcat this run started.
+func (c *Cluster) tomcatStartPlay() engine.Play {
+	return engine.Play{Name: "tomcat-start", Hosts: withRole(inventory.RoleTomcat),
+		Steps: []engine.Step{tomcatServiceStep(), tomcatReadyStep()}}
 }

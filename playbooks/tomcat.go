@@ -9,10 +9,10 @@ import (
 	"github.com/clusterctl/clusterctl/internal/inventory"
 )
 
-// restartTomcat is the handler of the tomcat and msm plays. It always
+// restartTomcat is the handler of the tomcat, msm and probe plays. It always
 // reloads systemd's units first: cheap, and right when the unit changed.
 // It restarts only a running Tomcat: on a new host Tomcat is started once,
-// by tomcatServiceStep at the end of the probe play, with its jars, configs
+// by tomcatServiceStep in the tomcat-start play, with its jars, configs
 // and apps all in place, instead of once per play.
 const restartTomcat = "restart tomcat"
 
