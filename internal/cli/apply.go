@@ -103,7 +103,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 		return err
 	}
 	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts}
-	r.withProxies(ctx)
+	r.withPeers(ctx)
 	defer r.close()
 	return r.roll(ctx, rollout.Tomcats(recap), sink)
 }

@@ -27,18 +27,20 @@ type rolloutRun struct {
 	inv     *inventory.Inventory
 	cluster *playbooks.Cluster
 	hosts   []*engine.Host
-	extra   []dialed // proxies dialled for the rollout only
+	extra   []dialed // hosts dialled for the rollout only
 }
 
-// withProxies adds the proxies that --hosts left out of the run.
-func (r *rolloutRun) withProxies(ctx context.Context) {
+// withPeers adds the proxies and Tomcats that --hosts left out of the run:
+// a Tomcat is drained at every proxy, and every Tomcat's memcached
+// connections may need healing before another one may be drained.
+func (r *rolloutRun) withPeers(ctx context.Context) {
 	in := map[string]bool{}
 	for _, h := range r.hosts {
 		in[h.Name()] = true
 	}
 	var missing []inventory.Host
 	for _, h := range r.inv.AllHosts() {
-		if h.Has(inventory.RoleProxy) && !in[h.Name] {
+		if (h.Has(inventory.RoleProxy) || h.Has(inventory.RoleTomcat)) && !in[h.Name] {
 			missing = append(missing, h)
 		}
 	}
@@ -57,7 +59,7 @@ func (r *rolloutRun) close() { closeAll(r.extra) }
 func (r *rolloutRun) roll(ctx context.Context, restart map[string][]engine.Deferred, sink engine.EventSink) error {
 	for _, d := range r.extra {
 		if d.err != nil {
-			return hostsFailed(fmt.Errorf("rollout: proxy %s (drains happen at every proxy): %w; the restarts stay pending", d.host.Name, d.err))
+			return hostsFailed(fmt.Errorf("rollout: %s (a rollout needs every proxy and Tomcat): %w; the restarts stay pending", d.host.Name, d.err))
 		}
 	}
 	res := rollout.Run(ctx, rollout.Config{
@@ -74,7 +76,7 @@ func (r *rolloutRun) report(res rollout.Result) {
 	w := r.cmd.OutOrStdout()
 	if r.g.output == "json" {
 		writeJSONLine(w, map[string]any{"type": "rollout", "restarted": res.Restarted, "undrained": res.Undrained,
-			"phases": res.Phases, "failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
+			"phases": res.Phases, "healed": res.Healed, "failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
 		return
 	}
 	if len(res.Restarted)+len(res.Undrained) == 0 && res.Err == nil {
@@ -89,6 +91,9 @@ func (r *rolloutRun) report(res rollout.Result) {
 		fmt.Fprintf(w, "; undrained %s (left drained by an earlier run)", strings.Join(res.Undrained, ", "))
 	}
 	fmt.Fprintln(w)
+	if res.Healed > 0 {
+		fmt.Fprintf(w, "  %d whole-cluster check(s) passed only after closing half-closed memcached connections in the Tomcats (spymemcached had not reconnected after a memcached restart)\n", res.Healed)
+	}
 	for _, p := range res.Phases {
 		fmt.Fprintf(w, "  %-8s %-8s %s\n", p.Host, p.Name, p.Duration.Round(10*time.Millisecond))
 	}
@@ -181,7 +186,7 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 					return hostsFailed(fmt.Errorf("%s: %w", d.host.Name, d.err))
 				}
 			}
-			r.withProxies(ctx)
+			r.withPeers(ctx)
 			defer r.close()
 			restart := map[string][]engine.Deferred{}
 			for _, h := range inv.Hosts {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/msmhealth"
 	"github.com/clusterctl/clusterctl/playbooks"
 )
 
@@ -38,8 +39,9 @@ type Config struct {
 
 // Phase is one timed part of one host's turn.
 type Phase struct {
-	Host, Name string
-	Duration   time.Duration
+	Host     string        `json:"host"` // "cluster" for the whole-cluster check
+	Name     string        `json:"phase"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Result says what the rollout did.
@@ -47,6 +49,9 @@ type Result struct {
 	Restarted []string // Tomcats restarted, in order
 	Undrained []string // Tomcats an earlier run had left drained, now serving again
 	Phases    []Phase
+	// Healed counts the whole-cluster checks that passed only after the
+	// Tomcats' half-closed memcached connections were closed.
+	Healed int
 	// Failed is the host whose turn failed, with the error; the hosts
 	// after it were not touched.
 	Failed string
@@ -100,6 +105,12 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 			leftDrained[n] = true
 		}
 	}
+	var tomcats []*engine.Host
+	for _, tc := range cfg.Cluster.Topo.Tomcats {
+		if h := byName[tc.Host]; h != nil {
+			tomcats = append(tomcats, h)
+		}
+	}
 	var order []string
 	for _, tc := range cfg.Cluster.Topo.Tomcats {
 		if _, ok := restart[tc.Host]; ok || leftDrained[tc.Host] {
@@ -112,7 +123,7 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 		return res
 	}
 	noDrain := os.Getenv(EnvNoDrain) == "1"
-	r := &roller{cfg: cfg, proxies: proxies, res: &res, noDrain: noDrain}
+	r := &roller{cfg: cfg, proxies: proxies, tomcats: tomcats, res: &res, noDrain: noDrain}
 	// Never take the last serving Tomcat: with one Tomcat there is nothing
 	// to drain to, and the restart is an outage whatever we do.
 	batch := min(inv.Rollout.MaxUnavailable, len(cfg.Cluster.Topo.Tomcats)-1)
@@ -120,6 +131,13 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 	batch = max(batch, 1)
 	for start := 0; start < len(order); start += batch {
 		group := order[start:min(start+batch, len(order))]
+		// Only a whole cluster may lose a Tomcat for a while: the others
+		// must be able to take over its sessions.
+		if drain {
+			if err := r.ensureWhole(ctx); err != nil {
+				return failed(res, group[0], fmt.Errorf("%w; nothing was drained or restarted", err))
+			}
+		}
 		errs := make([]error, len(group))
 		var wg sync.WaitGroup
 		for i, name := range group {
@@ -137,7 +155,61 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 			}
 		}
 	}
+	if drain {
+		if err := r.ensureWhole(ctx); err != nil {
+			return failed(res, order[len(order)-1], fmt.Errorf("after the rollout: %w", err))
+		}
+	}
 	return res
+}
+
+// healPause is how long spymemcached gets to reconnect after Heal (its
+// reconnect delay is about 2 s).
+const healPause = 3 * time.Second
+
+// ensureWhole checks from a proxy that every Tomcat can take over every
+// other's sessions, and while not, heals the Tomcats' memcached
+// connections and checks again, bounded by rollout.ready_timeout.
+func (r *roller) ensureWhole(ctx context.Context) error {
+	if r.cfg.Engine.DryRun || len(r.proxies) == 0 {
+		return nil
+	}
+	t0 := time.Now()
+	deadline := t0.Add(r.cfg.Cluster.Inv.Rollout.ReadyTimeout.Std())
+	check := msmhealth.Whole(r.cfg.Cluster.Topo, playbooks.ProbeContext+"/")
+	for healed := 0; ; healed++ {
+		_, err := check.Check(ctx, r.proxies[0])
+		var nw *msmhealth.NotWholeError
+		if err == nil {
+			r.phase("cluster", "whole", t0)
+			if healed > 0 {
+				r.mu.Lock()
+				r.res.Healed++
+				r.mu.Unlock()
+			}
+			r.cfg.Sink.Emit(engine.Event{Type: engine.EventStep, Time: time.Now(), Host: r.proxies[0].Name(), Play: Play,
+				Step: check.Title(), Status: engine.StatusOK, Duration: time.Since(t0)})
+			return nil
+		}
+		if !errors.As(err, &nw) || time.Now().After(deadline) || ctx.Err() != nil {
+			r.cfg.Sink.Emit(engine.Event{Type: engine.EventStep, Time: time.Now(), Host: r.proxies[0].Name(), Play: Play,
+				Step: check.Title(), Status: engine.StatusFailed, Duration: time.Since(t0), Err: err})
+			if nw != nil {
+				return fmt.Errorf("%w (still after %d heal(s) of the Tomcats' memcached connections; check memcached and the network between the hosts)", err, healed)
+			}
+			return err
+		}
+		for _, h := range r.tomcats {
+			if err := r.step(ctx, h, msmhealth.Heal(r.cfg.Cluster.Inv.Memcached.Port)); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(healPause):
+		}
+	}
 }
 
 func failed(res Result, host string, err error) Result {
@@ -148,6 +220,7 @@ func failed(res Result, host string, err error) Result {
 type roller struct {
 	cfg     Config
 	proxies []*engine.Host
+	tomcats []*engine.Host // every Tomcat host dialled, for Heal
 	noDrain bool
 
 	mu  sync.Mutex

@@ -1,0 +1,98 @@
+package msmhealth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/engine/enginetest"
+	"github.com/clusterctl/clusterctl/internal/topology"
+)
+
+// memcached is the shared session store of the fake Tomcats.
+type memcached struct {
+	mu   sync.Mutex
+	keys map[string]int
+}
+
+// fakeTomcat imitates MSM behind the probe app: new sessions go on node
+// (unless onFailover), a known id is loaded from the store unless
+// cannotRead.
+func fakeTomcat(t *testing.T, mc *memcached, route, node, failover string, onFailover, cannotRead bool) *httptest.Server {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mc.mu.Lock()
+		defer mc.mu.Unlock()
+		id := ""
+		if c, err := r.Cookie("JSESSIONID"); err == nil {
+			id = c.Value
+		}
+		hex := strings.SplitN(id, "-", 2)[0]
+		counter, ok := mc.keys[id]
+		if !ok || cannotRead {
+			n++
+			hex = fmt.Sprintf("%032X", n)
+			counter = 0
+		}
+		use := node
+		if onFailover {
+			use = failover
+		}
+		nid := hex + "-" + use + "." + route
+		delete(mc.keys, id)
+		mc.keys[nid] = counter + 1
+		fmt.Fprintf(w, `{"host":%q,"session":%q,"counter":%d,"new":%t}`+"\n", route, nid, counter+1, counter == 0)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func tomcatOf(t *testing.T, srv *httptest.Server, name, failover string) topology.Tomcat {
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	p, _ := strconv.Atoi(port)
+	return topology.Tomcat{Host: name, Address: host, Port: p, JvmRoute: name, FailoverNode: topology.Node{ID: failover}}
+}
+
+func TestWholeNamesEveryBrokenTakeover(t *testing.T) {
+	for name, c := range map[string]struct {
+		onFailover58, cannotRead58, cannotRead68 bool
+		want                                     []string
+	}{
+		"whole":             {},
+		"t58 on failover":   {onFailover58: true, want: []string{"t58 -> t68: t58 stored its new session", "on its failover node n1"}},
+		"t68 cannot read":   {cannotRead68: true, want: []string{"t58 -> t68: t68 could not load"}},
+		"every pair listed": {cannotRead58: true, cannotRead68: true, want: []string{"t58 -> t68: t68 could not load", "t68 -> t58: t58 could not load"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mc := &memcached{keys: map[string]int{}}
+			s58 := fakeTomcat(t, mc, "t58", "n2", "n1", c.onFailover58, c.cannotRead58)
+			s68 := fakeTomcat(t, mc, "t68", "n1", "n2", false, c.cannotRead68)
+			topo := &topology.Topology{Sticky: true, Tomcats: []topology.Tomcat{tomcatOf(t, s58, "t58", "n1"), tomcatOf(t, s68, "t68", "n2")}}
+			h := engine.NewHost(&enginetest.LocalConn{Name: "proxy"}, nil)
+			_, err := Whole(topo, "/probe/").Check(context.Background(), h)
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Fatalf("whole cluster: %v", err)
+				}
+				return
+			}
+			var nw *NotWholeError
+			if !errors.As(err, &nw) {
+				t.Fatalf("want a NotWholeError, got %v", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
