@@ -77,10 +77,38 @@ func rolledHosts(res RunResult) []string {
 	return out
 }
 
-// First in this file, on a cluster no earlier rollout test has disturbed.
+// takeoverWorks is the lab's own check, independent of clusterctl's:
+// a session made on each Tomcat directly is loaded by the other with its
+// counter.
+func takeoverWorks(t *testing.T) bool {
+	t.Helper()
+	script := `req() { timeout 5 bash -c "exec 3<>/dev/tcp/$1/8080 && printf 'GET /probe/ HTTP/1.0\r\nHost: e2e\r\n$2\r\n' >&3 && cat <&3"; }
+for p in "10.250.0.58 10.250.0.68" "10.250.0.68 10.250.0.58"; do set -- $p
+  id=$(req $1 "" | grep -o '"session":"[^"]*"' | cut -d'"' -f4)
+  req $2 "Cookie: JSESSIONID=$id\r\n" | grep -q '"counter":2,' || echo "broken $1 -> $2 ($id)"
+done`
+	out := RunOn(t, "proxy", script)
+	if out != "" {
+		t.Logf("takeover: %s", strings.TrimSpace(out))
+	}
+	return out == ""
+}
+
+// restart tomcat on a cluster that a memcached restart has left degraded
+// (MSM-FACTS.md: every other restart leaves spymemcached in one Tomcat
+// with a half-closed connection), under load: the rollout must notice,
+// heal, and only then drain. Without that gate the same run lost 11 of 20
+// sessions (shown once by disabling ensureWhole).
 func TestRestartTomcatUnderLoad(t *testing.T) {
-	t.Skip("skipped until #15: in the full suite, after the link-drop test disturbs memcached, real MSM under load lost 10 sessions (restart) and served 8 stale answers (broken-Tomcat case); alone each passed 0/0/0")
 	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	degraded := false
+	for i := 0; i < 4 && !degraded; i++ {
+		RunOn(t, "t68", "systemctl restart memcached")
+		time.Sleep(3 * time.Second)
+		degraded = !takeoverWorks(t)
+	}
+	t.Logf("cluster degraded by memcached restarts before the rollout: %v", degraded)
 	l := startLoad(t)
 	time.Sleep(time.Second)
 	res := RunLab(t, "restart", "tomcat")
@@ -95,6 +123,12 @@ func TestRestartTomcatUnderLoad(t *testing.T) {
 	}
 	if !rep.Clean() {
 		t.Errorf("restart tomcat under load: %s; want 0 failed, 0 lost, 0 stale; samples %q\n%s", rep, rep.Samples, lastLines(res.Stdout, 12))
+	}
+	if degraded && strings.Contains(res.Stdout, `"healed":0`) {
+		t.Errorf("the cluster was degraded but the rollout healed nothing:\n%s", lastLines(res.Stdout, 4))
+	}
+	if !takeoverWorks(t) {
+		t.Error("restart tomcat left a cluster whose Tomcats cannot take over each other's sessions")
 	}
 	// --dry-run says the order and touches nothing.
 	inv0 := RunOn(t, "t58", "systemctl show -p InvocationID --value tomcat")
@@ -135,17 +169,18 @@ func TestRolloutOfContextXMLUnderLoad(t *testing.T) {
 	if rep.Clean() {
 		t.Errorf("without the drain the rollout saw nothing (%s): the load test cannot tell", rep)
 	}
-	// The undrained restarts made nginx mark both Tomcats failed (its
-	// passive check, fail_timeout 10 s): let that expire, or the next test
-	// would count this one's aftermath.
-	time.Sleep(11 * time.Second)
+	// The undrained restarts made nginx's workers mark the Tomcats failed
+	// (its passive check): an idle worker keeps that state until traffic
+	// comes back, and then lets one request through at a time while the
+	// others get 502. A reload starts workers with no such state (every
+	// drain does one), so later tests do not count this one's aftermath.
+	RunOn(t, "proxy", "systemctl reload nginx && sleep 1")
 }
 
 // A Tomcat that cannot start stops the rollout: the next host is never
 // restarted, the broken one stays drained, users are served by the healthy
 // one throughout; once the fault is gone, apply finishes the rollout.
 func TestRolloutStopsAtABrokenTomcat(t *testing.T) {
-	t.Skip("skipped until #15: in the full suite, after the link-drop test disturbs memcached, real MSM under load lost 10 sessions (restart) and served 8 stale answers (broken-Tomcat case); alone each passed 0/0/0")
 	ensureApplied(t)
 	waitProbe(t, 2*time.Minute)
 	const dropIn = "/etc/systemd/system/tomcat.service.d/e2e-broken.conf"
