@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -207,14 +206,4 @@ func probeServesCond(tc topology.Tomcat) string {
 		cond += ` && ! printf '%s' "$r" | grep -q -- ` + engine.Quote("-"+tc.FailoverNode.ID+".")
 	}
 	return cond
-}
-
-// SortedNames is the map's keys in order, for stable messages.
-func SortedNames(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,19 +25,19 @@ func TestRollingRestartIsDeferredOnlyWhenRunning(t *testing.T) {
 		play := Play{Name: "tomcat", Steps: []Step{Notify(File{Path: conf, Content: []byte("x\n")}, hd.Title())}, Handlers: []Step{hd}}
 		rc := Run(context.Background(), []*Host{h}, []Play{play}, opts, nil)
 		got := rc.Hosts[0].Deferred
-		pending, err := PendingHandlers(context.Background(), h, opts)
+		pending, err := readPending(context.Background(), h, opts.stateDir())
 		if err != nil {
 			t.Fatal(err)
 		}
 		d := Deferred{Play: "tomcat", Handler: "restart tomcat", Service: "tomcat"}
 		if running {
-			if !slices.Equal(got, []Deferred{d}) || !pending[PendingName(d)] {
+			if !slices.Equal(got, []Deferred{d}) || !pending[path.Base(pendingMarker("", d.Play, d.Handler))] {
 				t.Fatalf("running: deferred %v, pending %v; want the restart deferred and pending", got, pending)
 			}
 			if err := ClearPending(context.Background(), h, opts, d); err != nil {
 				t.Fatal(err)
 			}
-			if pending, _ = PendingHandlers(context.Background(), h, opts); len(pending) != 0 {
+			if pending, _ = readPending(context.Background(), h, opts.stateDir()); len(pending) != 0 {
 				t.Errorf("ClearPending left %v", pending)
 			}
 		} else if len(got) != 0 || len(pending) != 0 {

@@ -274,16 +274,6 @@ func ClearPending(ctx context.Context, h *Host, opts Options, d Deferred) error 
 	return clearPending(ctx, h, pendingMarker(opts.stateDir(), d.Play, d.Handler))
 }
 
-// PendingHandlers lists the handler markers left on h (as written by
-// pendingMarker), so a caller can tell whether a deferred handler is
-// still to run.
-func PendingHandlers(ctx context.Context, h *Host, opts Options) (map[string]bool, error) {
-	return readPending(ctx, h, opts.stateDir())
-}
-
-// PendingName is the marker name of a deferred handler in PendingHandlers.
-func PendingName(d Deferred) string { return path.Base(pendingMarker("", d.Play, d.Handler)) }
-
 func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step) (change *Change, err error) {
 	// A bug in one step must fail that host, not crash the process and
 	// abandon every other host half-converged.

@@ -12,13 +12,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/msmhealth"
+	"github.com/clusterctl/clusterctl/internal/parallel"
 	"github.com/clusterctl/clusterctl/playbooks"
 )
 
@@ -106,17 +107,15 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 		}
 	}
 	var tomcats []*engine.Host
-	for _, tc := range cfg.Cluster.Topo.Tomcats {
-		if h := byName[tc.Host]; h != nil {
-			tomcats = append(tomcats, h)
-		}
-	}
 	var order []string
 	for _, tc := range cfg.Cluster.Topo.Tomcats {
+		h := byName[tc.Host]
+		if h == nil {
+			continue
+		}
+		tomcats = append(tomcats, h)
 		if _, ok := restart[tc.Host]; ok || leftDrained[tc.Host] {
-			if byName[tc.Host] != nil {
-				order = append(order, tc.Host)
-			}
+			order = append(order, tc.Host)
 		}
 	}
 	if len(order) == 0 {
@@ -135,20 +134,14 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 		// must be able to take over its sessions.
 		if drain {
 			if err := r.ensureWhole(ctx); err != nil {
-				return failed(res, group[0], fmt.Errorf("%w; nothing was drained or restarted", err))
+				return failed(res, group[0], fmt.Errorf("%w; stopped before draining %s", err, strings.Join(group, ", ")))
 			}
 		}
 		errs := make([]error, len(group))
-		var wg sync.WaitGroup
-		for i, name := range group {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, needsRestart := restart[name]
-				errs[i] = r.turn(ctx, byName[name], restart[name], needsRestart, drain)
-			}()
-		}
-		wg.Wait()
+		parallel.Each(len(group), len(group), func(i int) {
+			_, needsRestart := restart[group[i]]
+			errs[i] = r.turn(ctx, byName[group[i]], restart[group[i]], needsRestart, drain)
+		})
 		for i, err := range errs {
 			if err != nil {
 				return failed(res, group[i], err)
@@ -331,25 +324,6 @@ func (r *roller) step(ctx context.Context, h *engine.Host, s engine.Step) error 
 // onProxies runs s on every proxy at once; all must succeed.
 func (r *roller) onProxies(ctx context.Context, s engine.Step) error {
 	errs := make([]error, len(r.proxies))
-	var wg sync.WaitGroup
-	for i, p := range r.proxies {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = r.step(ctx, p, s)
-		}()
-	}
-	wg.Wait()
+	parallel.Each(len(r.proxies), len(r.proxies), func(i int) { errs[i] = r.step(ctx, r.proxies[i], s) })
 	return errors.Join(errs...)
-}
-
-// Names lists a plan's hosts in inventory order, for messages.
-func Names(cl *playbooks.Cluster, m map[string][]engine.Deferred) []string {
-	var out []string
-	for _, tc := range cl.Topo.Tomcats {
-		if _, ok := m[tc.Host]; ok {
-			out = append(out, tc.Host)
-		}
-	}
-	return slices.Clip(out)
 }
