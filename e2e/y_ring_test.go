@@ -58,6 +58,20 @@ func TestRingOfThreeTomcats(t *testing.T) {
 		c := v.find(t, "cluster", s)
 		t.Logf("drill %s: %s, latency %d ms: %s", s, c.Status, c.LatencyMS, c.Reason)
 	}
+
+	// The ring rolls a context.xml change like two Tomcats do: one at a
+	// time, under load, with nothing lost (after the drill, which may have
+	// left MSM needing the rollout's heal).
+	res, rep := applyUnderLoad(t, variantInventory(t, "ring-optimeout", "msm:\n", "msm:\n  operation_timeout: 1500ms\n"))
+	if res.ExitCode != 0 {
+		t.Fatalf("rolled apply on the ring: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout, 20))
+	}
+	if got := strings.Join(rolledHosts(res), ","); got != "t58,t68,t78" {
+		t.Errorf("ring rollout restarted %q, want t58,t68,t78", got)
+	}
+	if rep.Requests < 200 || !rep.Clean() {
+		t.Errorf("ring rollout under load: %s; want 0 failed, 0 lost, 0 stale", rep)
+	}
 }
 
 // replaceLab brings up a new lab of tomcats Tomcat hosts running the MSM

@@ -27,25 +27,40 @@ import (
 )
 
 // Whole is the step, run on a proxy, that checks every ordered pair of
-// Tomcats; its error names each pair that failed and why. It changes
-// nothing but leaves a probe session per pair in memcached (expiring with
-// the webapp's session timeout).
+// Tomcats, each storing on a regular node; its error names each pair that
+// failed and why. It changes nothing but leaves a probe session per pair
+// in memcached (expiring with the webapp's session timeout).
 func Whole(topo *topology.Topology, probePath string) engine.Step {
 	return whole{topo: topo, path: probePath}
+}
+
+// CanTakeOver is the part of Whole that must hold before from goes out of
+// service: every other Tomcat loads a session from stored with its data.
+// Where from stores it does not matter here (a Tomcat that misplaces its
+// sessions on its failover node is one a rollout may well be about to
+// repair, and that node survives a Tomcat restart).
+func CanTakeOver(topo *topology.Topology, probePath, from string) engine.Step {
+	return whole{topo: topo, path: probePath, from: from}
 }
 
 type whole struct {
 	topo *topology.Topology
 	path string
+	from string // "": every pair, strict
 }
 
-func (w whole) Title() string { return "every Tomcat can take over every other's sessions" }
+func (w whole) Title() string {
+	if w.from != "" {
+		return "the other Tomcats can take over " + w.from + "'s sessions"
+	}
+	return "every Tomcat can take over every other's sessions"
+}
 
 func (w whole) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	if len(w.topo.Tomcats) < 2 {
 		return nil, nil
 	}
-	res, err := h.Conn.Run(ctx, wholeScript(w.topo, w.path))
+	res, err := h.Conn.Run(ctx, wholeScript(w.topo, w.path, w.from))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", w.Title(), err)
 	}
@@ -74,7 +89,7 @@ func (e *NotWholeError) Error() string {
 // wholeScript is one bash run on the proxy: bash's /dev/tcp needs no curl.
 // pair's arguments: A's address, port, name, failover node id ("" when not
 // sticky), then B's address, port, name.
-func wholeScript(topo *topology.Topology, probePath string) string {
+func wholeScript(topo *topology.Topology, probePath, from string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `req() { timeout 5 bash -c "exec 3<>/dev/tcp/$1/$2 && printf 'GET %s/ HTTP/1.0\r\nHost: clusterctl-takeover\r\n$3\r\n' >&3 && cat <&3" 2>/dev/null; }
 sid() { printf '%%s' "$1" | grep -o '"session":"[^"]*"' | cut -d'"' -f4; }
@@ -91,10 +106,17 @@ pair() {
 rc=0
 `, strings.TrimSuffix(probePath, "/"))
 	for _, a := range topo.Tomcats {
+		if from != "" && a.Host != from {
+			continue
+		}
+		failover := a.FailoverNode.ID
+		if from != "" {
+			failover = "" // not strict: see CanTakeOver
+		}
 		for _, o := range topo.Tomcats {
 			if a.Host != o.Host {
 				fmt.Fprintf(&b, "pair %s %d %s %s %s %d %s || rc=1\n", a.Address, a.Port, a.Host,
-					engine.Quote(a.FailoverNode.ID), o.Address, o.Port, o.Host)
+					engine.Quote(failover), o.Address, o.Port, o.Host)
 			}
 		}
 	}

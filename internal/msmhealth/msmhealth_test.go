@@ -96,3 +96,30 @@ func TestWholeNamesEveryBrokenTakeover(t *testing.T) {
 		})
 	}
 }
+
+// Before a Tomcat goes away only its takeover matters: one that misplaces
+// its sessions on its failover node may be drained (and so repaired), one
+// whose sessions another Tomcat cannot load may not.
+func TestCanTakeOverChecksOnlyTheLeavingTomcat(t *testing.T) {
+	for name, c := range map[string]struct {
+		onFailover58, cannotRead68 bool
+		from                       string
+		ok                         bool
+	}{
+		"t58 misplaces, t58 leaves":   {onFailover58: true, from: "t58", ok: true},
+		"t68 cannot read, t58 leaves": {cannotRead68: true, from: "t58", ok: false},
+		"t68 cannot read, t68 leaves": {cannotRead68: true, from: "t68", ok: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mc := &memcached{keys: map[string]int{}}
+			s58 := fakeTomcat(t, mc, "t58", "n2", "n1", c.onFailover58, false)
+			s68 := fakeTomcat(t, mc, "t68", "n1", "n2", false, c.cannotRead68)
+			topo := &topology.Topology{Sticky: true, Tomcats: []topology.Tomcat{tomcatOf(t, s58, "t58", "n1"), tomcatOf(t, s68, "t68", "n2")}}
+			h := engine.NewHost(&enginetest.LocalConn{Name: "proxy"}, nil)
+			_, err := CanTakeOver(topo, "/probe/", c.from).Check(context.Background(), h)
+			if (err == nil) != c.ok {
+				t.Fatalf("CanTakeOver(%s): %v, want ok=%v", c.from, err, c.ok)
+			}
+		})
+	}
+}

@@ -130,11 +130,13 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 	batch = max(batch, 1)
 	for start := 0; start < len(order); start += batch {
 		group := order[start:min(start+batch, len(order))]
-		// Only a whole cluster may lose a Tomcat for a while: the others
-		// must be able to take over its sessions.
+		// A Tomcat may go out of service only while the others can take
+		// over its sessions.
 		if drain {
-			if err := r.ensureWhole(ctx); err != nil {
-				return failed(res, group[0], fmt.Errorf("%w; stopped before draining %s", err, strings.Join(group, ", ")))
+			for _, name := range group {
+				if err := r.ensureHealthy(ctx, msmhealth.CanTakeOver(cfg.Cluster.Topo, playbooks.ProbeContext+"/", name)); err != nil {
+					return failed(res, name, fmt.Errorf("%w; stopped before draining %s", err, strings.Join(group, ", ")))
+				}
 			}
 		}
 		errs := make([]error, len(group))
@@ -149,7 +151,7 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 		}
 	}
 	if drain {
-		if err := r.ensureWhole(ctx); err != nil {
+		if err := r.ensureHealthy(ctx, msmhealth.Whole(cfg.Cluster.Topo, playbooks.ProbeContext+"/")); err != nil {
 			return failed(res, order[len(order)-1], fmt.Errorf("after the rollout: %w", err))
 		}
 	}
@@ -160,16 +162,15 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 // reconnect delay is about 2 s).
 const healPause = 3 * time.Second
 
-// ensureWhole checks from a proxy that every Tomcat can take over every
-// other's sessions, and while not, heals the Tomcats' memcached
-// connections and checks again, bounded by rollout.ready_timeout.
-func (r *roller) ensureWhole(ctx context.Context) error {
+// ensureHealthy runs check (a msmhealth step) on a proxy, and while it
+// fails, heals the Tomcats' memcached connections and checks again,
+// bounded by rollout.ready_timeout.
+func (r *roller) ensureHealthy(ctx context.Context, check engine.Step) error {
 	if r.cfg.Engine.DryRun || len(r.proxies) == 0 {
 		return nil
 	}
 	t0 := time.Now()
 	deadline := t0.Add(r.cfg.Cluster.Inv.Rollout.ReadyTimeout.Std())
-	check := msmhealth.Whole(r.cfg.Cluster.Topo, playbooks.ProbeContext+"/")
 	for healed := 0; ; healed++ {
 		_, err := check.Check(ctx, r.proxies[0])
 		var nw *msmhealth.NotWholeError
