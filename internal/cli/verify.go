@@ -1,17 +1,21 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/topology"
 	"github.com/clusterctl/clusterctl/internal/verify"
 )
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
-	var noDrill bool
+	var noDrill, drillRounds bool
+	var rounds repeatOptions
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check cluster health, then drill memcached and Tomcat failover",
@@ -38,15 +42,37 @@ Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or inventory.`,
   clusterctl verify -o json | jq 'select(.status == "failed")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runVerify(cmd, g, !noDrill && !g.dryRun)
+			if rounds.n < 1 || rounds.n > maxRounds {
+				return usageError(fmt.Errorf("--repeat must be between 1 and %d, got %d", maxRounds, rounds.n))
+			}
+			if rounds.interval < 0 {
+				return usageError(fmt.Errorf("--interval must not be negative, got %s", rounds.interval))
+			}
+			drill := !noDrill && !g.dryRun
+			if rounds.n > 1 {
+				drill = drillRounds && !g.dryRun // a schedule runs the drill only when asked
+			}
+			return runVerify(cmd, g, drill, rounds)
 		},
 	}
 	cmd.Flags().BoolVar(&noDrill, "no-drill", false, "only the read-only health checks: stop nothing")
+	cmd.Flags().IntVar(&rounds.n, "repeat", 1, "run the checks N times, a line per round, then the checks that flapped (health only, unless --drill)")
+	cmd.Flags().DurationVar(&rounds.interval, "interval", 10*time.Second, "pause between rounds of --repeat")
+	cmd.Flags().BoolVar(&drillRounds, "drill", false, "with --repeat: run the failover drill in every round too")
 	return cmd
 }
 
+// maxRounds bounds --repeat: a schedule belongs in cron or a timer, which
+// can run verify every minute for ever; one process should end.
+const maxRounds = 10000
+
+type repeatOptions struct {
+	n        int
+	interval time.Duration
+}
+
 // runVerify: inventory -> connections to every host -> verify -> exit code.
-func runVerify(cmd *cobra.Command, g *globalOptions, drill bool) error {
+func runVerify(cmd *cobra.Command, g *globalOptions, drill bool, rounds repeatOptions) error {
 	inv, err := loadInventory(g)
 	if err != nil {
 		return err
@@ -73,7 +99,11 @@ func runVerify(cmd *cobra.Command, g *globalOptions, drill bool) error {
 		targets[i] = verify.Target{Host: d.host, Conn: d.conn, Err: d.err}
 	}
 
-	sum, err := verify.Run(ctx, &all, targets, verify.Options{Drill: drill, Parallel: g.parallel, Check: check}, verifySink(cmd.OutOrStdout(), g))
+	opts := verify.Options{Drill: drill, Parallel: g.parallel, Check: check}
+	if rounds.n > 1 {
+		return repeatVerify(ctx, cmd, g, &all, targets, opts, rounds)
+	}
+	sum, err := verify.Run(ctx, &all, targets, opts, verifySink(cmd.OutOrStdout(), g))
 	if err != nil {
 		return usageError(err)
 	}
@@ -91,4 +121,61 @@ func verifySink(w io.Writer, g *globalOptions) verify.Sink {
 		return verify.NewJSON(w)
 	}
 	return verify.NewText(w, isTerminal(w))
+}
+
+// repeatVerify runs rounds.n rounds over the same connections: one line
+// per round (NDJSON: every check, then a "round" object), then the checks
+// that flapped with when they changed. Exit 1 if any round failed.
+func repeatVerify(ctx context.Context, cmd *cobra.Command, g *globalOptions, inv *inventory.Inventory,
+	targets []verify.Target, opts verify.Options, rounds repeatOptions) error {
+	w := cmd.OutOrStdout()
+	var done []verify.Round
+	failedRounds := 0
+	for i := 1; i <= rounds.n && ctx.Err() == nil; i++ {
+		if i > 1 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(rounds.interval):
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		var sink verify.Sink = verify.Discard
+		if g.output == "json" {
+			sink = verify.NewJSON(w)
+		}
+		at := time.Now()
+		sum, err := verify.Run(ctx, inv, targets, opts, sink)
+		if err != nil {
+			return usageError(err)
+		}
+		r := verify.Round{N: i, At: at, Summary: sum}
+		done = append(done, r)
+		if sum.Failed() {
+			failedRounds++
+		}
+		if g.output == "json" {
+			writeJSONLine(w, map[string]any{"type": "round", "round": i, "time": at, "ok": sum.Count(verify.StatusOK),
+				"failed": sum.Count(verify.StatusFailed), "skipped": sum.Count(verify.StatusSkipped), "failed_checks": sum.FailedNames()})
+		} else {
+			fmt.Fprintln(w, r.Line())
+		}
+	}
+	flaps := verify.Flapping(done)
+	if g.output == "json" {
+		writeJSONLine(w, map[string]any{"type": "flapping", "rounds": len(done), "failed_rounds": failedRounds, "checks": flaps})
+	} else {
+		fmt.Fprintf(w, "%d rounds, %d with failures; %d check(s) flapped\n", len(done), failedRounds, len(flaps))
+		for _, f := range flaps {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+	}
+	if failedRounds > 0 {
+		return hostsFailed(fmt.Errorf("%d of %d rounds had failed checks", failedRounds, len(done)))
+	}
+	if ctx.Err() != nil {
+		return hostsFailed(fmt.Errorf("interrupted after %d rounds", len(done)))
+	}
+	return nil
 }

@@ -18,9 +18,11 @@ package msmhealth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/topology"
@@ -160,4 +162,67 @@ func (s heal) Check(ctx context.Context, h *engine.Host) (*engine.Change, error)
 			return res.ExitError(s.Title() + " (ss -K needs a kernel with INET_DIAG_DESTROY)")
 		},
 	}, nil
+}
+
+// HealPause is how long spymemcached gets to reconnect after Heal (its
+// reconnect delay is about 2 s).
+const HealPause = 3 * time.Second
+
+// Recovery is how Ensure got to a passing check.
+type Recovery struct {
+	Took  time.Duration
+	Heals int      // rounds of Heal it took (0: the check passed at once)
+	Notes []string // what each Heal changed, "t58: closed 1 half-closed ..."
+}
+
+// StepRunner runs a step on a host (check, then apply): the caller's way,
+// with its events; nil means Check and Apply directly.
+type StepRunner func(ctx context.Context, h *engine.Host, s engine.Step) error
+
+// Ensure runs check on proxy until it passes. While it fails with a
+// NotWholeError it heals the Tomcats' memcached connections, waits
+// HealPause and checks again, bounded by timeout; then the error is the
+// last check's.
+func Ensure(ctx context.Context, proxy *engine.Host, tomcats []*engine.Host, check engine.Step, memcachedPort int,
+	timeout time.Duration, run StepRunner) (Recovery, error) {
+	t0 := time.Now()
+	var rec Recovery
+	for {
+		_, err := check.Check(ctx, proxy)
+		rec.Took = time.Since(t0)
+		var nw *NotWholeError
+		if err == nil || !errors.As(err, &nw) || time.Since(t0) > timeout || ctx.Err() != nil {
+			if nw != nil {
+				err = fmt.Errorf("%w (still after %d heal(s) of the Tomcats' memcached connections in %s; check memcached and the network between the hosts)",
+					err, rec.Heals, rec.Took.Round(100*time.Millisecond))
+			}
+			return rec, err
+		}
+		rec.Heals++
+		for _, h := range tomcats {
+			note, err := runHeal(ctx, h, Heal(memcachedPort), run)
+			if err != nil {
+				return rec, err
+			}
+			if note != "" {
+				rec.Notes = append(rec.Notes, h.Name()+": "+note)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return rec, ctx.Err()
+		case <-time.After(HealPause):
+		}
+	}
+}
+
+func runHeal(ctx context.Context, h *engine.Host, s engine.Step, run StepRunner) (string, error) {
+	ch, err := s.Check(ctx, h)
+	if err != nil || ch == nil {
+		return "", err
+	}
+	if run != nil {
+		return ch.Summary, run(ctx, h, s)
+	}
+	return ch.Summary, ch.Apply(ctx)
 }

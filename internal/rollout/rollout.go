@@ -158,52 +158,29 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 	return res
 }
 
-// healPause is how long spymemcached gets to reconnect after Heal (its
-// reconnect delay is about 2 s).
-const healPause = 3 * time.Second
-
-// ensureHealthy runs check (a msmhealth step) on a proxy, and while it
-// fails, heals the Tomcats' memcached connections and checks again,
-// bounded by rollout.ready_timeout.
+// ensureHealthy runs check (a msmhealth step) on a proxy, healing the
+// Tomcats' memcached connections while it fails, bounded by
+// rollout.ready_timeout.
 func (r *roller) ensureHealthy(ctx context.Context, check engine.Step) error {
 	if r.cfg.Engine.DryRun || len(r.proxies) == 0 {
 		return nil
 	}
-	t0 := time.Now()
-	deadline := t0.Add(r.cfg.Cluster.Inv.Rollout.ReadyTimeout.Std())
-	for healed := 0; ; healed++ {
-		_, err := check.Check(ctx, r.proxies[0])
-		var nw *msmhealth.NotWholeError
-		if err == nil {
-			r.phase("cluster", "whole", t0)
-			if healed > 0 {
-				r.mu.Lock()
-				r.res.Healed++
-				r.mu.Unlock()
-			}
-			r.cfg.Sink.Emit(engine.Event{Type: engine.EventStep, Time: time.Now(), Host: r.proxies[0].Name(), Play: Play,
-				Step: check.Title(), Status: engine.StatusOK, Duration: time.Since(t0)})
-			return nil
-		}
-		if !errors.As(err, &nw) || time.Now().After(deadline) || ctx.Err() != nil {
-			r.cfg.Sink.Emit(engine.Event{Type: engine.EventStep, Time: time.Now(), Host: r.proxies[0].Name(), Play: Play,
-				Step: check.Title(), Status: engine.StatusFailed, Duration: time.Since(t0), Err: err})
-			if nw != nil {
-				return fmt.Errorf("%w (still after %d heal(s) of the Tomcats' memcached connections; check memcached and the network between the hosts)", err, healed)
-			}
-			return err
-		}
-		for _, h := range r.tomcats {
-			if err := r.step(ctx, h, msmhealth.Heal(r.cfg.Cluster.Inv.Memcached.Port)); err != nil {
-				return err
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(healPause):
-		}
+	proxy := r.proxies[0]
+	rec, err := msmhealth.Ensure(ctx, proxy, r.tomcats, check, r.cfg.Cluster.Inv.Memcached.Port,
+		r.cfg.Cluster.Inv.Rollout.ReadyTimeout.Std(), r.step)
+	ev := engine.Event{Type: engine.EventStep, Time: time.Now(), Host: proxy.Name(), Play: Play, Step: check.Title(),
+		Status: engine.StatusOK, Duration: rec.Took, Err: err}
+	if err != nil {
+		ev.Status = engine.StatusFailed
 	}
+	r.cfg.Sink.Emit(ev)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Phases = append(r.res.Phases, Phase{Host: "cluster", Name: "takeover", Duration: rec.Took})
+	if rec.Heals > 0 && err == nil {
+		r.res.Healed++
+	}
+	return err
 }
 
 func failed(res Result, host string, err error) Result {

@@ -32,6 +32,9 @@ type drillEnv interface {
 	Stop(ctx context.Context, host, unit string) error
 	// Start starts it again and returns once it answers.
 	Start(ctx context.Context, host, unit string) error
+	// Whole waits until every Tomcat can take over every other's sessions
+	// again (healing what it may) and says how long that took.
+	Whole(ctx context.Context) (took time.Duration, note string, err error)
 }
 
 // drill is one run of the failover drill.
@@ -42,6 +45,8 @@ type drill struct {
 	keyFmt func(id string) (string, error)
 	timing Timing
 	emit   func(Result)
+
+	recovery time.Duration // set by a step that undid its disruption (see Result.Recovery)
 
 	last Probe           // the last correct answer: the session as it stands
 	tc   topology.Tomcat // the Tomcat serving it
@@ -137,8 +142,10 @@ func (d *drill) step(ctx context.Context, name string, skipWhy error, f stepFunc
 		return false
 	}
 	start := time.Now()
+	d.recovery = 0
 	lat, outcome, err := f(ctx)
-	res := Result{Phase: PhaseDrill, Host: DrillHost, Check: name, Status: StatusOK, Reason: oneLine(outcome), Latency: lat, Duration: time.Since(start)}
+	res := Result{Phase: PhaseDrill, Host: DrillHost, Check: name, Status: StatusOK, Reason: oneLine(outcome), Latency: lat,
+		Duration: time.Since(start), Recovery: d.recovery}
 	if err != nil {
 		res.Status, res.Reason = StatusFailed, oneLine(err.Error())
 		if ctx.Err() != nil && !strings.Contains(res.Reason, "interrupted") {
@@ -272,17 +279,26 @@ func (d *drill) disrupt(ctx context.Context, host, unit string) (time.Time, erro
 	return time.Now(), nil
 }
 
-// heal starts the last disruption again, within the step.
+// heal starts the last disruption again, within the step, and waits until
+// the cluster is whole again: a unit that is active is not yet a Tomcat
+// that serves with MSM connected, and the next step (or the next run)
+// would trip over what is still degraded.
 func (d *drill) heal(ctx context.Context) (string, error) {
 	u := d.undo[len(d.undo)-1]
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, d.timing.ServiceStart)
+	sctx, cancel := context.WithTimeout(ctx, d.timing.ServiceStart)
 	defer cancel()
-	if err := d.env.Start(ctx, u.host, u.unit); err != nil {
+	if err := d.env.Start(sctx, u.host, u.unit); err != nil {
 		return "", fmt.Errorf("starting %s again: %v", u, err)
 	}
 	d.undo = d.undo[:len(d.undo)-1]
-	return fmt.Sprintf("%s started again (%.1fs)", u, time.Since(start).Seconds()), nil
+	started := fmt.Sprintf("%s started again (%.1fs)", u, time.Since(start).Seconds())
+	took, note, err := d.env.Whole(ctx)
+	d.recovery = time.Since(start)
+	if err != nil {
+		return "", fmt.Errorf("%s, but the cluster is not whole %.1fs later: %v", started, took.Seconds(), err)
+	}
+	return started + "; " + note, nil
 }
 
 // awaitFailover polls until judge calls an answer correct, and returns

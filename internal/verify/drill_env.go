@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
@@ -32,6 +33,10 @@ func (e *liveEnv) Key(ctx context.Context, from string, node topology.Node, key 
 	defer mc.Close()
 	v, _, found, err := mc.Get(ctx, key)
 	return v, found, err
+}
+
+func (e *liveEnv) Whole(ctx context.Context) (time.Duration, string, error) {
+	return e.r.wholeAgain(ctx)
 }
 
 func (e *liveEnv) Stop(ctx context.Context, host, unit string) error {

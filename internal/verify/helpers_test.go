@@ -53,7 +53,7 @@ var labFQDNs = map[string]string{"proxy": "proxy.shone.cn", "t58": "t58.shone.cn
 var fastTiming = Timing{
 	Request: 5 * time.Second, Connect: 2 * time.Second, Command: 5 * time.Second, ChronySync: 50 * time.Millisecond, StickyRequests: 20,
 	KeyWait: 200 * time.Millisecond, Failover: 2 * time.Second, ServiceStart: 2 * time.Second,
-	Poll: 5 * time.Millisecond, RestoreDeadline: 5 * time.Second,
+	Poll: 5 * time.Millisecond, RestoreDeadline: 5 * time.Second, Recover: 5 * time.Second,
 }
 
 func ctxT(t *testing.T) context.Context {

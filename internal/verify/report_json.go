@@ -33,6 +33,7 @@ type jsonCheck struct {
 	Status     string    `json:"status"`
 	Reason     string    `json:"reason"`
 	LatencyMS  int64     `json:"latency_ms"`
+	RecoveryMS int64     `json:"recovery_ms,omitempty"`
 	DurationMS int64     `json:"duration_ms"`
 }
 
@@ -64,7 +65,7 @@ func (s *jsonSink) Begin(hosts []string, drill bool) {
 
 func (s *jsonSink) Check(r Result) {
 	s.write(jsonCheck{Type: "check", Time: time.Now(), Phase: r.Phase, Host: r.Host, Check: r.Check, Status: string(r.Status),
-		Reason: r.Reason, LatencyMS: r.Latency.Milliseconds(), DurationMS: r.Duration.Milliseconds()})
+		Reason: r.Reason, LatencyMS: r.Latency.Milliseconds(), RecoveryMS: r.Recovery.Milliseconds(), DurationMS: r.Duration.Milliseconds()})
 }
 
 func (s *jsonSink) End(sum Summary) {

@@ -38,6 +38,10 @@ type Result struct {
 	// check took to get its answer.
 	Latency  time.Duration
 	Duration time.Duration // the whole check, including waits and restores
+	// Recovery is, for a drill step that undid its disruption, the time
+	// from the undo until every Tomcat could take over every other's
+	// sessions again (msmhealth): the cluster whole, not just units active.
+	Recovery time.Duration
 }
 
 // Summary is the outcome of a whole run.
@@ -91,3 +95,12 @@ type Sink interface {
 	Check(Result)
 	End(Summary)
 }
+
+// Discard is a Sink that drops everything (the caller reads the Summary).
+var Discard Sink = discard{}
+
+type discard struct{}
+
+func (discard) Begin([]string, bool) {}
+func (discard) Check(Result)         {}
+func (discard) End(Summary)          {}

@@ -30,6 +30,7 @@ type Timing struct {
 	ServiceStart    time.Duration // a restarted service answers again within
 	Poll            time.Duration // between polls
 	RestoreDeadline time.Duration // the whole restore, on a context of its own
+	Recover         time.Duration // a disruption undone -> every Tomcat can take over again, at most
 }
 
 // DefaultTiming suits real hosts: MSM's node availability cache is 1 s,
@@ -47,6 +48,9 @@ var DefaultTiming = Timing{
 	ServiceStart:    180 * time.Second,
 	Poll:            250 * time.Millisecond,
 	RestoreDeadline: 5 * time.Minute,
+	// A spymemcached that has not reconnected is healed within seconds;
+	// the margin is for a Tomcat still starting after step 5.
+	Recover: 2 * time.Minute,
 }
 
 // Options configure a run.
@@ -87,6 +91,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts O
 	sink.Begin(check, opts.Drill)
 
 	r.health(ctx, check, max(opts.Parallel, 1))
+	r.takeoverHealth(ctx)
 	if opts.Drill {
 		r.drill(ctx)
 	}

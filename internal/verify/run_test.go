@@ -33,6 +33,7 @@ func healthyHost(inv *inventory.Inventory, h inventory.Host, tunnels map[string]
 		c.answers["chronyc -n tracking"] = okRes(trackingLocal)
 		c.answers["ss -Hlun"] = okRes("UNCONN 0 0 0.0.0.0:123 0.0.0.0:*\n")
 		c.answers["nginx -t"] = okRes("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n")
+		c.answers["req() {"] = okRes("") // msmhealth's takeover script: every pair passed
 	}
 	if h.Has(inventory.RoleTomcat) {
 		c.answers["'/usr/local/jdk/bin/java' -version"] = okRes("openjdk version \"17.0.13\" 2024-10-15\nOpenJDK Runtime Environment\n")
@@ -114,7 +115,8 @@ func TestHealthAllOK(t *testing.T) {
 		"proxy": {CheckSSH, CheckHostname, CheckTimezone, CheckTimeSync, CheckEtcHosts, CheckNginxActive, CheckNginxConfig, CheckProxyRoute},
 		"t58": {CheckSSH, CheckHostname, CheckTimezone, CheckTimeSync, CheckEtcHosts, CheckJava, CheckTomcatActive, CheckTomcatPort,
 			CheckMSMJars, CheckMSMContext, CheckMSMStarted, CheckMemcachedActive, CheckMemcachedListens, CheckMemcachedFrom + "t68"},
-		"t68": {CheckMemcachedFrom + "t58"},
+		"t68":     {CheckMemcachedFrom + "t58"},
+		DrillHost: {CheckTakeover},
 	}
 	for host, checks := range want {
 		for _, c := range checks {
@@ -130,7 +132,7 @@ func TestHealthAllOK(t *testing.T) {
 	if r, _ := col.Find("t58", CheckTomcatPort); !strings.Contains(r.Reason, "(from proxy)") {
 		t.Errorf("tomcat port is checked from where nginx connects: %q", r.Reason)
 	}
-	if s.Count(StatusOK) != len(s.Results) || len(s.Results) != 8+14+14 {
+	if s.Count(StatusOK) != len(s.Results) || len(s.Results) != 8+14+14+1 {
 		t.Errorf("%d results, %d ok", len(s.Results), s.Count(StatusOK))
 	}
 }
@@ -184,6 +186,10 @@ func TestHealthFaults(t *testing.T) {
 		}, "proxy", CheckNginxConfig, "test failed"},
 		{"hostname", func(c map[string]*scriptedConn) { c["t58"].answers["hostname"] = okRes("localhost\n") }, "t58", CheckHostname, `host name is "localhost", want "t58.shone.cn"`},
 		{"chrony unsynced", func(c map[string]*scriptedConn) { c["t68"].answers["chronyc -n tracking"] = okRes(trackingUnsynced) }, "t68", CheckTimeSync, "not synchronised"},
+		{"msm degraded", func(c map[string]*scriptedConn) {
+			c["proxy"].answers["req() {"] = remote.Result{ExitCode: 1,
+				Stdout: "FAIL t58 -> t68: t58 stored its new session 0A-n1.t58 on its failover node n1 (it cannot reach a regular node)\n"}
+		}, DrillHost, CheckTakeover, "t58 stored its new session 0A-n1.t58 on its failover node n1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
