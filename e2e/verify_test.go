@@ -22,13 +22,14 @@ import (
 
 // verifyCheck is one `-o json` check event.
 type verifyCheck struct {
-	Type      string `json:"type"`
-	Phase     string `json:"phase"`
-	Host      string `json:"host"`
-	Check     string `json:"check"`
-	Status    string `json:"status"`
-	Reason    string `json:"reason"`
-	LatencyMS int64  `json:"latency_ms"`
+	Type       string `json:"type"`
+	Phase      string `json:"phase"`
+	Host       string `json:"host"`
+	Check      string `json:"check"`
+	Status     string `json:"status"`
+	Reason     string `json:"reason"`
+	LatencyMS  int64  `json:"latency_ms"`
+	RecoveryMS int64  `json:"recovery_ms"`
 }
 
 type verifyRun struct {

@@ -33,8 +33,9 @@ type drillEnv interface {
 	// Start starts it again and returns once it answers.
 	Start(ctx context.Context, host, unit string) error
 	// Whole waits until every Tomcat can take over every other's sessions
-	// again (healing what it may) and says how long that took.
-	Whole(ctx context.Context) (took time.Duration, note string, err error)
+	// again (healing what it may) after unit came back on host, and says
+	// how long that took.
+	Whole(ctx context.Context, host, unit string) (took time.Duration, note string, err error)
 }
 
 // drill is one run of the failover drill.
@@ -293,7 +294,7 @@ func (d *drill) heal(ctx context.Context) (string, error) {
 	}
 	d.undo = d.undo[:len(d.undo)-1]
 	started := fmt.Sprintf("%s started again (%.1fs)", u, time.Since(start).Seconds())
-	took, note, err := d.env.Whole(ctx)
+	took, note, err := d.env.Whole(ctx, u.host, u.unit)
 	d.recovery = time.Since(start)
 	if err != nil {
 		return "", fmt.Errorf("%s, but the cluster is not whole %.1fs later: %v", started, took.Seconds(), err)

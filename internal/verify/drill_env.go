@@ -35,8 +35,8 @@ func (e *liveEnv) Key(ctx context.Context, from string, node topology.Node, key 
 	return v, found, err
 }
 
-func (e *liveEnv) Whole(ctx context.Context) (time.Duration, string, error) {
-	return e.r.wholeAgain(ctx)
+func (e *liveEnv) Whole(ctx context.Context, host, unit string) (time.Duration, string, error) {
+	return e.r.wholeAgain(ctx, host, unit)
 }
 
 func (e *liveEnv) Stop(ctx context.Context, host, unit string) error {

@@ -194,7 +194,7 @@ func (m *msmModel) Stop(ctx context.Context, host, unit string) error {
 }
 
 // Whole: the model's MSM never leaves a half-closed connection behind.
-func (m *msmModel) Whole(context.Context) (time.Duration, string, error) {
+func (m *msmModel) Whole(context.Context, string, string) (time.Duration, string, error) {
 	return 0, "cluster whole again after 0.0s", nil
 }
 

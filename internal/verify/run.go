@@ -91,7 +91,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts O
 	sink.Begin(check, opts.Drill)
 
 	r.health(ctx, check, max(opts.Parallel, 1))
-	r.takeoverHealth(ctx)
+	r.takeoverHealth(ctx, opts.Drill)
 	if opts.Drill {
 		r.drill(ctx)
 	}

@@ -40,8 +40,10 @@ func (r *run) msmHosts() (proxy *engine.Host, tomcats []*engine.Host, why string
 
 func (r *run) takeoverStep() engine.Step { return msmhealth.Whole(r.topo, probeContextName+"/") }
 
-// takeoverHealth is the read-only check: once, no healing.
-func (r *run) takeoverHealth(ctx context.Context) {
+// takeoverHealth checks once, read-only; with heal (a run that goes on to
+// the drill, which acts on the cluster anyway) it heals what it can first
+// and says so, so the drill starts on a whole cluster.
+func (r *run) takeoverHealth(ctx context.Context, heal bool) {
 	res := Result{Phase: PhaseHealth, Host: DrillHost, Check: CheckTakeover}
 	start := time.Now()
 	proxy, _, why := r.msmHosts()
@@ -50,6 +52,15 @@ func (r *run) takeoverHealth(ctx context.Context) {
 		res.Status, res.Reason = StatusSkipped, "one Tomcat: nothing to take over"
 	case proxy == nil:
 		res.Status, res.Reason = StatusSkipped, why
+	case heal:
+		_, note, err := r.wholeAgain(ctx, "", "")
+		res.Status, res.Reason = StatusOK, "every Tomcat loads every other's new sessions from memcached, each stored on a regular node"
+		if strings.Contains(note, "heal(s)") {
+			res.Reason += "; it did only after healing: " + note
+		}
+		if err != nil {
+			res.Status, res.Reason = StatusFailed, err.Error()+"; users of a Tomcat that goes away now lose their sessions"
+		}
 	default:
 		cctx, cancel := context.WithTimeout(ctx, r.timing.Command)
 		_, err := r.takeoverStep().Check(cctx, proxy)
@@ -67,19 +78,42 @@ func (r *run) takeoverHealth(ctx context.Context) {
 
 // wholeAgain waits until every Tomcat can take over every other's sessions
 // again, healing MSM's memcached connections where needed, bounded by
-// Timing.Recover; the note says how long it took and what was healed.
-func (r *run) wholeAgain(ctx context.Context) (time.Duration, string, error) {
+// Timing.Recover; the note says how long it took and what was done. After
+// a Tomcat came back (unit), nginx is reloaded first: its passive check
+// marked the stopped Tomcat failed, and would route its sessions to a
+// backup for up to fail_timeout (10 s) more, which the next drill reads as
+// a broken stickiness; a reload starts workers without that mark.
+func (r *run) wholeAgain(ctx context.Context, host, unit string) (time.Duration, string, error) {
+	start := time.Now()
 	proxy, tomcats, why := r.msmHosts()
 	if proxy == nil {
 		return 0, "", fmt.Errorf("cannot check that the cluster is whole again: %s", why)
 	}
+	var done []string
+	if unit == unitTomcat {
+		for _, h := range r.inv.AllHosts() {
+			if c, _ := r.conn(h.Name); c != nil && h.Has(inventory.RoleProxy) {
+				res, err := r.cmd(ctx, c, "systemctl reload nginx")
+				if err == nil {
+					err = res.ExitError("reload nginx on " + h.Name)
+				}
+				if err != nil {
+					return 0, "", err
+				}
+				done = append(done, "nginx reloaded on "+h.Name+" (it stops avoiding "+host+")")
+			}
+		}
+	}
 	rec, err := msmhealth.Ensure(ctx, proxy, tomcats, r.takeoverStep(), r.inv.Memcached.Port, r.timing.Recover, nil)
 	if err != nil {
-		return rec.Took, "", err
+		return time.Since(start), "", err
 	}
-	note := fmt.Sprintf("cluster whole again after %.1fs", rec.Took.Seconds())
+	note := fmt.Sprintf("cluster whole again after %.1fs", time.Since(start).Seconds())
+	if len(done) > 0 {
+		note += " (" + strings.Join(done, ", ") + ")"
+	}
 	if rec.Heals > 0 {
 		note += fmt.Sprintf(" (needed %d heal(s): %s)", rec.Heals, strings.Join(rec.Notes, ", "))
 	}
-	return rec.Took, note, nil
+	return time.Since(start), note, nil
 }
