@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/memcache"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
@@ -29,7 +30,7 @@ func (e *liveEnv) Key(ctx context.Context, from string, node topology.Node, key 
 	if err != nil {
 		return nil, false, err
 	}
-	mc := NewMemcache(nc)
+	mc := memcache.New(nc)
 	defer mc.Close()
 	v, _, found, err := mc.Get(ctx, key)
 	return v, found, err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/memcache"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -78,7 +79,7 @@ func memcachedVersion(ctx context.Context, d TCPDialer, addr string, connectTime
 	if err != nil {
 		return "", err
 	}
-	mc := NewMemcache(nc)
+	mc := memcache.New(nc)
 	defer mc.Close()
 	return mc.Version(ctx)
 }

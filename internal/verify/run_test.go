@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/memcache/memcachetest"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -55,7 +56,7 @@ func healthyHost(inv *inventory.Inventory, h inventory.Host, tunnels map[string]
 // tunnels of scripted hosts.
 func fakeCluster(t *testing.T, inv *inventory.Inventory) map[string]*scriptedConn {
 	t.Helper()
-	mc := startMemcached(t)
+	mc := memcachetest.Start(t)
 	tomcat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) }))
 	t.Cleanup(tomcat.Close)
 	probe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

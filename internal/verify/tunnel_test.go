@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/memcache/memcachetest"
 	"github.com/clusterctl/clusterctl/internal/sshtest"
 	"github.com/clusterctl/clusterctl/internal/transport"
 )
@@ -37,7 +38,7 @@ func sshClient(t *testing.T, name string, opts ...sshtest.Option) (*transport.Cl
 // address of the host: reached through the OTHER Tomcat host's SSH
 // connection, the cluster address is refused, and the check says so.
 func TestMemcachedReachabilityThroughSSH(t *testing.T) {
-	mc := startMemcached(t) // bound to 127.0.0.1 only
+	mc := memcachetest.Start(t) // bound to 127.0.0.1 only
 	_, port, _ := net.SplitHostPort(mc)
 	inv := labInventory(0)
 	inv.Hosts[1].Address = "127.0.0.1" // t58: the memcached's own address
@@ -68,10 +69,10 @@ func TestMemcachedReachabilityThroughSSH(t *testing.T) {
 
 // The drill's memcached reads go through the tunnel too.
 func TestLiveEnvKeyThroughSSH(t *testing.T) {
-	mc := startMemcached(t)
+	mc := memcachetest.Start(t)
 	host, port, _ := net.SplitHostPort(mc)
 	id := hexA + "-n2.t58"
-	mcSet(t, mc, id, 0, []byte("header"+id))
+	memcachetest.Set(t, mc, id, 0, []byte("header"+id))
 	inv := labInventory(0)
 	c, _ := sshClient(t, "t58")
 	r, _ := newRun(inv, []Target{{Host: inv.Hosts[1], Conn: c}}, fastTiming, &Collector{})

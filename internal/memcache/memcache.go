@@ -1,4 +1,4 @@
-package verify
+package memcache
 
 import (
 	"bufio"
@@ -20,8 +20,8 @@ type Memcache struct {
 	r *bufio.Reader
 }
 
-// NewMemcache wraps c; Close closes c.
-func NewMemcache(c net.Conn) *Memcache { return &Memcache{c: c, r: bufio.NewReader(c)} }
+// New wraps c; Close closes c.
+func New(c net.Conn) *Memcache { return &Memcache{c: c, r: bufio.NewReader(c)} }
 
 // Close closes the connection.
 func (m *Memcache) Close() error { return m.c.Close() }
