@@ -33,8 +33,10 @@ func TestHostFirewalls(t *testing.T) {
 	wantFailure(t, v, "t68", "tomcat port", "from proxy", "a firewall on t68")
 	// nginx reaches neither Tomcat: the proxy's route fails too.
 	wantFailure(t, v, "proxy", "proxy .jsp route", "HTTP 504")
-	if f := v.failed(); len(f) != 5 {
-		t.Errorf("want exactly the 4 blocked paths and the proxy route to fail, got %q", f)
+	// And so no Tomcat could take over another's sessions.
+	wantFailure(t, v, "cluster", "msm takeover", "MSM is not whole")
+	if f := v.failed(); len(f) != 6 {
+		t.Errorf("want exactly the 4 blocked paths, the proxy route and the takeover to fail, got %q", f)
 	}
 
 	changed := ensureApplied(t).Changed()

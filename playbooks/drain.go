@@ -175,6 +175,11 @@ while :; do
 done`, nginxPIDFile, reload, tenths)
 }
 
+// RestartMemcachedStep restarts memcached itself, for a rollout.
+func RestartMemcachedStep() engine.Step {
+	return engine.Restart{Service: "memcached", Label: restartMemcached}
+}
+
 // RestartTomcatStep restarts Tomcat itself, for a rollout.
 func RestartTomcatStep() engine.Step {
 	return engine.Restart{Service: "tomcat", DaemonReload: true, Label: restartTomcat}

@@ -1,6 +1,8 @@
 package playbooks
 
 import (
+	"fmt"
+
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 )
@@ -20,6 +22,23 @@ func (c *Cluster) memcachedPlay() engine.Play {
 				Target.MemcachedConf, fileOpts{}), restartMemcached),
 			engine.Service{Name: "memcached", State: engine.Started, Enabled: engine.Bool(true)},
 		},
-		Handlers: []engine.Step{engine.Restart{Service: "memcached", Label: restartMemcached}},
+		Handlers: []engine.Step{c.restartMemcachedHandler()},
 	}
+}
+
+// restartMemcachedHandler: a memcached that holds items holds the only
+// second copy of sessions, so its restart rolls (internal/rollout: one
+// host at a time, its keys handed over); an empty one (a new cluster)
+// restarts at once.
+func (c *Cluster) restartMemcachedHandler() engine.Step {
+	return engine.Restart{Service: "memcached", Rolling: true, RollIf: memcachedHoldsItems(c.Inv.Memcached.Port), Label: restartMemcached}
+}
+
+// memcachedHoldsItems asks the local memcached, at whichever address it
+// listens on, for its item count (bash's /dev/tcp: no client needed).
+func memcachedHoldsItems(port int) string {
+	return fmt.Sprintf(`a=$(ss -Hltn "sport = :%d" | awk '{print $4; exit}') && [ -n "$a" ] && a=${a%%:*} && a=${a#[} && a=${a%%]} && `+
+		`timeout 3 bash -c "exec 3<>/dev/tcp/$a/%d && printf 'stats
+quit
+' >&3 && cat <&3" | grep -q '^STAT curr_items [1-9]'`, port, port)
 }

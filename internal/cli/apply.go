@@ -105,7 +105,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts}
 	r.withPeers(ctx)
 	defer r.close()
-	return r.roll(ctx, rollout.Tomcats(recap), sink)
+	return r.roll(ctx, rollout.PlanOf(recap), sink)
 }
 
 func newSink(w io.Writer, g *globalOptions) engine.EventSink {

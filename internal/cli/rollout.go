@@ -56,7 +56,7 @@ func (r *rolloutRun) withPeers(ctx context.Context) {
 func (r *rolloutRun) close() { closeAll(r.extra) }
 
 // roll runs the rollout and reports it; the error is the command's.
-func (r *rolloutRun) roll(ctx context.Context, restart map[string][]engine.Deferred, sink engine.EventSink) error {
+func (r *rolloutRun) roll(ctx context.Context, plan rollout.Plan, sink engine.EventSink) error {
 	for _, d := range r.extra {
 		if d.err != nil {
 			return hostsFailed(fmt.Errorf("rollout: %s (a rollout needs every proxy and Tomcat): %w; the restarts stay pending", d.host.Name, d.err))
@@ -64,7 +64,7 @@ func (r *rolloutRun) roll(ctx context.Context, restart map[string][]engine.Defer
 	}
 	res := rollout.Run(ctx, rollout.Config{
 		Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink,
-	}, restart)
+	}, plan)
 	r.report(res)
 	if res.Err != nil {
 		return hostsFailed(fmt.Errorf("rollout stopped at %s: %w", res.Failed, res.Err))
@@ -75,22 +75,26 @@ func (r *rolloutRun) roll(ctx context.Context, restart map[string][]engine.Defer
 func (r *rolloutRun) report(res rollout.Result) {
 	w := r.cmd.OutOrStdout()
 	if r.g.output == "json" {
-		writeJSONLine(w, map[string]any{"type": "rollout", "restarted": res.Restarted, "undrained": res.Undrained,
+		writeJSONLine(w, map[string]any{"type": "rollout", "memcached_restarted": res.MemcachedRestarted, "restarted": res.Restarted, "undrained": res.Undrained,
 			"phases": res.Phases, "healed": res.Healed, "failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
 		return
 	}
-	if len(res.Restarted)+len(res.Undrained) == 0 && res.Err == nil {
+	if len(res.MemcachedRestarted)+len(res.Restarted)+len(res.Undrained) == 0 && res.Err == nil {
 		return
 	}
-	verb := "rolled"
+	if len(res.MemcachedRestarted) > 0 {
+		fmt.Fprintf(w, "rollout: memcached restarted one at a time, keys handed over: %s\n", strings.Join(res.MemcachedRestarted, ", "))
+	}
+	verb := "rolled Tomcat on"
 	if r.g.dryRun {
-		verb = "would roll (drain, restart, ready, undrain; one at a time)"
+		verb = "would roll Tomcat (drain, restart, ready, undrain; one at a time) on"
 	}
-	fmt.Fprintf(w, "rollout: %s %s", verb, strings.Join(res.Restarted, ", "))
+	if len(res.Restarted) > 0 {
+		fmt.Fprintf(w, "rollout: %s %s\n", verb, strings.Join(res.Restarted, ", "))
+	}
 	if len(res.Undrained) > 0 {
-		fmt.Fprintf(w, "; undrained %s (left drained by an earlier run)", strings.Join(res.Undrained, ", "))
+		fmt.Fprintf(w, "rollout: undrained %s (left drained by an earlier run)\n", strings.Join(res.Undrained, ", "))
 	}
-	fmt.Fprintln(w)
 	if res.Healed > 0 {
 		fmt.Fprintf(w, "  %d whole-cluster check(s) passed only after closing half-closed memcached connections in the Tomcats (spymemcached had not reconnected after a memcached restart)\n", res.Healed)
 	}
@@ -197,7 +201,7 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			if len(restart) == 0 {
 				return usageError(errors.New("no Tomcat host among the selected hosts"))
 			}
-			err = r.roll(ctx, restart, newSink(cmd.OutOrStdout(), g))
+			err = r.roll(ctx, rollout.Plan{Tomcat: restart}, newSink(cmd.OutOrStdout(), g))
 			stopLoad(cmd.OutOrStdout(), g, l)
 			return err
 		},

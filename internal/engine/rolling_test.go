@@ -50,3 +50,23 @@ func TestRollingRestartIsDeferredOnlyWhenRunning(t *testing.T) {
 		}
 	}
 }
+
+// Where RollIf does not hold, a running service restarts at once, as a
+// plain handler: nothing to roll for (memcached holding no item).
+func TestRollingRestartRestartsAtOnceUnlessRollIf(t *testing.T) {
+	for _, cond := range []string{"true", "false"} {
+		h, c := newTestHost("h1")
+		state := stubTools(t, c)
+		opts := Options{StateDir: filepath.Join(t.TempDir(), "state")}
+		converge(t, h, opts, Service{Name: "memcached", State: Started})
+		hd := Restart{Service: "memcached", Rolling: true, RollIf: cond, Label: "restart memcached"}
+		conf := filepath.Join(t.TempDir(), "memcached.conf")
+		play := Play{Name: "memcached", Steps: []Step{Notify(File{Path: conf, Content: []byte("-m 64\n")}, hd.Title())}, Handlers: []Step{hd}}
+		rc := Run(context.Background(), []*Host{h}, []Play{play}, opts, nil)
+		restarted := slices.ContainsFunc(stubLog(t, state), func(l string) bool { return strings.Contains(l, "restart memcached") })
+		deferred := len(rc.Hosts[0].Deferred) == 1
+		if deferred != (cond == "true") || restarted != (cond == "false") {
+			t.Errorf("RollIf %s: deferred %v, restarted at once %v", cond, deferred, restarted)
+		}
+	}
+}

@@ -152,7 +152,11 @@ type Restart struct {
 	// needs no restart (its first start reads the new config), so the
 	// handler is then "ok".
 	Rolling bool
-	Label   string
+	// RollIf, with Rolling, is a shell condition on the host: only where it
+	// holds is the restart deferred; elsewhere a running service restarts
+	// at once (memcached holding no item has no session backup to lose).
+	RollIf string
+	Label  string
 }
 
 func (r Restart) Title() string {
@@ -174,7 +178,17 @@ func (r Restart) Check(ctx context.Context, h *Host) (*Change, error) {
 		if !isActiveState(firstLine(res.Stdout)) {
 			return nil, nil
 		}
-		return &Change{Summary: "deferred: rolled across hosts after the converge", deferred: true}, nil
+		roll := true
+		if r.RollIf != "" {
+			res, err := h.Conn.Run(ctx, "{ "+r.RollIf+"; } >/dev/null 2>&1")
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", r.Title(), err)
+			}
+			roll = res.OK()
+		}
+		if roll {
+			return &Change{Summary: "deferred: rolled across hosts after the converge", deferred: true}, nil
+		}
 	}
 	cmd := restartCmd(r)
 	return &Change{

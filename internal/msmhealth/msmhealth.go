@@ -182,23 +182,26 @@ type StepRunner func(ctx context.Context, h *engine.Host, s engine.Step) error
 // Ensure runs check on proxy until it passes. While it fails with a
 // NotWholeError it heals the Tomcats' memcached connections, waits
 // HealPause and checks again, bounded by timeout; then the error is the
-// last check's.
+// last check's. Two rounds in a row that found nothing to heal end it
+// early: what is wrong then is not a half-closed connection (a wrong
+// context.xml, a memcached down), and waiting would only hide it.
 func Ensure(ctx context.Context, proxy *engine.Host, tomcats []*engine.Host, check engine.Step, memcachedPort int,
 	timeout time.Duration, run StepRunner) (Recovery, error) {
 	t0 := time.Now()
 	var rec Recovery
+	idle := 0 // rounds in a row in which Heal found nothing to close
 	for {
 		_, err := check.Check(ctx, proxy)
 		rec.Took = time.Since(t0)
 		var nw *NotWholeError
-		if err == nil || !errors.As(err, &nw) || time.Since(t0) > timeout || ctx.Err() != nil {
+		if err == nil || !errors.As(err, &nw) || time.Since(t0) > timeout || idle >= 2 || ctx.Err() != nil {
 			if nw != nil {
-				err = fmt.Errorf("%w (still after %d heal(s) of the Tomcats' memcached connections in %s; check memcached and the network between the hosts)",
+				err = fmt.Errorf("%w (still after %d heal(s) of the Tomcats' memcached connections in %s; nothing half-closed is left to heal: check context.xml, memcached and the network between the hosts)",
 					err, rec.Heals, rec.Took.Round(100*time.Millisecond))
 			}
 			return rec, err
 		}
-		rec.Heals++
+		healed := false
 		for _, h := range tomcats {
 			note, err := runHeal(ctx, h, Heal(memcachedPort), run)
 			if err != nil {
@@ -206,7 +209,14 @@ func Ensure(ctx context.Context, proxy *engine.Host, tomcats []*engine.Host, che
 			}
 			if note != "" {
 				rec.Notes = append(rec.Notes, h.Name()+": "+note)
+				healed = true
 			}
+		}
+		if healed {
+			rec.Heals++
+			idle = 0
+		} else {
+			idle++
 		}
 		select {
 		case <-ctx.Done():

@@ -47,9 +47,10 @@ type Phase struct {
 
 // Result says what the rollout did.
 type Result struct {
-	Restarted []string // Tomcats restarted, in order
-	Undrained []string // Tomcats an earlier run had left drained, now serving again
-	Phases    []Phase
+	MemcachedRestarted []string // memcached hosts restarted (keys handed over), in order
+	Restarted          []string // Tomcats restarted, in order
+	Undrained          []string // Tomcats an earlier run had left drained, now serving again
+	Phases             []Phase
 	// Healed counts the whole-cluster checks that passed only after the
 	// Tomcats' half-closed memcached connections were closed.
 	Healed int
@@ -59,24 +60,34 @@ type Result struct {
 	Err    error
 }
 
-// Tomcats returns the Tomcat hosts whose deferred handlers call for a
-// restart of tomcat, in inventory order, from a converge's recap.
-func Tomcats(recap engine.Recap) map[string][]engine.Deferred {
-	out := map[string][]engine.Deferred{}
+// Plan is what a rollout restarts: host -> the deferred handlers whose
+// pending markers the restart clears (nil for an on-demand restart).
+type Plan struct {
+	Memcached map[string][]engine.Deferred
+	Tomcat    map[string][]engine.Deferred
+}
+
+// PlanOf reads a converge's recap: the restarts its changes deferred.
+func PlanOf(recap engine.Recap) Plan {
+	p := Plan{Memcached: map[string][]engine.Deferred{}, Tomcat: map[string][]engine.Deferred{}}
 	for _, h := range recap.Hosts {
 		for _, d := range h.Deferred {
-			if d.Service == "tomcat" {
-				out[h.Host] = append(out[h.Host], d)
+			switch d.Service {
+			case "memcached":
+				p.Memcached[h.Host] = append(p.Memcached[h.Host], d)
+			case "tomcat":
+				p.Tomcat[h.Host] = append(p.Tomcat[h.Host], d)
 			}
 		}
 	}
-	return out
+	return p
 }
 
-// Run restarts the Tomcats in restart (host -> the deferred handlers whose
-// pending markers its restart clears), and undrains every Tomcat an earlier
-// rollout left drained once it is ready.
-func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) Result {
+// Run restarts the memcacheds of the plan, one at a time and keys handed
+// over, then its Tomcats, and undrains every Tomcat an earlier rollout left
+// drained once it is ready.
+func Run(ctx context.Context, cfg Config, plan Plan) Result {
+	restart := plan.Tomcat
 	var res Result
 	inv := cfg.Cluster.Inv
 	byName := map[string]*engine.Host{}
@@ -118,11 +129,30 @@ func Run(ctx context.Context, cfg Config, restart map[string][]engine.Deferred) 
 			order = append(order, tc.Host)
 		}
 	}
+	noDrain := os.Getenv(EnvNoDrain) == "1"
+	r := &roller{cfg: cfg, proxies: proxies, tomcats: tomcats, res: &res, noDrain: noDrain}
+	// memcached first: a Tomcat must not go out of service while the
+	// memcached holding its sessions' backups is down, and its drain gate
+	// needs MSM whole again after the memcached restarts.
+	for _, n := range cfg.Cluster.Topo.Nodes {
+		deferred, ok := plan.Memcached[n.Host]
+		if h := byName[n.Host]; ok && h != nil {
+			if err := r.memcachedTurn(ctx, h); err != nil {
+				return failed(res, n.Host, err)
+			}
+			if !cfg.Engine.DryRun {
+				for _, d := range deferred {
+					if err := engine.ClearPending(ctx, h, cfg.Engine, d); err != nil {
+						return failed(res, n.Host, err)
+					}
+				}
+			}
+			res.MemcachedRestarted = append(res.MemcachedRestarted, n.Host)
+		}
+	}
 	if len(order) == 0 {
 		return res
 	}
-	noDrain := os.Getenv(EnvNoDrain) == "1"
-	r := &roller{cfg: cfg, proxies: proxies, tomcats: tomcats, res: &res, noDrain: noDrain}
 	// Never take the last serving Tomcat: with one Tomcat there is nothing
 	// to drain to, and the restart is an outage whatever we do.
 	batch := min(inv.Rollout.MaxUnavailable, len(cfg.Cluster.Topo.Tomcats)-1)

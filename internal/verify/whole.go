@@ -44,6 +44,11 @@ func (r *run) takeoverStep() engine.Step { return msmhealth.Whole(r.topo, probeC
 // the drill, which acts on the cluster anyway) it heals what it can first
 // and says so, so the drill starts on a whole cluster.
 func (r *run) takeoverHealth(ctx context.Context, heal bool) {
+	for _, name := range r.order {
+		if c, _ := r.conn(name); c == nil {
+			heal = false // the drill will not run either: it could not undo
+		}
+	}
 	res := Result{Phase: PhaseHealth, Host: DrillHost, Check: CheckTakeover}
 	start := time.Now()
 	proxy, _, why := r.msmHosts()
