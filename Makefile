@@ -40,10 +40,11 @@ bench-unit:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # apply on the lab (root; brings the lab up and down): a pristine apply,
-# then no-op applies, each split by play. On a shared machine wrap it in the
+# then no-op applies, each split by play; then rolling Tomcat restarts under
+# load, split by phase, with the sessions' failed/lost/stale counts. On a shared machine wrap it in the
 # lab lock: flock /tmp/clusterctl-e2e.lock make bench-lab
 bench-lab:
-	$(GO) test -tags e2e -count=1 -run '^$$' -bench BenchmarkApply -benchtime 5x -timeout 30m -v ./e2e/
+	$(GO) test -tags e2e -count=1 -run '^$$' -bench 'BenchmarkApply|BenchmarkRollout' -benchtime 5x -timeout 30m -v ./e2e/
 
 deps:
 	./scripts/install-deps.sh

@@ -41,7 +41,7 @@ func variantInventory(t *testing.T, name, old, new string) string {
 	return p
 }
 
-func startLoad(t *testing.T) *loadgen.Load {
+func startLoad(t testing.TB) *loadgen.Load {
 	t.Helper()
 	proxy := hostAddr(t, "proxy")
 	l, err := loadgen.Start(context.Background(), loadgen.Config{

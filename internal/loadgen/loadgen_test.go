@@ -12,7 +12,7 @@ import (
 
 // probe imitates assets/probe/index.jsp; fault, if set, may spoil the
 // answer to request n (1-based, across sessions).
-func probe(t *testing.T, fault func(n int) string) *httptest.Server {
+func probe(_ testing.TB, fault func(n int) string) *httptest.Server {
 	var mu sync.Mutex
 	counters := map[string]int{}
 	n, ids := 0, 0
@@ -82,4 +82,26 @@ func TestLoadCountsExactly(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkLoad is the generator's own overhead: b.N requests of 20
+// sessions with no pause against an in-process probe, so a regression in
+// the client (or its bookkeeping) shows as fewer requests per second.
+func BenchmarkLoad(b *testing.B) {
+	srv := probe(b, nil)
+	defer srv.Close()
+	b.ResetTimer()
+	l, err := Start(context.Background(), Config{URLs: []string{srv.URL + "/probe/"}, Sessions: 20,
+		Interval: time.Microsecond, MaxRequests: b.N + 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	<-l.Done()
+	r := l.Stop()
+	b.StopTimer()
+	if !r.Clean() {
+		b.Fatalf("a clean probe gave %s", r)
+	}
+	b.ReportMetric(float64(r.Requests)/r.Elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(r.P99.Microseconds()), "p99_us")
 }
