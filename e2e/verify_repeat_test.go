@@ -130,3 +130,43 @@ func TestVerifyRepeatShowsFailingAndRecovering(t *testing.T) {
 		t.Errorf("msm takeover went %q over the window, want ok, failed, ok", seen)
 	}
 }
+
+// verify --load: the drill's disruptions under 20 sessions. A clean stop
+// loses no session; SIGKILLs (--drill=hard) are reported as they are.
+func TestVerifyDrillUnderLoad(t *testing.T) {
+	applied(t)
+	type loadFig struct {
+		Requests, Failed, Lost, Stale int
+	}
+	figures := func(v verifyRun, step string) loadFig {
+		for _, l := range strings.Split(v.Stdout, "\n") {
+			var c struct {
+				Check string   `json:"check"`
+				Load  *loadFig `json:"load"`
+			}
+			if json.Unmarshal([]byte(l), &c) == nil && c.Check == step && c.Load != nil {
+				return *c.Load
+			}
+		}
+		t.Fatalf("verify reported no load for %q:\n%s", step, lastLines(v.Stdout, 5))
+		return loadFig{}
+	}
+	v := runVerify(t, "--load")
+	if v.ExitCode != 0 {
+		t.Fatalf("verify --load: %s\n%s", v.Summary, strings.Join(v.failed(), "\n"))
+	}
+	for _, s := range []string{"4 memcached failover", "5 tomcat failover"} {
+		f := figures(v, s)
+		t.Logf("clean %s under load: %+v", s, f)
+		if f.Requests < 20 || f.Lost != 0 {
+			t.Errorf("%s: %+v; want requests and 0 lost sessions", s, f)
+		}
+	}
+	hard := runVerify(t, "--drill=hard", "--load")
+	for _, s := range []string{"4 memcached failover", "5 tomcat failover"} {
+		t.Logf("SIGKILL %s under load: %+v (%s)", s, figures(hard, s), hard.find(t, "cluster", s).Status)
+	}
+	if after := runVerify(t, "--no-drill"); after.ExitCode != 0 {
+		t.Errorf("the hard drill left the cluster unhealthy: %s", strings.Join(after.failed(), "\n"))
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -14,7 +15,8 @@ import (
 )
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
-	var noDrill, drillRounds bool
+	var noDrill, load bool
+	var drillMode string
 	var rounds repeatOptions
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -39,6 +41,9 @@ a check fails or the run is interrupted (Ctrl-C).
 Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or inventory.`,
 		Example: `  clusterctl verify                    # health checks, then the failover drill
   clusterctl verify --no-drill         # read-only: change nothing anywhere
+  clusterctl verify --load             # the drill under 20 client sessions: failed, lost, stale per step
+  clusterctl verify --drill=hard       # SIGKILL instead of clean stops
+  clusterctl verify --repeat 60 --interval 1m -o json   # a schedule, with the checks that flapped
   clusterctl verify -o json | jq 'select(.status == "failed")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -48,17 +53,25 @@ Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or inventory.`,
 			if rounds.interval < 0 {
 				return usageError(fmt.Errorf("--interval must not be negative, got %s", rounds.interval))
 			}
+			if drillMode != "" && drillMode != "soft" && drillMode != "hard" {
+				return usageError(fmt.Errorf("--drill must be soft or hard, not %q", drillMode))
+			}
 			drill := !noDrill && !g.dryRun
 			if rounds.n > 1 {
-				drill = drillRounds && !g.dryRun // a schedule runs the drill only when asked
+				drill = drillMode != "" && !g.dryRun // a schedule runs the drill only when asked
 			}
-			return runVerify(cmd, g, drill, rounds)
+			if (load || drillMode == "hard") && !drill {
+				return usageError(errors.New("--load and --drill=hard go with the drill (not with --no-drill, --dry-run, or --repeat without --drill)"))
+			}
+			return runVerify(cmd, g, verify.Options{Drill: drill, Hard: drillMode == "hard", Load: load}, rounds)
 		},
 	}
 	cmd.Flags().BoolVar(&noDrill, "no-drill", false, "only the read-only health checks: stop nothing")
 	cmd.Flags().IntVar(&rounds.n, "repeat", 1, "run the checks N times, a line per round, then the checks that flapped (health only, unless --drill)")
 	cmd.Flags().DurationVar(&rounds.interval, "interval", 10*time.Second, "pause between rounds of --repeat")
-	cmd.Flags().BoolVar(&drillRounds, "drill", false, "with --repeat: run the failover drill in every round too")
+	cmd.Flags().StringVar(&drillMode, "drill", "", "soft (clean stops, the default) or hard (SIGKILL of memcached and Tomcat); with --repeat, --drill runs it in every round")
+	cmd.Flags().Lookup("drill").NoOptDefVal = "soft"
+	cmd.Flags().BoolVar(&load, "load", false, "run 20 client sessions through the proxy during each drill disruption and report failed requests, lost sessions and stale answers per step")
 	return cmd
 }
 
@@ -72,7 +85,7 @@ type repeatOptions struct {
 }
 
 // runVerify: inventory -> connections to every host -> verify -> exit code.
-func runVerify(cmd *cobra.Command, g *globalOptions, drill bool, rounds repeatOptions) error {
+func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds repeatOptions) error {
 	inv, err := loadInventory(g)
 	if err != nil {
 		return err
@@ -99,7 +112,7 @@ func runVerify(cmd *cobra.Command, g *globalOptions, drill bool, rounds repeatOp
 		targets[i] = verify.Target{Host: d.host, Conn: d.conn, Err: d.err}
 	}
 
-	opts := verify.Options{Drill: drill, Parallel: g.parallel, Check: check}
+	opts.Parallel, opts.Check = g.parallel, check
 	if rounds.n > 1 {
 		return repeatVerify(ctx, cmd, g, &all, targets, opts, rounds)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
@@ -36,6 +37,9 @@ type drillEnv interface {
 	// again (healing what it may) after unit came back on host, and says
 	// how long that took.
 	Whole(ctx context.Context, host, unit string) (took time.Duration, note string, err error)
+	// Load starts user sessions through the proxy for a disruptive step;
+	// nil when the run has no --load.
+	Load(ctx context.Context) (*loadgen.Load, error)
 }
 
 // drill is one run of the failover drill.
@@ -144,13 +148,30 @@ func (d *drill) step(ctx context.Context, name string, skipWhy error, f stepFunc
 	}
 	start := time.Now()
 	d.recovery = 0
+	var load *loadgen.Load
+	if name == StepMemcached || name == StepTomcat {
+		var err error
+		if load, err = d.env.Load(ctx); err != nil {
+			d.emit(Result{Phase: PhaseDrill, Host: DrillHost, Check: name, Status: StatusFailed, Reason: "starting the load: " + err.Error()})
+			return false
+		}
+	}
 	lat, outcome, err := f(ctx)
 	res := Result{Phase: PhaseDrill, Host: DrillHost, Check: name, Status: StatusOK, Reason: oneLine(outcome), Latency: lat,
 		Duration: time.Since(start), Recovery: d.recovery}
+	if load != nil {
+		rep := load.Stop()
+		res.Load = &rep
+		outcome += "; under load: " + rep.String()
+		res.Reason = oneLine(outcome)
+	}
 	if err != nil {
 		res.Status, res.Reason = StatusFailed, oneLine(err.Error())
 		if ctx.Err() != nil && !strings.Contains(res.Reason, "interrupted") {
 			res.Reason = "interrupted: " + res.Reason
+		}
+		if res.Load != nil {
+			res.Reason += "; under load: " + res.Load.String()
 		}
 	}
 	d.emit(res)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 	"github.com/clusterctl/clusterctl/internal/memcache"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
@@ -40,8 +41,29 @@ func (e *liveEnv) Whole(ctx context.Context, host, unit string) (time.Duration, 
 	return e.r.wholeAgain(ctx, host, unit)
 }
 
+// Stop stops unit, or with a hard drill kills it: SIGKILL to every process
+// of the unit (no shutdown, requests in flight dropped), then a stop so
+// that systemd's Restart= does not bring it back before the drill does.
 func (e *liveEnv) Stop(ctx context.Context, host, unit string) error {
+	if e.r.hard {
+		if err := e.systemctl(ctx, host, "kill -s KILL --kill-who=all", unit); err != nil {
+			return err
+		}
+	}
 	return e.systemctl(ctx, host, "stop", unit)
+}
+
+// Load starts the user simulator through the proxy's SSH tunnels (verify
+// reaches cluster ports only that way), or returns nil without --load.
+func (e *liveEnv) Load(ctx context.Context) (*loadgen.Load, error) {
+	if !e.r.load {
+		return nil, nil
+	}
+	return loadgen.Start(ctx, loadgen.Config{
+		URLs:     []string{"http://" + e.probe.addr + probeContextName + "/"},
+		Duration: 5 * time.Minute, MaxRequests: 200_000,
+		Dial: func(ctx context.Context, _, addr string) (net.Conn, error) { return e.probe.dial.DialTCP(ctx, addr) },
+	})
 }
 
 // Start starts unit and waits until it answers on the host's cluster

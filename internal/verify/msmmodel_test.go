@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,6 +193,9 @@ func (m *msmModel) Stop(ctx context.Context, host, unit string) error {
 	}
 	return nil
 }
+
+// Load: the model runs no load.
+func (m *msmModel) Load(context.Context) (*loadgen.Load, error) { return nil, nil }
 
 // Whole: the model's MSM never leaves a half-closed connection behind.
 func (m *msmModel) Whole(context.Context, string, string) (time.Duration, string, error) {

@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 )
 
 // NewJSON writes one JSON object per line (NDJSON): verify_start, one
@@ -34,7 +36,18 @@ type jsonCheck struct {
 	Reason     string    `json:"reason"`
 	LatencyMS  int64     `json:"latency_ms"`
 	RecoveryMS int64     `json:"recovery_ms,omitempty"`
+	Load       *jsonLoad `json:"load,omitempty"`
 	DurationMS int64     `json:"duration_ms"`
+}
+
+// jsonLoad is what verify --load's sessions saw during a drill step.
+type jsonLoad struct {
+	Sessions int   `json:"sessions"`
+	Requests int   `json:"requests"`
+	Failed   int   `json:"failed"`
+	Lost     int   `json:"lost"`
+	Stale    int   `json:"stale"`
+	P99MS    int64 `json:"p99_ms"`
 }
 
 type jsonSummary struct {
@@ -65,7 +78,7 @@ func (s *jsonSink) Begin(hosts []string, drill bool) {
 
 func (s *jsonSink) Check(r Result) {
 	s.write(jsonCheck{Type: "check", Time: time.Now(), Phase: r.Phase, Host: r.Host, Check: r.Check, Status: string(r.Status),
-		Reason: r.Reason, LatencyMS: r.Latency.Milliseconds(), RecoveryMS: r.Recovery.Milliseconds(), DurationMS: r.Duration.Milliseconds()})
+		Reason: r.Reason, LatencyMS: r.Latency.Milliseconds(), RecoveryMS: r.Recovery.Milliseconds(), DurationMS: r.Duration.Milliseconds(), Load: loadOf(r.Load)})
 }
 
 func (s *jsonSink) End(sum Summary) {
@@ -75,4 +88,11 @@ func (s *jsonSink) End(sum Summary) {
 	}
 	s.write(jsonSummary{Type: "summary", Time: time.Now(), Total: len(sum.Results), OK: sum.Count(StatusOK), Failed: sum.Count(StatusFailed),
 		Skipped: sum.Count(StatusSkipped), Drill: sum.Drill, DurationMS: sum.Elapsed.Milliseconds(), FailedChecks: failed, Summary: sum.Line()})
+}
+
+func loadOf(r *loadgen.Report) *jsonLoad {
+	if r == nil {
+		return nil
+	}
+	return &jsonLoad{Sessions: r.Sessions, Requests: r.Requests, Failed: r.Failed, Lost: r.Lost, Stale: r.Stale, P99MS: r.P99.Milliseconds()}
 }

@@ -2,6 +2,8 @@ package verify
 
 import (
 	"fmt"
+
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 	"strings"
 	"time"
 )
@@ -42,6 +44,8 @@ type Result struct {
 	// from the undo until every Tomcat could take over every other's
 	// sessions again (msmhealth): the cluster whole, not just units active.
 	Recovery time.Duration
+	// Load is what verify --load's sessions saw during a disruptive step.
+	Load *loadgen.Report
 }
 
 // Summary is the outcome of a whole run.

@@ -55,7 +55,13 @@ var DefaultTiming = Timing{
 
 // Options configure a run.
 type Options struct {
-	Drill    bool
+	Drill bool
+	// Hard makes the drill's disruptions crashes: SIGKILL (then held down)
+	// instead of a clean stop.
+	Hard bool
+	// Load runs internal/loadgen's sessions through the proxy during each
+	// disruptive drill step and reports what they saw.
+	Load     bool
 	Parallel int      // hosts checked at once; default 10
 	Check    []string // host names to run health checks on; nil = every target
 	Timing   Timing   // zero = DefaultTiming
@@ -69,6 +75,8 @@ type run struct {
 	order   []string
 	timing  Timing
 	sink    Sink
+	hard    bool // drill disruptions are SIGKILLs
+	load    bool // drill disruptions run under load
 
 	mu      sync.Mutex
 	results []Result
@@ -84,6 +92,7 @@ func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts O
 	if err != nil {
 		return Summary{}, err
 	}
+	r.hard, r.load = opts.Hard, opts.Load
 	check := opts.Check
 	if check == nil {
 		check = r.order
