@@ -70,8 +70,13 @@ func TestVerifyNoDrillSeesDegradedMSM(t *testing.T) {
 	if full.ExitCode != 0 {
 		t.Fatalf("a full verify on the degraded cluster: %s\n%s", full.Summary, strings.Join(full.failed(), "\n"))
 	}
-	if c := full.find(t, "cluster", "msm takeover"); !strings.Contains(c.Reason, "only after healing") {
-		t.Errorf("the full verify does not say it had to heal: %s", c.Reason)
+	// MSM-FACTS.md: a stuck client sometimes recovers by itself within
+	// 30-40 s; then the full verify found it whole and says nothing more.
+	if c := full.find(t, "cluster", "msm takeover"); !strings.Contains(c.Reason, "not at first, only after recovering") {
+		if strings.Contains(c.Reason, "heal") || !strings.HasPrefix(c.Reason, "every Tomcat loads") {
+			t.Errorf("msm takeover in the full verify: %s", c.Reason)
+		}
+		t.Logf("the degraded state ended by itself before the full verify began: %s", c.Reason)
 	}
 	if after := runVerify(t, "--no-drill"); after.ExitCode != 0 {
 		t.Errorf("after a full verify the cluster is still not whole: %s", strings.Join(after.failed(), "\n"))

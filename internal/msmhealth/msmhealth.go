@@ -170,9 +170,10 @@ const HealPause = 3 * time.Second
 
 // Recovery is how Ensure got to a passing check.
 type Recovery struct {
-	Took  time.Duration
-	Heals int      // rounds of Heal it took (0: the check passed at once)
-	Notes []string // what each Heal changed, "t58: closed 1 half-closed ..."
+	Took   time.Duration
+	Checks int      // checks run: 1 when the cluster was whole at once
+	Heals  int      // rounds in which Heal closed something
+	Notes  []string // what each Heal changed, "t58: closed 1 half-closed ..."
 }
 
 // StepRunner runs a step on a host (check, then apply): the caller's way,
@@ -193,6 +194,7 @@ func Ensure(ctx context.Context, proxy *engine.Host, tomcats []*engine.Host, che
 	for {
 		_, err := check.Check(ctx, proxy)
 		rec.Took = time.Since(t0)
+		rec.Checks++
 		var nw *NotWholeError
 		if err == nil || !errors.As(err, &nw) || time.Since(t0) > timeout || idle >= 2 || ctx.Err() != nil {
 			if nw != nil {

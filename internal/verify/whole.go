@@ -60,8 +60,8 @@ func (r *run) takeoverHealth(ctx context.Context, heal bool) {
 	case heal:
 		_, note, err := r.wholeAgain(ctx, "", "")
 		res.Status, res.Reason = StatusOK, "every Tomcat loads every other's new sessions from memcached, each stored on a regular node"
-		if strings.Contains(note, "heal(s)") {
-			res.Reason += "; it did only after healing: " + note
+		if note != "" && !strings.HasSuffix(note, "(whole at once)") {
+			res.Reason += "; not at first, only after recovering: " + note
 		}
 		if err != nil {
 			res.Status, res.Reason = StatusFailed, err.Error()+"; users of a Tomcat that goes away now lose their sessions"
@@ -114,6 +114,9 @@ func (r *run) wholeAgain(ctx context.Context, host, unit string) (time.Duration,
 		return time.Since(start), "", err
 	}
 	note := fmt.Sprintf("cluster whole again after %.1fs", time.Since(start).Seconds())
+	if rec.Checks == 1 && len(done) == 0 {
+		note += " (whole at once)"
+	}
 	if len(done) > 0 {
 		note += " (" + strings.Join(done, ", ") + ")"
 	}
