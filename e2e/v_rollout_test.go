@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -333,4 +334,45 @@ func variantFile(t *testing.T, file, old, new string) string {
 		t.Fatal(err)
 	}
 	return file
+}
+
+// Ctrl-C while the rollout works on a host that is still ready (just
+// drained, not restarted yet): the host is undrained before clusterctl
+// exits, so an interrupt never leaves a healthy Tomcat out of service.
+func TestRolloutInterruptUndrainsAReadyHost(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	cmd := labCmd(t, "restart", "tomcat")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	interrupted := false
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if !interrupted && strings.Contains(sc.Text(), `"step":"drain t58","status":"changed"`) {
+			cmd.Process.Signal(os.Interrupt)
+			interrupted = true
+		}
+	}
+	err = cmd.Wait()
+	if !interrupted {
+		t.Fatalf("the rollout never drained t58:\n%s", strings.Join(lines, "\n"))
+	}
+	if err == nil {
+		t.Error("an interrupted restart exited 0")
+	}
+	if ngx := RunOn(t, "proxy", "grep -c ' down;' /etc/nginx/nginx.conf || true"); strings.TrimSpace(ngx) != "0" {
+		t.Errorf("t58 left drained after Ctrl-C (%s down lines):\n%s", strings.TrimSpace(ngx), lastLines(strings.Join(lines, "\n"), 6))
+	}
+	if !strings.Contains(strings.Join(lines, "\n"), "serving again") {
+		t.Errorf("the report does not say t58 was put back:\n%s", lastLines(strings.Join(lines, "\n"), 4))
+	}
+	ensureApplied(t)
 }
