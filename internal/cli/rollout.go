@@ -76,7 +76,7 @@ func (r *rolloutRun) report(res rollout.Result) {
 	w := r.cmd.OutOrStdout()
 	if r.g.output == "json" {
 		writeJSONLine(w, map[string]any{"type": "rollout", "memcached_restarted": res.MemcachedRestarted, "restarted": res.Restarted, "undrained": res.Undrained,
-			"phases": res.Phases, "healed": res.Healed, "failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
+			"phases": res.Phases, "healed": res.Healed, "waited": res.Waited, "failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
 		return
 	}
 	if len(res.MemcachedRestarted)+len(res.Restarted)+len(res.Undrained) == 0 && res.Err == nil {
@@ -94,6 +94,9 @@ func (r *rolloutRun) report(res rollout.Result) {
 	}
 	if len(res.Undrained) > 0 {
 		fmt.Fprintf(w, "rollout: undrained %s (left drained by an earlier run)\n", strings.Join(res.Undrained, ", "))
+	}
+	if res.Waited > res.Healed {
+		fmt.Fprintf(w, "  %d whole-cluster check(s) found a Tomcat that could not take over at first and waited until it could\n", res.Waited-res.Healed)
 	}
 	if res.Healed > 0 {
 		fmt.Fprintf(w, "  %d whole-cluster check(s) passed only after closing half-closed memcached connections in the Tomcats (spymemcached had not reconnected after a memcached restart)\n", res.Healed)

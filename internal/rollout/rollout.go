@@ -54,6 +54,11 @@ type Result struct {
 	// Healed counts the whole-cluster checks that passed only after the
 	// Tomcats' half-closed memcached connections were closed.
 	Healed int
+	// Waited counts the whole-cluster checks that found the cluster not
+	// whole at first and waited (healing or not) until it was: a gate that
+	// noticed. A memcached restart sometimes leaves spymemcached reconnecting
+	// by itself within seconds, so Waited > 0 with Healed == 0 is normal.
+	Waited int
 	// Failed is the host whose turn failed, with the error; the hosts
 	// after it were not touched.
 	Failed string
@@ -209,6 +214,9 @@ func (r *roller) ensureHealthy(ctx context.Context, check engine.Step) error {
 	r.res.Phases = append(r.res.Phases, Phase{Host: "cluster", Name: "takeover", Duration: rec.Took})
 	if rec.Heals > 0 && err == nil {
 		r.res.Healed++
+	}
+	if rec.Checks > 1 && err == nil {
+		r.res.Waited++
 	}
 	return err
 }
