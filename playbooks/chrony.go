@@ -22,7 +22,7 @@ func (c *Cluster) chronySteps() []engine.Step {
 			c.renderedFile("chrony config", func(p Paths) string { return p.ChronyConf }, Target.ChronyConf, fileOpts{}),
 			restartChrony)),
 		engine.When(c.managesTime, why, c.withPaths("service chrony", func(_ Target, p Paths) engine.Step {
-			return engine.Service{Name: p.ChronyService, State: engine.Started, Enabled: engine.Bool(true), Label: "service chrony"}
+			return engine.Service{Name: p.ChronyService, Package: "chrony", State: engine.Started, Enabled: engine.Bool(true), Label: "service chrony"}
 		})),
 	}
 }

@@ -20,7 +20,7 @@ func (c *Cluster) memcachedPlay() engine.Play {
 			engine.Package{Names: []string{"memcached"}},
 			engine.Notify(c.renderedFile("memcached config", func(p Paths) string { return p.MemcachedConf },
 				Target.MemcachedConf, fileOpts{}), restartMemcached),
-			engine.Service{Name: "memcached", State: engine.Started, Enabled: engine.Bool(true)},
+			engine.Service{Name: "memcached", Package: "memcached", State: engine.Started, Enabled: engine.Bool(true)},
 		},
 		Handlers: []engine.Step{c.restartMemcachedHandler()},
 	}

@@ -24,7 +24,7 @@ func (c *Cluster) nginxPlay() engine.Play {
 		Steps: []engine.Step{
 			engine.Package{Names: []string{"nginx"}},
 			engine.Notify(nginxConfStep{c}, reloadNginx),
-			engine.Service{Name: "nginx", State: engine.Started, Enabled: engine.Bool(true)},
+			engine.Service{Name: "nginx", Package: "nginx", State: engine.Started, Enabled: engine.Bool(true)},
 		},
 		Handlers: []engine.Step{engine.Restart{Service: "nginx", Reload: true}},
 	}

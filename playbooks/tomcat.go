@@ -70,7 +70,8 @@ func (c *Cluster) tomcatPlay() engine.Play {
 					Cmd:   fmt.Sprintf("chown -R %s:%s %s", o, o, dir),
 					// One find, stopping at the first file not owned: the
 					// check stays one round trip whatever the tree's size.
-					Unless: fmt.Sprintf(`test -z "$(find %s \( ! -user %s -o ! -group %s \) -print -quit)"`, dir, o, o),
+					// A missing tree is not "owned" (find only errs).
+					Unless: fmt.Sprintf(`test -d %s && test -z "$(find %s \( ! -user %s -o ! -group %s \) -print -quit)"`, dir, dir, o, o),
 				}
 			}),
 			engine.Notify(c.renderedFile("file "+home+"/conf/server.xml", func(p Paths) string { return p.ServerXML },

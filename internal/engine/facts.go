@@ -52,6 +52,12 @@ func (f Facts) NologinShell() (string, error) {
 	return "", f.unsupported()
 }
 
+// InstallStartsServices says whether installing a package enables and
+// starts the services it ships: Debian policy does (deb-systemd-helper in
+// the maintainer scripts); RHEL's presets leave them disabled and stopped.
+// A dry run needs it to know what the real run would find after an install.
+func (f Facts) InstallStartsServices() bool { return f.Family == FamilyDebian }
+
 func (f Facts) unsupported() error {
 	return fmt.Errorf("unsupported OS %q (ID_LIKE %q): only Debian/Ubuntu and RHEL-like hosts are supported", f.ID, strings.Join(f.IDLike, " "))
 }

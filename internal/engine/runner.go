@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"runtime/debug"
@@ -99,6 +100,7 @@ func (r *runner) emit(e Event) {
 
 func (r *runner) runHost(ctx context.Context, h *Host) HostRecap {
 	start := time.Now()
+	ctx = withDryRun(ctx, r.opts.DryRun)
 	rec := HostRecap{Host: h.Name()}
 	r.emit(Event{Type: EventHostStart, Host: rec.Host})
 	rec.Err = r.runPlays(ctx, h, &rec)
@@ -188,6 +190,10 @@ func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap, p
 		var res stepResult
 		if r.opts.DryRun && !isRolling(hd) {
 			res = stepResult{status: StatusChanged}
+			planOf(ctx).stepChanged(hd.Title())
+			if rs, ok := hd.(Restart); ok && !rs.IfRunning {
+				planOf(ctx).start(rs.Service)
+			}
 			r.emit(Event{Type: EventHandler, Host: rec.Host, Play: p.Name, Step: hd.Title(), Status: StatusChanged, DryRun: true,
 				Summary: "would run (notified by " + strings.Join(by, ", ") + ")"})
 		} else {
@@ -234,8 +240,12 @@ func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ Ev
 	ev.Duration = time.Since(t0)
 	switch {
 	case err != nil:
+		var assumed *AssumeError
 		if reason, ok := isSkip(err); ok {
 			ev.Status, ev.Summary = StatusSkipped, reason
+			err = nil
+		} else if r.opts.DryRun && errors.As(err, &assumed) {
+			ev.Status, ev.Summary, ev.DryRun = StatusOK, assumed.Reason, true
 			err = nil
 		} else {
 			ev.Status, ev.Err = StatusFailed, err
@@ -244,6 +254,7 @@ func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ Ev
 		ev.Status = StatusOK
 	default:
 		ev.Status, ev.Summary, ev.DryRun = StatusChanged, change.Summary, r.opts.DryRun
+		planOf(ctx).stepChanged(s.Title())
 	}
 	if change != nil && r.opts.Diff {
 		ev.Diff = change.Diff
@@ -264,7 +275,7 @@ func RunStep(ctx context.Context, h *Host, play string, s Step, opts Options, si
 		sink = SinkFunc(func(Event) {})
 	}
 	r := &runner{opts: opts, sink: sink}
-	res := r.runStep(ctx, h, Play{Name: play}, s, EventStep)
+	res := r.runStep(withDryRun(ctx, opts.DryRun), h, Play{Name: play}, s, EventStep)
 	return res.status, res.err
 }
 

@@ -35,6 +35,11 @@ func (d Directory) Check(ctx context.Context, h *Host) (*Change, error) {
 	var cmds []string
 	var rec Record
 	if !info.Exists {
+		dry := planOf(ctx)
+		if m, ok := dry.dir(d.Path); ok && m == d.Meta {
+			return nil, nil // an earlier step would create it, just so
+		}
+		dry.mkdir(d.Path, d.Meta)
 		// mkdir -p may create parents too: teardown removes the topmost
 		// directory this step creates, so find it now, before it exists.
 		top, err := h.run(ctx, "find missing parents of "+d.Path, topMissingCmd(d.Path))

@@ -94,6 +94,7 @@ func (p Package) Check(ctx context.Context, h *Host) (*Change, error) {
 			},
 		}, nil
 	}
+	planOf(ctx).install(todo...)
 	c := &Change{Summary: "install " + strings.Join(todo, " ")}
 	for _, n := range todo {
 		c.Records = append(c.Records, Record{Kind: RecordPackageInstalled, Name: n})

@@ -22,7 +22,11 @@ type Service struct {
 	// DaemonReload runs `systemctl daemon-reload` before acting, for units
 	// whose file was written earlier in the same play.
 	DaemonReload bool
-	Label        string // title override; default "service <Name>"
+	// Package is the package that ships the unit, when one does. A dry run
+	// on a host without it then knows what the real run will find after
+	// the install: running and enabled on Debian, neither on RHEL.
+	Package string
+	Label   string // title override; default "service <Name>"
 }
 
 // Bool returns a pointer to b, for Service.Enabled.
@@ -53,10 +57,17 @@ func (s Service) Check(ctx context.Context, h *Host) (*Change, error) {
 	if len(lines) > 1 {
 		enabledState = firstLine(lines[1])
 	}
+	dry := planOf(ctx)
+	if dry != nil && enabledState == "" && dry.installs(s.Package) && h.Facts.InstallStartsServices() {
+		active, enabledState = true, "enabled"
+	}
 	if enabledState == "masked" && (s.State == Started || (s.Enabled != nil && *s.Enabled)) {
 		return nil, fmt.Errorf("service %s is masked; unmask it first", s.Name)
 	}
 	cmds := serviceCmds(s.Name, s.State, s.Enabled, active, isEnabledState(enabledState))
+	if s.State == Started {
+		dry.start(s.Name)
+	}
 	if len(cmds) == 0 {
 		return nil, nil
 	}
@@ -175,7 +186,7 @@ func (r Restart) Check(ctx context.Context, h *Host) (*Change, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Title(), err)
 		}
-		if !isActiveState(firstLine(res.Stdout)) {
+		if !isActiveState(firstLine(res.Stdout)) && !planOf(ctx).starts(r.Service) {
 			return nil, nil
 		}
 		roll := true

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/checksum"
@@ -39,8 +40,10 @@ func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 		return nil, fmt.Errorf("%s exists and is a %s, not a regular file", u.Path, info.Type)
 	}
 	var parts []string
+	var diff string
 	if !info.Exists {
 		parts = append(parts, "create "+u.Path)
+		diff = binaryDiff(u.Path, "", local, u.Local)
 	} else {
 		res, err := h.run(ctx, "checksum "+u.Path, "sha256sum "+Quote(u.Path))
 		if err != nil {
@@ -49,6 +52,7 @@ func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 		remoteSum, _, _ := strings.Cut(strings.TrimSpace(res.Stdout), " ")
 		if remoteSum != local {
 			parts = append(parts, fmt.Sprintf("update %s (sha256 %.12s -> %.12s)", u.Path, remoteSum, local))
+			diff = binaryDiff(u.Path, remoteSum, local, u.Local)
 		}
 		parts = append(parts, metaDrift(info, u.Meta)...)
 	}
@@ -62,6 +66,7 @@ func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 	}
 	return &Change{
 		Summary: strings.Join(parts, "; "),
+		Diff:    diff,
 		Records: []Record{rec},
 		Apply: func(ctx context.Context) error {
 			if _, err := h.Conn.Upload(ctx, u.Local, u.Path, meta); err != nil {
@@ -73,3 +78,17 @@ func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 }
 
 func fileSHA256(path string) (string, error) { return checksum.SHA256(path) }
+
+// binaryDiff is what --diff shows for an artifact: no content, but git's
+// line for binary files with what a reviewer can check (size, checksum).
+func binaryDiff(path, oldSum, newSum, local string) string {
+	from := "/dev/null"
+	if oldSum != "" {
+		from = "a" + path + " (sha256 " + oldSum + ")"
+	}
+	size := ""
+	if st, err := os.Stat(local); err == nil {
+		size = fmt.Sprintf("%d bytes, ", st.Size())
+	}
+	return fmt.Sprintf("Binary files %s and b%s (%ssha256 %s) differ\n", from, path, size, newSum)
+}

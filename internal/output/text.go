@@ -98,6 +98,10 @@ func (s *textSink) stepLine(b *strings.Builder, e engine.Event) {
 		}
 	case engine.StatusFailed:
 		b.WriteString("  " + s.paint("failed", "error: "+errString(e.Err)))
+	case engine.StatusOK:
+		if e.Summary != "" {
+			b.WriteString("  " + e.Summary)
+		}
 	case engine.StatusSkipped:
 		// The reason is what makes a skip readable ("neither firewalld nor
 		// ufw is active"), so it is always shown.
