@@ -58,6 +58,7 @@ type StepEvent struct {
 	Summary    string `json:"summary"`
 	Error      string `json:"error"`
 	DryRun     bool   `json:"dry_run"`
+	Diff       string `json:"diff"`
 }
 
 // HostCounts is one row of the recap's per_host.

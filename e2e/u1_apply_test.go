@@ -101,8 +101,85 @@ func assertNoChanges(t *testing.T, res RunResult) {
 	}
 }
 
-func TestApplyPristine(t *testing.T) {
+// firstApply is the pristine lab's first apply, made by the dry-run test
+// to compare with its plan; TestApplyPristine checks what it did.
+var firstApply *RunResult
+
+// On hosts never applied, `apply --dry-run --diff` is the first thing a
+// careful operator runs: it must finish at once (it used to wait 2 min for
+// a Tomcat only a real run starts, then fail), change nothing, show every
+// file it would write, and list exactly the steps the real apply changes.
+func TestDryRunOnPristineIsThePlan(t *testing.T) {
+	if pristineFP == nil {
+		t.Skip("no pristine fingerprint: TestPristineFingerprint did not run (run the e2e files in order)")
+	}
+	dry := RunApply(t, "--dry-run", "--diff")
+	t.Logf("dry run on pristine hosts: exit %d after %s, %d would change", dry.ExitCode, dry.Wall.Round(time.Millisecond), len(dry.Changed()))
+	if dry.ExitCode != 0 {
+		t.Fatalf("dry run: exit %d:\n%s", dry.ExitCode, strings.Join(dry.Failures(), "\n"))
+	}
+	if dry.Wall > 15*time.Second {
+		t.Errorf("dry run took %s: it waited for something only a real run would do", dry.Wall)
+	}
+	for _, h := range HostNames() {
+		if d := fingerprintDiff(pristineFP[h], fingerprintHost(t, h)); d != "" {
+			t.Errorf("%s: the dry run changed the host:\n%s", h, d)
+		}
+	}
+	for _, e := range dry.Steps {
+		if e.Status != "changed" || !writesFile(e) {
+			continue
+		}
+		if e.Diff == "" {
+			t.Errorf("%s %s: %s would write a file but --diff shows nothing", e.Host, e.Play, e.Step)
+		}
+	}
+	for _, e := range dry.Steps {
+		if strings.HasPrefix(e.Summary, "would wait") {
+			t.Logf("%s %s: %s: %s", e.Host, e.Play, e.Step, e.Summary)
+		}
+	}
 	res := ensureApplied(t)
+	firstApply = &res
+	plan, did := planOf(dry), planOf(res)
+	for k, st := range did {
+		if plan[k] != st {
+			t.Errorf("%s: the dry run said %q, the apply did %q", k, plan[k], st)
+		}
+	}
+	for k, st := range plan {
+		if _, ok := did[k]; !ok {
+			t.Errorf("%s: the dry run said %q, the apply never ran it", k, st)
+		}
+	}
+}
+
+// writesFile: the steps that put a file's content on a host.
+func writesFile(e StepEvent) bool {
+	for _, p := range []string{"file ", "upload ", "block ", "chrony config", "memcached config"} {
+		if strings.HasPrefix(e.Step, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// planOf maps "host play: step" to its status.
+func planOf(r RunResult) map[string]string {
+	m := map[string]string{}
+	for _, e := range r.Steps {
+		m[e.Host+" "+e.Play+": "+e.Type+" "+e.Step] = e.Status
+	}
+	return m
+}
+
+func TestApplyPristine(t *testing.T) {
+	var res RunResult
+	if firstApply != nil {
+		res = *firstApply
+	} else {
+		res = ensureApplied(t)
+	}
 	t.Logf("pristine apply: %s wall, %d changes", res.Wall.Round(time.Millisecond), len(res.Changed()))
 	for _, h := range res.PerHost {
 		if h.Changed == 0 {
