@@ -61,6 +61,9 @@ type familyFiles struct {
 	nginxUser, nginxModules                         string
 	memcachedConf, memcachedUser, memcachedTemplate string
 	chronyConf, chronyDrift, chronyService          string
+	// distroTomcat are the distribution's Tomcat packages: installed next
+	// to ours they fight over the ports (preflight's conflicts check).
+	distroTomcat []string
 }
 
 var familyFilesByFamily = map[engine.Family]familyFiles{
@@ -73,6 +76,7 @@ var familyFilesByFamily = map[engine.Family]familyFiles{
 		chronyConf:        "/etc/chrony/chrony.conf",
 		chronyDrift:       "/var/lib/chrony/chrony.drift",
 		chronyService:     "chrony",
+		distroTomcat:      []string{"tomcat9", "tomcat10", "tomcat11"},
 	},
 	engine.FamilyRHEL: {
 		nginxUser:         "nginx",
@@ -83,6 +87,7 @@ var familyFilesByFamily = map[engine.Family]familyFiles{
 		chronyConf:        "/etc/chrony.conf",
 		chronyDrift:       "/var/lib/chrony/drift",
 		chronyService:     "chronyd",
+		distroTomcat:      []string{"tomcat"},
 	},
 }
 

@@ -92,6 +92,9 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	dialedHosts := dialAll(ctx, inv, g)
 	defer closeAll(dialedHosts)
 	hosts := engineHosts(dialedHosts)
+	if err := gate(ctx, cmd, g, hosts, cluster.PreflightNeeds); err != nil {
+		return err
+	}
 
 	sink := newSink(out, g)
 	recap := engine.Run(ctx, hosts, plays(cluster), engine.Options{

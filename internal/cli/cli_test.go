@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/preflight"
 	"github.com/clusterctl/clusterctl/internal/sshtest"
 )
 
@@ -64,9 +65,35 @@ func run(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// An unreachable host stops apply in its preflight, before any host is
+// touched: one table row per host, and the summary says nothing changed.
+func TestApplyUnreachableHostsStopThePreflight(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	code, out, errOut := run("-i", inv, "apply")
+	if code != ExitHostFailed {
+		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
+	}
+	for _, h := range []string{"proxy", "t58", "t68"} {
+		n := 0
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, h+" ") && strings.Contains(line, " connect ") && strings.Contains(line, "connection refused") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("host %s: %d table rows naming the refused connection, want 1:\n%s", h, n, out)
+		}
+	}
+	if !strings.Contains(errOut, "preflight: 3 check(s) failed on proxy, t58, t68; nothing was changed on any host") {
+		t.Errorf("stderr lacks the summary: %q", errOut)
+	}
+}
+
+// With the connect check skipped, apply works on the hosts it can reach
+// and reports the others as failed connects, as before the preflight.
 func TestApplyUnreachableHostsFailsWithOneLinePerHost(t *testing.T) {
 	inv := loopbackInventory(t, closedPort(t))
-	code, out, errOut := run("-i", inv, "apply", "--dry-run")
+	code, out, errOut := run("-i", inv, "apply", "--dry-run", "--skip-preflight", "connect")
 	if code != ExitHostFailed {
 		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
 	}
@@ -103,7 +130,7 @@ func TestApplyDryRunShowsEffectiveInventory(t *testing.T) {
 
 func TestApplyJSONEventsParse(t *testing.T) {
 	inv := loopbackInventory(t, closedPort(t))
-	code, out, _ := run("-i", inv, "apply", "-o", "json")
+	code, out, _ := run("-i", inv, "apply", "-o", "json", "--skip-preflight", "connect")
 	if code != ExitHostFailed {
 		t.Fatalf("exit %d, want %d", code, ExitHostFailed)
 	}
@@ -116,8 +143,8 @@ func TestApplyJSONEventsParse(t *testing.T) {
 		}
 		types[ev["type"].(string)]++
 	}
-	if types["recap"] != 1 || types["host_done"] != 3 {
-		t.Errorf("event types %v: want 1 recap and 3 host_done", types)
+	if types["recap"] != 1 || types["host_done"] != 3 || types["preflight"] != 3*(len(preflight.Checks)-1) {
+		t.Errorf("event types %v: want 1 recap, 3 host_done and a preflight event for each host's checks but the clock", types)
 	}
 }
 
@@ -220,7 +247,7 @@ func TestVerifyBadInventoryExits2(t *testing.T) {
 func TestTeardownUnreachableHostsFail(t *testing.T) {
 	inv := loopbackInventory(t, closedPort(t))
 	code, out, errOut := run("-i", inv, "teardown", "--dry-run", "--keep-packages")
-	if code != ExitHostFailed || !strings.Contains(errOut, "3 of 3 hosts failed") || !strings.Contains(out, "connection refused") {
+	if code != ExitHostFailed || !strings.Contains(errOut, "nothing was changed on any host") || !strings.Contains(out, "connection refused") {
 		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
 	}
 }

@@ -193,6 +193,10 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 					return hostsFailed(fmt.Errorf("%s: %w", d.host.Name, d.err))
 				}
 			}
+			if err := gate(ctx, cmd, g, r.hosts, cluster.PreflightNeeds); err != nil {
+				stopLoad(cmd.OutOrStdout(), g, l)
+				return err
+			}
 			r.withPeers(ctx)
 			defer r.close()
 			restart := map[string][]engine.Deferred{}

@@ -30,6 +30,7 @@ type globalOptions struct {
 	parallel          int
 	acceptNewHostKeys bool
 	connectTimeout    time.Duration
+	skipPreflight     []string
 }
 
 // exitError carries an exit code up to Main; its message is printed once.
@@ -95,6 +96,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	f.BoolVarP(&g.verbose, "verbose", "v", false, "also print steps that were already in state")
 	f.IntVar(&g.parallel, "parallel", 10, "hosts worked on at the same time")
 	f.BoolVar(&g.acceptNewHostKeys, "accept-new-host-keys", false, "trust and record host keys not yet in known_hosts (never changed ones)")
+	f.StringSliceVar(&g.skipPreflight, "skip-preflight", nil, "leave out these preflight checks (see clusterctl preflight --help)")
 	f.DurationVar(&g.connectTimeout, "connect-timeout", 0, "SSH connect timeout (default: the inventory's ssh.connect_timeout)")
 
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -111,6 +113,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 		newApplyCommand(g),
 		newRestartCommand(g),
 		newVerifyCommand(g),
+		newPreflightCommand(g),
 		newTeardownCommand(g),
 		newLabCommand(g),
 		newVersionCommand(),

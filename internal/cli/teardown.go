@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/preflight"
 	"github.com/clusterctl/clusterctl/internal/teardown"
 )
 
@@ -41,6 +42,11 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 	dialedHosts := dialAll(ctx, inv, g)
 	defer closeAll(dialedHosts)
 	hosts := engineHosts(dialedHosts)
+	// Teardown puts nothing new on a host and frees the ports itself: only
+	// the checks every host needs (reach, root, systemd, the package lock).
+	if err := gate(ctx, cmd, g, hosts, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil }); err != nil {
+		return err
+	}
 	recap := teardown.Run(ctx, hosts, teardown.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
 	}, newSink(cmd.OutOrStdout(), g))

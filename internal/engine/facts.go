@@ -58,6 +58,36 @@ func (f Facts) NologinShell() (string, error) {
 // A dry run needs it to know what the real run would find after an install.
 func (f Facts) InstallStartsServices() bool { return f.Family == FamilyDebian }
 
+// supportedReleases is what clusterctl is built and tested for: the
+// distributions' own IDs and the major versions with the tooling the plays
+// use (dnf, systemd's enable --now, OpenJDK 17 packages). Derivatives share
+// a family's commands but not its version numbers, so they are not listed.
+var supportedReleases = map[string]struct{ min, max int }{
+	"debian":    {11, 13},
+	"ubuntu":    {20, 24},
+	"rhel":      {8, 9},
+	"centos":    {8, 9}, // Stream
+	"rocky":     {8, 9},
+	"almalinux": {8, 9},
+	"ol":        {8, 9},
+}
+
+// Supported says whether the host's release is one clusterctl supports,
+// and if not, why.
+func (f Facts) Supported() error {
+	if f.Family == "" {
+		return f.unsupported()
+	}
+	r, ok := supportedReleases[f.ID]
+	if !ok {
+		return fmt.Errorf("%s %s is a %s-family distribution clusterctl is not tested on (supported: Debian 11-13, Ubuntu 20.04-24.04, RHEL/CentOS Stream/Rocky/Alma/Oracle 8-9)", f.ID, f.VersionID, f.Family)
+	}
+	if f.Major < r.min || f.Major > r.max {
+		return fmt.Errorf("%s %q is not a supported release of %s (supported: %d to %d)", f.ID, f.VersionID, f.ID, r.min, r.max)
+	}
+	return nil
+}
+
 func (f Facts) unsupported() error {
 	return fmt.Errorf("unsupported OS %q (ID_LIKE %q): only Debian/Ubuntu and RHEL-like hosts are supported", f.ID, strings.Join(f.IDLike, " "))
 }

@@ -25,6 +25,9 @@ func NewHost(conn remote.Conn, vars map[string]any) *Host {
 	return &Host{Conn: conn, Vars: vars}
 }
 
+// Unreachable is the dial error of a host made by UnreachableHost.
+func (h *Host) Unreachable() error { return h.unreachable }
+
 // Name is the inventory name of the host.
 func (h *Host) Name() string { return h.Conn.Host() }
 

@@ -223,6 +223,51 @@ func packageInstalledTest(f Facts) (string, error) {
 	return "", f.unsupported()
 }
 
+// InstalledPackages says which of names are installed on h: read-only, for
+// checks that must not touch the host (preflight's conflicts).
+func InstalledPackages(ctx context.Context, h *Host, names []string) (map[string]bool, error) {
+	query, err := packageQueryCmd(h.Facts, names)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.run(ctx, "query packages", query)
+	if err != nil {
+		return nil, err
+	}
+	return parsePackageQuery(res.Stdout, names)
+}
+
+// PackageLockCmd prints one line "<pid> <command> <lock file>" for every
+// process holding the package manager's lock, nothing when it is free:
+// what an install would otherwise block on (apt waits aptLockWait, dnf
+// forever) or fail on. Read from /proc/locks and the pid files, not with
+// lslocks or fuser, which a minimal host may lack.
+func PackageLockCmd(f Facts) (string, error) {
+	var locks, pidFiles string
+	switch f.PackageManager {
+	case PkgApt:
+		locks = "/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock"
+	case PkgDnf, PkgYum:
+		locks = "/var/lib/rpm/.rpm.lock"
+		// dnf and yum also keep pid files.
+		pidFiles = `; for f in /var/run/yum.pid /var/cache/dnf/metadata_lock.pid /var/lib/dnf/rpmdb_lock.pid /var/run/dnf.pid; do` +
+			` [ -s "$f" ] || continue; p=$(tr -dc 0-9 < "$f"); [ -n "$p" ] && [ -r "/proc/$p/comm" ] && echo "$p $(cat /proc/$p/comm) $f"; done; true`
+	default:
+		return "", f.unsupported()
+	}
+	return lockHoldersCmd(locks) + pidFiles, nil
+}
+
+// lockHoldersCmd is PackageLockCmd's /proc/locks part for the given files.
+func lockHoldersCmd(locks string) string {
+	// /proc/locks: "1: POSIX ADVISORY WRITE <pid> <maj>:<min>:<inode> ..."
+	// ("->" marks waiters, which hold nothing). Matching on the inode alone
+	// is enough on one host's /var.
+	return `for f in ` + locks + `; do [ -e "$f" ] || continue; i=$(stat -c %i "$f");` +
+		` awk -v i="$i" '$2 != "->" { n = split($6, a, ":"); if (a[n] == i) print $5 }' /proc/locks | sort -u |` +
+		` while read -r p; do [ -r "/proc/$p/comm" ] && echo "$p $(cat /proc/$p/comm) $f"; done; done; true`
+}
+
 func parsePackageQuery(out string, names []string) (map[string]bool, error) {
 	installed := map[string]bool{}
 	seen := map[string]bool{}

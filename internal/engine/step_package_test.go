@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -118,5 +120,42 @@ func TestPackageRemovalJournalsReinstall(t *testing.T) {
 		if rec.Kind != RecordCommandRan || !strings.HasSuffix(rec.Undo, tc.undo) || rec.UndoUnless != tc.undoUnless {
 			t.Errorf("%s: %+v", tc.facts.ID, rec)
 		}
+	}
+}
+
+// The lock check names the process holding the lock, and nothing once it
+// is gone (a flock(1) holder stands in for dpkg: /proc/locks lists both).
+func TestLockHoldersNamesTheHolder(t *testing.T) {
+	h, _ := newTestHost("h1")
+	lock := filepath.Join(t.TempDir(), "lock-frontend")
+	writeFile(t, lock, "")
+	cmd := lockHoldersCmd(Quote(lock))
+	if res, err := h.Conn.Run(context.Background(), cmd); err != nil || strings.TrimSpace(res.Stdout) != "" {
+		t.Fatalf("free lock: %q %v", res.Stdout, err)
+	}
+	holder := exec.Command("flock", lock, "sleep", "30")
+	if err := holder.Start(); err != nil {
+		t.Skipf("flock(1) not available here: %v", err)
+	}
+	defer holder.Process.Kill()
+	var out string
+	for i := 0; i < 50 && !strings.Contains(out, lock); i++ {
+		time.Sleep(20 * time.Millisecond)
+		res, err := h.Conn.Run(context.Background(), cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = res.Stdout
+	}
+	if !strings.Contains(out, lock) || !(strings.Contains(out, " sleep ") || strings.Contains(out, " flock ")) {
+		t.Fatalf("held lock: %q, want the holder named", out)
+	}
+	for _, f := range []Facts{debianFacts, rhelFacts} {
+		if c, err := PackageLockCmd(f); err != nil || !strings.Contains(c, "/proc/locks") {
+			t.Errorf("%s: %q %v", f.ID, c, err)
+		}
+	}
+	if c, _ := PackageLockCmd(rhelFacts); !strings.Contains(c, "/var/lib/rpm/.rpm.lock") || !strings.Contains(c, "rpmdb_lock.pid") {
+		t.Errorf("rhel lock cmd: %q", c)
 	}
 }

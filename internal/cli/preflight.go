@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/preflight"
+)
+
+func newPreflightCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "preflight",
+		Short: "Check, read-only, that every host can take an apply",
+		Long: `preflight runs the checks apply, restart and teardown run before they change
+anything, and changes nothing itself: SSH and the host key, a supported OS
+release, systemd as PID 1, root without a prompt, the inventory address being
+the host's own, the cluster's ports free or held by the unit clusterctl
+manages, no distribution Tomcat, free disk for the tarballs, the package
+manager not locked by another process, and the hosts' clocks agreeing.
+
+A failed check prints what was found and what to do. --skip-preflight NAME
+(repeatable) leaves a check out, here and in apply, restart and teardown.
+Checks: ` + joinChecks() + `.
+
+Environment: CLUSTERCTL_PREFLIGHT_LOCK_WAIT (default 1m) is how long a held
+package manager lock is waited for; CLUSTERCTL_PREFLIGHT_MIN_FREE_MB (default
+256) is what must stay free after the tarballs.`,
+		Example: `  clusterctl preflight
+  clusterctl apply --skip-preflight address   # hosts behind NAT
+  clusterctl preflight -o json | jq 'select(.status == "failed")'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			inv, cluster, err := loadCluster(g)
+			if err != nil {
+				return err
+			}
+			opts, err := preflightOptions(g)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			dialedHosts := dialAll(ctx, inv, g)
+			defer closeAll(dialedHosts)
+			rep := preflight.Run(ctx, engineHosts(dialedHosts), cluster.PreflightNeeds, opts)
+			printPreflight(cmd, g, rep, true)
+			if err := rep.Err(); err != nil {
+				return hostsFailed(err)
+			}
+			return nil
+		},
+	}
+}
+
+func joinChecks() string {
+	s := ""
+	for i, c := range preflight.Checks {
+		if i > 0 {
+			s += ", "
+		}
+		s += c
+	}
+	return s
+}
+
+// preflightOptions reads --skip-preflight and the environment; a bad
+// value is a usage error, before any host is contacted.
+func preflightOptions(g *globalOptions) (preflight.Options, error) {
+	skip, err := preflight.ValidateSkip(g.skipPreflight)
+	if err != nil {
+		return preflight.Options{}, usageError(err)
+	}
+	o := preflight.Options{Skip: skip, Parallel: g.parallel}
+	if v := os.Getenv("CLUSTERCTL_PREFLIGHT_LOCK_WAIT"); v != "" {
+		if o.LockWait, err = time.ParseDuration(v); err != nil || o.LockWait <= 0 {
+			return o, usageError(fmt.Errorf("CLUSTERCTL_PREFLIGHT_LOCK_WAIT=%q: want a duration such as 30s", v))
+		}
+	}
+	if v := os.Getenv("CLUSTERCTL_PREFLIGHT_MIN_FREE_MB"); v != "" {
+		if o.MinFreeMB, err = strconv.ParseInt(v, 10, 64); err != nil || o.MinFreeMB <= 0 {
+			return o, usageError(fmt.Errorf("CLUSTERCTL_PREFLIGHT_MIN_FREE_MB=%q: want a whole number of MiB above 0", v))
+		}
+	}
+	return o, nil
+}
+
+// gate runs the preflight before a command changes anything; a failure
+// prints the table and ends the command (exit 1) with every host as it was.
+func gate(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host, needs preflight.NeedsFunc) error {
+	opts, err := preflightOptions(g)
+	if err != nil {
+		return err
+	}
+	rep := preflight.Run(ctx, hosts, needs, opts)
+	printPreflight(cmd, g, rep, g.verbose)
+	if err := rep.Err(); err != nil {
+		return hostsFailed(err)
+	}
+	return nil
+}
+
+// printPreflight writes the results: in text, the failures as a table (all
+// results too when all is set); in JSON, one event per result.
+func printPreflight(cmd *cobra.Command, g *globalOptions, rep preflight.Report, all bool) {
+	w := cmd.OutOrStdout()
+	if g.output == "json" {
+		for _, r := range rep.Results {
+			writeJSONLine(w, map[string]any{"type": "preflight", "host": r.Host, "check": r.Check, "status": r.Status, "found": r.Found, "fix": r.Fix})
+		}
+		return
+	}
+	if all {
+		for _, r := range rep.Results {
+			fmt.Fprintf(w, "%-8s %-13s %-7s %s\n", r.Host, r.Check, r.Status, r.Found)
+		}
+	}
+	rep.WriteTable(w)
+	if all || len(rep.Failed()) == 0 && g.verbose {
+		fmt.Fprintf(w, "preflight: %d checks, %d failed, in %s\n", len(rep.Results), len(rep.Failed()), rep.Elapsed.Round(time.Millisecond))
+	}
+}

@@ -1,0 +1,106 @@
+package playbooks
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strconv"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/preflight"
+)
+
+// PreflightNeeds is what host h must offer before apply touches it: the
+// ports its plays make services listen on, with the unit that will own
+// each; the distribution packages that would fight ours; and the space the
+// tarballs take where the java and tomcat plays put them.
+func (c *Cluster) PreflightNeeds(h *engine.Host) (preflight.Needs, error) {
+	ih := invHost(h)
+	inv := c.Inv
+	n := preflight.Needs{Address: ih.Address}
+	if ih.Has(inventory.RoleProxy) {
+		n.Ports = append(n.Ports, preflight.Port{Port: inv.Nginx.Listen, What: "nginx", Unit: "nginx.service"})
+	}
+	if ih.Has(inventory.RoleTomcat) {
+		n.Ports = append(n.Ports, preflight.Port{Port: inv.Tomcat.Port, What: "tomcat http", Unit: "tomcat.service"})
+		if inv.Tomcat.ShutdownPort > 0 {
+			n.Ports = append(n.Ports, preflight.Port{Port: inv.Tomcat.ShutdownPort, What: "tomcat shutdown", Unit: "tomcat.service"})
+		}
+		f, err := c.target(h).family()
+		if err != nil {
+			return n, err
+		}
+		for _, p := range f.distroTomcat {
+			n.Conflicts = append(n.Conflicts, preflight.Conflict{Package: p,
+				Why: "the distribution's Tomcat runs its own service on the same ports and would take " + strconv.Itoa(inv.Tomcat.Port) + " back at boot"})
+		}
+		if inv.Java.Install != inventory.JavaPackage {
+			n.Disk = append(n.Disk, c.tarballDisk("JDK", inv.ArtifactPath(inv.Java.Tarball), path.Dir(inv.Java.Home))...)
+		}
+		n.Disk = append(n.Disk, c.tarballDisk("Tomcat", inv.ArtifactPath(inv.Tomcat.Tarball), inv.Tomcat.Prefix)...)
+	}
+	if ih.Has(inventory.RoleMemcached) {
+		n.Ports = append(n.Ports, preflight.Port{Port: inv.Memcached.Port, What: "memcached", Unit: "memcached.service"})
+	}
+	return n, nil
+}
+
+// tarballDisk is the space one tarball takes: staged, then unpacked into
+// dest; none once unpacked (unlessUnpacked skips the upload then too).
+func (c *Cluster) tarballDisk(what, local, dest string) []preflight.Disk {
+	present := ""
+	if top, err := c.local.get("top:"+local, func() (string, error) { return tarTopDir(local) }); err == nil {
+		present = path.Join(dest, top)
+	}
+	size := func() (int64, error) {
+		st, err := os.Stat(local)
+		if err != nil {
+			return 0, err
+		}
+		return st.Size(), nil
+	}
+	unpacked := func() (int64, error) {
+		v, err := c.local.get("unpacked:"+local, func() (string, error) {
+			n, err := tarUnpackedSize(local)
+			return strconv.FormatInt(n, 10), err
+		})
+		if err != nil {
+			return 0, err
+		}
+		return strconv.ParseInt(v, 10, 64)
+	}
+	return []preflight.Disk{
+		{What: what + " tarball", Path: stagedPath(local), Present: present, Bytes: size},
+		{What: what + " unpacked", Path: dest, Present: present, Bytes: unpacked},
+	}
+}
+
+// tarUnpackedSize is what a .tar.gz takes unpacked: the sum of its
+// regular files, each rounded up to a 4 KiB block.
+func tarUnpackedSize(file string) (int64, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return 0, fmt.Errorf("%s: not a gzip file: %w", file, err)
+	}
+	tr := tar.NewReader(gz)
+	var total int64
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", file, err)
+		}
+		total += (hdr.Size + 4095) / 4096 * 4096
+	}
+}
