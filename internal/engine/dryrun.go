@@ -22,9 +22,9 @@ import (
 // in a dry run, and only for facts they cannot read from the host yet.
 type plan struct {
 	mu       sync.Mutex
-	changed  []string        // titles of the steps that would change so far
-	packages map[string]bool // packages a step would install
-	started  map[string]bool // units a step would start (or an install would)
+	changed  []string                   // titles of the steps that would change so far
+	packages map[string]bool            // packages a step would install
+	started  map[string]bool            // units a step would start (or an install would)
 	dirs     map[string]remote.FileMeta // directories a step would create
 }
 

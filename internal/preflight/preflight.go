@@ -84,7 +84,7 @@ type Conflict struct {
 type Disk struct {
 	What    string
 	Path    string
-	Present string               // when this path exists, nothing is needed
+	Present string                // when this path exists, nothing is needed
 	Bytes   func() (int64, error) // computed only when needed (unpacked sizes read the tarball)
 }
 
