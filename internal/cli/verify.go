@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/preflight"
 	"github.com/clusterctl/clusterctl/internal/topology"
 	"github.com/clusterctl/clusterctl/internal/verify"
+	"github.com/clusterctl/clusterctl/playbooks"
 )
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
@@ -113,6 +115,19 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 	}
 
 	opts.Parallel, opts.Check = g.parallel, check
+	if cluster, err := playbooks.NewCluster(&all); err == nil {
+		popts, err := preflightOptions(g)
+		if err != nil {
+			return err
+		}
+		// A held package lock is a moment, not ill health (unattended-
+		// upgrades); apply's own preflight still waits for it.
+		popts.Skip[preflight.CheckPackageLock] = true
+		hosts := engineHosts(dialed)
+		opts.Preflight = func(ctx context.Context) preflight.Report {
+			return preflight.Run(ctx, hosts, cluster.PreflightNeeds, popts)
+		}
+	}
 	if rounds.n > 1 {
 		return repeatVerify(ctx, cmd, g, &all, targets, opts, rounds)
 	}

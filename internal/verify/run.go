@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/preflight"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
@@ -65,6 +66,10 @@ type Options struct {
 	Parallel int      // hosts checked at once; default 10
 	Check    []string // host names to run health checks on; nil = every target
 	Timing   Timing   // zero = DefaultTiming
+	// Preflight, when set, runs apply's preflight as part of the health
+	// checks: what would stop the next apply is a health problem now
+	// (a squatter on a port, a full disk, a clock drifting away).
+	Preflight func(context.Context) preflight.Report
 }
 
 // run is the state of one Run.
@@ -100,6 +105,9 @@ func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts O
 	sink.Begin(check, opts.Drill)
 
 	r.health(ctx, check, max(opts.Parallel, 1))
+	if opts.Preflight != nil {
+		r.preflightHealth(ctx, check, opts.Preflight)
+	}
 	r.takeoverHealth(ctx, opts.Drill)
 	if opts.Drill {
 		r.drill(ctx)
@@ -123,6 +131,27 @@ func newRun(inv *inventory.Inventory, targets []Target, timing Timing, sink Sink
 		r.order = append(r.order, t.Host.Name)
 	}
 	return r, nil
+}
+
+// preflightHealth reports the preflight's results for the checked hosts
+// as health checks named "preflight <check>". Connect is the ssh check
+// already; a check preflight skipped is left out rather than repeated.
+func (r *run) preflightHealth(ctx context.Context, hosts []string, run func(context.Context) preflight.Report) {
+	want := map[string]bool{}
+	for _, h := range hosts {
+		want[h] = true
+	}
+	rep := run(ctx)
+	for _, p := range rep.Results {
+		if !want[p.Host] || p.Check == preflight.CheckConnect || p.Status == preflight.StatusSkipped {
+			continue
+		}
+		res := Result{Phase: PhaseHealth, Host: p.Host, Check: "preflight " + p.Check, Status: StatusOK, Reason: oneLine(p.Found)}
+		if p.Status == preflight.StatusFailed {
+			res.Status, res.Reason = StatusFailed, oneLine(p.Found+": "+p.Fix)
+		}
+		r.emit(res)
+	}
 }
 
 // emit records a result and passes it on.
