@@ -75,6 +75,10 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	if err != nil {
 		return err
 	}
+	popts, err := preflightOptions(g)
+	if err != nil {
+		return err
+	}
 	out := cmd.OutOrStdout()
 	if g.dryRun && g.output == "text" {
 		if err := printEffectiveInventory(out, inv); err != nil {
@@ -92,7 +96,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	dialedHosts := dialAll(ctx, inv, g)
 	defer closeAll(dialedHosts)
 	hosts := engineHosts(dialedHosts)
-	if err := gate(ctx, cmd, g, hosts, cluster.PreflightNeeds); err != nil {
+	if err := gate(ctx, cmd, g, popts, hosts, cluster.PreflightNeeds); err != nil {
 		return err
 	}
 

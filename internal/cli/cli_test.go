@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/clusterctl/clusterctl/internal/preflight"
@@ -258,5 +259,40 @@ func TestHelpShowsExamples(t *testing.T) {
 		if code != ExitOK || !strings.Contains(out, "Examples:") {
 			t.Errorf("%s --help: exit %d, no Examples section:\n%s", verb, code, out)
 		}
+	}
+}
+
+// A misspelt --skip-preflight is bad usage (exit 2), found before any host
+// is contacted, and names the checks there are.
+func TestSkipPreflightTypoExits2(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var contacted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			contacted.Add(1)
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	inv := loopbackInventory(t, port)
+	for _, verb := range []string{"apply", "teardown", "preflight", "verify"} {
+		code, _, errOut := run("-i", inv, verb, "--skip-preflight", "prots")
+		if code != ExitUsage || !strings.Contains(errOut, `"prots": no such check`) || !strings.Contains(errOut, "ports") {
+			t.Errorf("%s: exit %d, want %d: %q", verb, code, ExitUsage, errOut)
+		}
+	}
+	if code, _, errOut := run("-i", inv, "restart", "tomcat", "--skip-preflight", "prots"); code != ExitUsage {
+		t.Errorf("restart: exit %d, want %d: %q", code, ExitUsage, errOut)
+	}
+	if n := contacted.Load(); n > 0 {
+		t.Errorf("%d connection(s) to the hosts before the flag was checked", n)
 	}
 }

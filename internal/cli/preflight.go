@@ -92,11 +92,7 @@ func preflightOptions(g *globalOptions) (preflight.Options, error) {
 
 // gate runs the preflight before a command changes anything; a failure
 // prints the table and ends the command (exit 1) with every host as it was.
-func gate(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host, needs preflight.NeedsFunc) error {
-	opts, err := preflightOptions(g)
-	if err != nil {
-		return err
-	}
+func gate(ctx context.Context, cmd *cobra.Command, g *globalOptions, opts preflight.Options, hosts []*engine.Host, needs preflight.NeedsFunc) error {
 	rep := preflight.Run(ctx, hosts, needs, opts)
 	printPreflight(cmd, g, rep, g.verbose)
 	if err := rep.Err(); err != nil {

@@ -178,6 +178,10 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			if err != nil {
 				return err
 			}
+			popts, err := preflightOptions(g)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signalContext()
 			defer stop()
 			l, err := startLoad(ctx, inv, load)
@@ -193,7 +197,7 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 					return hostsFailed(fmt.Errorf("%s: %w", d.host.Name, d.err))
 				}
 			}
-			if err := gate(ctx, cmd, g, r.hosts, cluster.PreflightNeeds); err != nil {
+			if err := gate(ctx, cmd, g, popts, r.hosts, cluster.PreflightNeeds); err != nil {
 				stopLoad(cmd.OutOrStdout(), g, l)
 				return err
 			}

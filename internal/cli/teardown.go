@@ -37,6 +37,10 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 	if err != nil {
 		return err
 	}
+	popts, err := preflightOptions(g)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	dialedHosts := dialAll(ctx, inv, g)
@@ -44,7 +48,7 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 	hosts := engineHosts(dialedHosts)
 	// Teardown puts nothing new on a host and frees the ports itself: only
 	// the checks every host needs (reach, root, systemd, the package lock).
-	if err := gate(ctx, cmd, g, hosts, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil }); err != nil {
+	if err := gate(ctx, cmd, g, popts, hosts, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil }); err != nil {
 		return err
 	}
 	recap := teardown.Run(ctx, hosts, teardown.Options{

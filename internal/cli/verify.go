@@ -105,6 +105,10 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 	all := *inv
 	all.Hosts = inv.AllHosts()
 
+	popts, err := preflightOptions(g)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	dialed := dialAll(ctx, &all, g)
@@ -116,10 +120,6 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 
 	opts.Parallel, opts.Check = g.parallel, check
 	if cluster, err := playbooks.NewCluster(&all); err == nil {
-		popts, err := preflightOptions(g)
-		if err != nil {
-			return err
-		}
 		// A held package lock is a moment, not ill health (unattended-
 		// upgrades); apply's own preflight still waits for it.
 		popts.Skip[preflight.CheckPackageLock] = true
