@@ -119,7 +119,9 @@ func TestPreflightFaultsStopApplyBeforeAnyChange(t *testing.T) {
 echo 'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die "listen: $!"; sleep 600;' > /root/e2e-squat.pl
 systemctl reset-failed e2e-squatter 2>/dev/null; systemd-run -q --unit=e2e-squatter perl /root/e2e-squat.pl
 for i in 1 2 3 4 5 6 7 8 9 10; do ss -Htln 'sport = :8080' | grep -q . && break; sleep 0.2; done`)
-		t.Cleanup(func() { RunOn(t, "t58", "systemctl stop e2e-squatter; rm -f /root/e2e-squat.pl; systemctl start tomcat") })
+		t.Cleanup(func() {
+			RunOn(t, "t58", "systemctl stop e2e-squatter; rm -f /root/e2e-squat.pl; systemctl start tomcat")
+		})
 		before := fingerprints(t)
 		res := RunApply(t)
 		wantStopped(t, res, "t58", "ports", "8080", "perl", "e2e-squatter.service", "not by tomcat.service")
