@@ -29,6 +29,10 @@ type pristineConn struct {
 	filtering bool
 	// ufw: ufw is active (an Ubuntu host whose admin enabled it).
 	ufw bool
+	// javaBin is the bin/java a Java package installs; jvmLinks are the
+	// links in /usr/lib/jvm that lead to its home.
+	javaBin  string
+	jvmLinks []string
 
 	mu      sync.Mutex
 	cmds    []string
@@ -71,6 +75,11 @@ func (c *pristineConn) Run(_ context.Context, cmd string) (remote.Result, error)
 			out.WriteString(strings.Trim(w, "'") + " missing\n")
 		}
 		return remote.Result{Stdout: out.String()}, nil
+	case strings.HasPrefix(cmd, "deps() {"): // engine.PackageFilesCmd
+		return remote.Result{Stdout: c.javaBin + "\n"}, nil
+	case strings.Contains(cmd, "for l in /usr/lib/jvm/*"): // the links to a Java home
+		home := strings.TrimSuffix(c.javaBin, "/bin/java")
+		return remote.Result{Stdout: strings.Join(append(c.jvmLinks, "home ", "want "+home), "\n") + "\n"}, nil
 	case strings.HasPrefix(cmd, "systemctl is-active"):
 		return remote.Result{Stdout: "inactive\n", ExitCode: 3}, nil
 	case strings.HasPrefix(cmd, "systemctl is-enabled"):
@@ -192,6 +201,11 @@ func applyToTolerant(t *testing.T, inv *inventory.Inventory, osRelease string) (
 		h.Facts = engine.ParseOSRelease([]byte(osRelease))
 		pc.filtering = h.Facts.Family == engine.FamilyRHEL
 		pc.ufw = h.Facts.ID == "ubuntu"
+		pc.javaBin = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java"
+		if pc.filtering {
+			pc.javaBin = "/usr/lib/jvm/java-17-openjdk-17.0.9.0.9-2.el9.x86_64/bin/java"
+			pc.jvmLinks = []string{"/usr/lib/jvm/jre", "/usr/lib/jvm/jre-17", "/usr/lib/jvm/jre-17-openjdk", "/usr/lib/jvm/jre-openjdk"}
+		}
 		hosts = append(hosts, h)
 	}
 	col := &engine.Collector{}

@@ -1,7 +1,10 @@
 package playbooks
 
 import (
+	"context"
+	"fmt"
 	"path"
+	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
@@ -12,7 +15,9 @@ import (
 // at the versioned directory, a profile script), or the distribution's
 // package. Tomcat itself does not depend on PATH: its unit sets JAVA_HOME.
 func (c *Cluster) javaPlay() engine.Play {
-	p := engine.Play{Name: "java", Hosts: withRole(inventory.RoleTomcat)}
+	// A repointed java.home is a new JVM for Tomcat only once it restarts
+	// (rolled, like every Tomcat restart); the unit itself does not change.
+	p := engine.Play{Name: "java", Hosts: withRole(inventory.RoleTomcat), Handlers: []engine.Step{restartTomcatHandler()}}
 	if c.Inv.Java.Install == inventory.JavaPackage {
 		p.Steps = c.javaPackageSteps()
 	} else {
@@ -32,9 +37,9 @@ func (c *Cluster) javaTarballSteps() []engine.Step {
 		c.fromTarball("unpack JDK", local, func(top string) engine.Step {
 			return engine.Command{Label: "unpack JDK", Cmd: unpackCmd(staged, dest, top), Creates: path.Join(dest, top)}
 		}),
-		c.fromTarball("symlink "+home, local, func(top string) engine.Step {
+		engine.Notify(c.fromTarball("symlink "+home, local, func(top string) engine.Step {
 			return engine.Symlink{Path: home, Target: path.Join(dest, top)}
-		}),
+		}), restartTomcat),
 		c.renderedFile("file /etc/profile.d/jdk.sh", func(p Paths) string { return p.JDKProfile }, Target.JDKProfile, fileOpts{}),
 	}
 }
@@ -52,32 +57,93 @@ func (c *Cluster) fromTarball(title, local string, build func(top string) engine
 	})
 }
 
-// RHEL's names for what the inventory defaults to (Debian's): the package
-// of the distribution's default JDK and the directory its alternatives keep
-// pointing at that JDK.
+// RHEL's name for the package the inventory defaults to (Debian's).
 const (
 	rhelJavaPackage = "java-17-openjdk-headless"
-	rhelJavaHome    = "/usr/lib/jvm/jre-17-openjdk"
 	debianJavaPkg   = "default-jdk-headless"
-	debianJavaHome  = "/usr/lib/jvm/default-java"
 )
 
-// javaPackageSteps installs the distribution's JDK. The inventory's
-// defaults are Debian's names; on RHEL they are translated, and java.home
-// (which the Tomcat unit uses as JAVA_HOME) is made a link to RHEL's
-// equivalent directory so one inventory serves both families.
+// javaPackageSteps installs the distribution's JDK and points java.home
+// (the JAVA_HOME of the Tomcat unit and the profile script) at the home of
+// the Java that package installed, read from the package's own files: a
+// JRE package has no /usr/lib/jvm/default-java, and a guessed path is a
+// Tomcat that never starts.
 func (c *Cluster) javaPackageSteps() []engine.Step {
-	pkg, home := c.Inv.Java.Package, c.Inv.Java.Home
-	isRHEL := func(h *engine.Host) bool { return h.Facts.Family == engine.FamilyRHEL }
+	pkg := c.Inv.Java.Package
+	name := func(h *engine.Host) string {
+		if h.Facts.Family == engine.FamilyRHEL && pkg == debianJavaPkg {
+			return rhelJavaPackage
+		}
+		return pkg
+	}
 	return []engine.Step{
 		perHost("packages java", func(h *engine.Host) engine.Step {
-			name := pkg
-			if isRHEL(h) && name == debianJavaPkg {
-				name = rhelJavaPackage
-			}
-			return engine.Package{Names: []string{name}, Label: "packages java"}
+			return engine.Package{Names: []string{name(h)}, Label: "packages java"}
 		}),
-		engine.When(func(h *engine.Host) bool { return isRHEL(h) && home == debianJavaHome },
-			"java.home is the distribution's own", engine.Symlink{Path: home, Target: rhelJavaHome}),
+		engine.Notify(javaHomeLink{home: c.Inv.Java.Home, pkg: name}, restartTomcat),
 	}
+}
+
+// javaHomeLink links java.home to the Java home of the installed package.
+type javaHomeLink struct {
+	home string
+	pkg  func(*engine.Host) string
+}
+
+func (j javaHomeLink) Title() string { return "symlink " + j.home }
+
+func (j javaHomeLink) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	pkg := j.pkg(h)
+	cmd, err := engine.PackageFilesCmd(h.Facts, pkg, "/bin/java$")
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.Conn.Run(ctx, cmd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: files of %s: %w", j.Title(), pkg, err)
+	}
+	javaHome := javaHomeOf(res.Stdout)
+	if javaHome == "" {
+		if engine.IsDryRun(ctx) {
+			return &engine.Change{Summary: fmt.Sprintf("link %s -> the Java home of %s (read from its files once it is installed)", j.home, pkg)}, nil
+		}
+		return nil, fmt.Errorf("java.package %s installed no Java runtime (no bin/java among its files or its dependencies'): name a JDK or JRE package, such as openjdk-17-jre-headless", pkg)
+	}
+	// The home itself or a link to it, whichever is the most stable name:
+	// RHEL's homes carry the full version and change on every update, its
+	// alternatives links (jre-17) do not.
+	q := engine.Quote(javaHome)
+	res, err = h.Conn.Run(ctx, `r=$(readlink -f `+q+`); for l in /usr/lib/jvm/*; do [ -L "$l" ] && [ "$(readlink -f "$l")" = "$r" ] && echo "$l"; done; `+
+		`echo "home $(readlink -f `+engine.Quote(j.home)+` 2>/dev/null)"; echo "want $r"`)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", j.Title(), err)
+	}
+	target, cur, want := javaHome, "", ""
+	for _, l := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
+		switch {
+		case strings.HasPrefix(l, "home "):
+			cur = strings.TrimPrefix(l, "home ")
+		case strings.HasPrefix(l, "want "):
+			want = strings.TrimPrefix(l, "want ")
+		case strings.ContainsAny(path.Base(l), "0123456789") && len(l) < len(target):
+			target = l
+		}
+	}
+	if cur != "" && cur == want {
+		return nil, nil // java.home already leads to that Java (a link, or the package's own path)
+	}
+	return engine.Symlink{Path: j.home, Target: target, Label: j.Title()}.Check(ctx, h)
+}
+
+// javaHomeOf picks the Java home from bin/java paths: the shortest, so a
+// JDK 8's root wins over its jre/ subdirectory.
+func javaHomeOf(bins string) string {
+	best := ""
+	for _, b := range strings.Fields(bins) {
+		home := path.Dir(path.Dir(b))
+		if best == "" || len(home) < len(best) {
+			best = home
+		}
+	}
+	return best
 }

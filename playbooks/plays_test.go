@@ -156,16 +156,18 @@ func TestApplyUploadsAndHandlers(t *testing.T) {
 }
 
 // java.install: package uses the distribution's JDK: Debian's default
-// package as is; on RHEL its name is translated and java.home (Debian's
-// path, which the Tomcat unit uses) becomes a link to RHEL's JRE.
+// package as is, on RHEL its name translated; java.home (the unit's
+// JAVA_HOME) becomes a link to the home the package's own files name, on
+// RHEL through the alternatives link that survives updates.
 func TestJavaPackageInstall(t *testing.T) {
 	for _, tc := range []struct {
 		osRelease string
 		want      []string
 		notWant   string
 	}{
-		{debian12, []string{"DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends default-jdk-headless"}, "ln -sfn"},
-		{rocky9, []string{"dnf install -y java-17-openjdk-headless", "ln -sfn /usr/lib/jvm/jre-17-openjdk /usr/lib/jvm/default-java"}, ""},
+		{debian12, []string{"DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends default-jdk-headless",
+			"ln -sfn /usr/lib/jvm/java-17-openjdk-amd64 /usr/local/jdk"}, ""},
+		{rocky9, []string{"dnf install -y java-17-openjdk-headless", "ln -sfn /usr/lib/jvm/jre-17 /usr/local/jdk"}, ""},
 	} {
 		inv := labArtifacts(t, "install: tarball ", "install: package ", "  tarball: jdk-8u291-linux-x64.tar.gz\n", "")
 		conns, recap, _ := applyTo(t, inv, tc.osRelease)
@@ -184,7 +186,7 @@ func TestJavaPackageInstall(t *testing.T) {
 		if tc.notWant != "" && len(c.commands(tc.notWant+" /usr/lib/jvm")) != 0 {
 			t.Errorf("debian: java.home relinked")
 		}
-		if u := string(c.writes["/etc/systemd/system/tomcat.service"]); !strings.Contains(u, "JAVA_HOME=/usr/lib/jvm/default-java\n") {
+		if u := string(c.writes["/etc/systemd/system/tomcat.service"]); !strings.Contains(u, "JAVA_HOME=/usr/local/jdk\n") {
 			t.Errorf("unit JAVA_HOME:\n%s", u)
 		}
 	}

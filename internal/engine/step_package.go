@@ -237,6 +237,26 @@ func InstalledPackages(ctx context.Context, h *Host, names []string) (map[string
 	return parsePackageQuery(res.Stdout, names)
 }
 
+// PackageFilesCmd prints the files, matching the extended regexp match,
+// that package pkg and the packages it depends on (two levels deep, so a
+// meta-package's real payload is found) own. A package that is not
+// installed prints nothing.
+func PackageFilesCmd(f Facts, pkg, match string) (string, error) {
+	var deps, files string
+	switch f.PackageManager {
+	case PkgApt:
+		deps = `dpkg-query -W -f='${Depends},${Pre-Depends}' "$1" 2>/dev/null | tr ',|' '\n\n' | sed 's/(.*//; s/:.*//; s/ //g'`
+		files = `dpkg-query -L "$q" 2>/dev/null`
+	case PkgDnf, PkgYum:
+		deps = `rpm -qR "$1" 2>/dev/null | awk '$1 !~ /^rpmlib\(/ {print $1}' | xargs -r rpm -q --whatprovides --qf '%{NAME}\n' 2>/dev/null`
+		files = `rpm -ql "$q" 2>/dev/null`
+	default:
+		return "", f.unsupported()
+	}
+	return `deps() { ` + deps + ` | grep -v '^$' | sort -u; }; p=` + Quote(pkg) + `; l1=$(deps "$p"); l2=$(for d in $l1; do deps "$d"; done); ` +
+		`for q in $(printf '%s\n' "$p" $l1 $l2 | sort -u); do ` + files + `; done | grep -E ` + Quote(match) + ` | sort -u; true`, nil
+}
+
 // PackageLockCmd prints one line "<pid> <command> <lock file>" for every
 // process holding the package manager's lock, nothing when it is free:
 // what an install would otherwise block on (apt waits aptLockWait, dnf

@@ -80,15 +80,17 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 	resolve(&inv.Artifacts.Dir)
 
 	// java: the seed unpacks a JDK tarball into /usr/local/jdk.
+	// java.home is clusterctl's link to the JDK either way (the unpacked
+	// tarball, or the home the package installed), so the unit and the
+	// profile script read the same path whatever the method.
 	setStr(&inv.Java.Install, "java.install", JavaTarball)
 	switch inv.Java.Install {
 	case JavaTarball:
 		setStr(&inv.Java.Home, "java.home", "/usr/local/jdk")
 	case JavaPackage:
-		// Debian's meta-package for its default headless JDK, and the
-		// symlink Debian keeps pointing at that JDK.
+		// Debian's meta-package for its default headless JDK.
 		setStr(&inv.Java.Package, "java.package", "default-jdk-headless")
-		setStr(&inv.Java.Home, "java.home", "/usr/lib/jvm/default-java")
+		setStr(&inv.Java.Home, "java.home", "/usr/local/jdk")
 	}
 
 	// tomcat: Apache's tarball name for the version; Tomcat's own default ports;

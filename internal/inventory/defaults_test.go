@@ -81,7 +81,7 @@ nginx: {balance: round_robin}
 
 func TestJavaPackageDefaults(t *testing.T) {
 	inv := mustParse(t, editText(t, minimal, "java:\n  tarball: jdk.tar.gz\n", "java:\n  install: package\n"))
-	if inv.Java.Package != "default-jdk-headless" || inv.Java.Home != "/usr/lib/jvm/default-java" || inv.Java.Tarball != "" {
+	if inv.Java.Package != "default-jdk-headless" || inv.Java.Home != "/usr/local/jdk" || inv.Java.Tarball != "" {
 		t.Errorf("java = %+v", inv.Java)
 	}
 }

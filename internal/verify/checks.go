@@ -21,6 +21,7 @@ const (
 	CheckJava             = "java"
 	CheckTomcatActive     = "tomcat.service"
 	CheckTomcatPort       = "tomcat port"
+	CheckTomcatJava       = "tomcat runs java.home"
 	CheckMSMJars          = "msm jars"
 	CheckMSMContext       = "msm context.xml"
 	CheckMSMStarted       = "msm manager started"
@@ -59,6 +60,7 @@ func (r *run) checksFor(h inventory.Host) []check {
 			check{CheckJava, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkJava(ctx, c) }},
 			check{CheckTomcatActive, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkActive(ctx, c, unitTomcat) }},
 			check{CheckTomcatPort, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTomcatPort(ctx, h) }},
+			check{CheckTomcatJava, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTomcatJava(ctx, c) }},
 			check{CheckMSMJars, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMJars(ctx, c) }},
 			check{CheckMSMContext, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMContext(ctx, c, h) }},
 			check{CheckMSMStarted, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMStarted(ctx, c, h) }},

@@ -35,6 +35,30 @@ func (r *run) checkJava(ctx context.Context, c remote.Conn) (Status, string) {
 	return ok("%s", firstLine(res.Stdout))
 }
 
+// checkTomcatJava: the JVM Tomcat runs is the java.home the inventory
+// names (the unpacked tarball, or the package's Java home), not whatever
+// java another JDK on the host put first on the PATH.
+func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, string) {
+	java := path.Join(r.inv.Java.Home, "bin", "java")
+	res, err := r.cmd(ctx, c, `pid=$(systemctl show -p MainPID --value tomcat); echo "pid $pid"; `+
+		`readlink -f /proc/$pid/exe 2>/dev/null || echo; readlink -f `+shellQuote(java)+` || echo`)
+	if err != nil {
+		return fail("%v", err)
+	}
+	lines := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
+	if len(lines) < 3 || lines[0] == "pid 0" || lines[0] == "pid " {
+		return skip("tomcat is not running")
+	}
+	running, want := strings.TrimSpace(lines[1]), strings.TrimSpace(lines[2])
+	switch {
+	case want == "":
+		return fail("%s does not exist (java.home; clusterctl apply links it)", java)
+	case running != want:
+		return fail("Tomcat runs %s, not %s (= %s): JAVA_HOME in tomcat.service is not java.home; run clusterctl apply", running, java, want)
+	}
+	return ok("%s (%s)", running, strings.TrimPrefix(lines[0], "pid "))
+}
+
 // checkTomcatPort asks Tomcat's HTTP connector for a status line, from the
 // proxy when it is reachable (that is where nginx connects from), else
 // from the Tomcat host itself.

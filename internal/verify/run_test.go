@@ -38,6 +38,7 @@ func healthyHost(inv *inventory.Inventory, h inventory.Host, tunnels map[string]
 	}
 	if h.Has(inventory.RoleTomcat) {
 		c.answers["'/usr/local/jdk/bin/java' -version"] = okRes("openjdk version \"17.0.13\" 2024-10-15\nOpenJDK Runtime Environment\n")
+		c.answers["pid=$(systemctl show -p MainPID"] = okRes("pid 4242\n/usr/local/jdk-17.0.13/bin/java\n/usr/local/jdk-17.0.13/bin/java\n")
 		c.answers["ls -1 '/usr/local/tomcat/lib'"] = okRes("catalina.jar\nmemcached-session-manager-2.3.2.jar\nmemcached-session-manager-tc9-2.3.2.jar\nspymemcached-2.12.3.jar\n")
 		own, other := "n1", "n2"
 		if h.Name == "t68" {
@@ -114,7 +115,7 @@ func TestHealthAllOK(t *testing.T) {
 	}
 	want := map[string][]string{
 		"proxy": {CheckSSH, CheckHostname, CheckTimezone, CheckTimeSync, CheckEtcHosts, CheckNginxActive, CheckNginxConfig, CheckProxyRoute},
-		"t58": {CheckSSH, CheckHostname, CheckTimezone, CheckTimeSync, CheckEtcHosts, CheckJava, CheckTomcatActive, CheckTomcatPort,
+		"t58": {CheckSSH, CheckHostname, CheckTimezone, CheckTimeSync, CheckEtcHosts, CheckJava, CheckTomcatActive, CheckTomcatPort, CheckTomcatJava,
 			CheckMSMJars, CheckMSMContext, CheckMSMStarted, CheckMemcachedActive, CheckMemcachedListens, CheckMemcachedFrom + "t68"},
 		"t68":     {CheckMemcachedFrom + "t58"},
 		DrillHost: {CheckTakeover},
@@ -133,7 +134,7 @@ func TestHealthAllOK(t *testing.T) {
 	if r, _ := col.Find("t58", CheckTomcatPort); !strings.Contains(r.Reason, "(from proxy)") {
 		t.Errorf("tomcat port is checked from where nginx connects: %q", r.Reason)
 	}
-	if s.Count(StatusOK) != len(s.Results) || len(s.Results) != 8+14+14+1 {
+	if s.Count(StatusOK) != len(s.Results) || len(s.Results) != 8+15+15+1 {
 		t.Errorf("%d results, %d ok", len(s.Results), s.Count(StatusOK))
 	}
 }
@@ -182,6 +183,9 @@ func TestHealthFaults(t *testing.T) {
 		{"tomcat stopped", func(c map[string]*scriptedConn) {
 			c["t58"].answers["systemctl is-active 'tomcat.service'"] = remote.Result{Stdout: "inactive\n", ExitCode: 3}
 		}, "t58", CheckTomcatActive, "tomcat.service is inactive"},
+		{"tomcat on another java", func(c map[string]*scriptedConn) {
+			c["t68"].answers["pid=$(systemctl show -p MainPID"] = okRes("pid 4242\n/usr/lib/jvm/java-11-openjdk-amd64/bin/java\n/usr/local/jdk-17.0.13/bin/java\n")
+		}, "t68", CheckTomcatJava, "Tomcat runs /usr/lib/jvm/java-11-openjdk-amd64/bin/java, not /usr/local/jdk/bin/java"},
 		{"nginx config broken", func(c map[string]*scriptedConn) {
 			c["proxy"].answers["nginx -t"] = remote.Result{ExitCode: 1, Stdout: "nginx: [emerg] unknown directive \"stiky\" in /etc/nginx/nginx.conf:40\nnginx: configuration file /etc/nginx/nginx.conf test failed\n"}
 		}, "proxy", CheckNginxConfig, "test failed"},
