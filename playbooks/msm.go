@@ -70,16 +70,39 @@ func (c *Cluster) msmJarPaths(ctx context.Context) ([]string, error) {
 			return
 		}
 		r := Resolver{ArtifactsDir: c.Inv.Artifacts.Dir, CacheDir: cache, Repo: c.Inv.MSM.MavenRepo}
+		// Every jar is tried, so one message names all that are missing.
+		var missing []string
+		var firstErr error
 		for _, co := range MSMCoords(c.Inv.MSM.Version, c.Inv.Tomcat.MSMModule(), c.Inv.MSM.Serializer) {
 			p, err := r.Resolve(ctx, co)
 			if err != nil {
-				c.msm.err = fmt.Errorf("MSM jars: %w", err)
-				return
+				missing = append(missing, co.File())
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
 			}
 			c.msm.paths = append(c.msm.paths, p)
 		}
+		if len(missing) > 0 {
+			c.msm.paths = nil
+			c.msm.err = fmt.Errorf("MSM jars missing (msm.version %s, msm.serializer %s): %s; put them into artifacts.dir %s, or make msm.maven_repo %s reachable (first failure: %v)",
+				c.Inv.MSM.Version, c.Inv.MSM.Serializer, strings.Join(missing, ", "), c.Inv.Artifacts.Dir, c.Inv.MSM.MavenRepo, firstErr)
+		}
 	})
 	return c.msm.paths, c.msm.err
+}
+
+// CheckArtifacts resolves, before any host is contacted, the local files
+// apply will upload (the MSM jars, downloading them once if need be), so a
+// missing jar is one error naming each, not a failure half-way through
+// every Tomcat host's plays.
+func (c *Cluster) CheckArtifacts(ctx context.Context) error {
+	if len(c.allWithRole(inventory.RoleTomcat)) == 0 {
+		return nil
+	}
+	_, err := c.msmJarPaths(ctx)
+	return err
 }
 
 // msmPlay puts MSM into Tomcat: the jars into lib (stale ones out) and

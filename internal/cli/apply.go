@@ -88,6 +88,9 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 
 	ctx, stop := signalContext()
 	defer stop()
+	if err := cluster.CheckArtifacts(ctx); err != nil {
+		return usageError(fmt.Errorf("%s: %w (no host was contacted)", inv.File(), err))
+	}
 	l, err := startLoad(ctx, inv, load)
 	if err != nil {
 		return err

@@ -52,7 +52,15 @@ hosts:
   - {name: t68, address: 127.0.0.3, roles: [tomcat, memcached]}
 java: {install: package}
 tomcat: {version: 9.0.70}
+artifacts: {dir: ./artifacts}
+msm: {maven_repo: "http://127.0.0.1:1/never"}
 `
+	// The MSM jars apply resolves before it dials: present, so these tests
+	// reach the hosts (and never a real repository).
+	os.Mkdir(filepath.Join(dir, "artifacts"), 0o755)
+	for _, j := range []string{"memcached-session-manager-2.3.2.jar", "memcached-session-manager-tc9-2.3.2.jar", "spymemcached-2.12.3.jar"} {
+		os.WriteFile(filepath.Join(dir, "artifacts", j), []byte(j), 0o644)
+	}
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
 		t.Fatal(err)
@@ -265,23 +273,7 @@ func TestHelpShowsExamples(t *testing.T) {
 // A misspelt --skip-preflight is bad usage (exit 2), found before any host
 // is contacted, and names the checks there are.
 func TestSkipPreflightTypoExits2(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	var contacted atomic.Int32
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			contacted.Add(1)
-			c.Close()
-		}
-	}()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	port, contacted := countingListener(t)
 	inv := loopbackInventory(t, port)
 	for _, verb := range []string{"apply", "teardown", "preflight", "verify"} {
 		code, _, errOut := run("-i", inv, verb, "--skip-preflight", "prots")
@@ -294,5 +286,56 @@ func TestSkipPreflightTypoExits2(t *testing.T) {
 	}
 	if n := contacted.Load(); n > 0 {
 		t.Errorf("%d connection(s) to the hosts before the flag was checked", n)
+	}
+}
+
+// countingListener is an SSH port for loopback hosts that counts the
+// connections made to it: one that must stay at 0 proves no host was
+// contacted.
+func countingListener(t *testing.T) (port string, contacted *atomic.Int32) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	contacted = &atomic.Int32{}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			contacted.Add(1)
+			c.Close()
+		}
+	}()
+	_, port, _ = net.SplitHostPort(l.Addr().String())
+	return port, contacted
+}
+
+// msm.serializer: kryo with the kryo jars nowhere (not in artifacts.dir,
+// the repository unreachable): exit 2 before any host is contacted, naming
+// every missing jar and where to put it.
+func TestKryoJarsMissingNamedBeforeAnyHost(t *testing.T) {
+	port, contacted := countingListener(t)
+	inv := loopbackInventory(t, port)
+	b, _ := os.ReadFile(inv)
+	os.WriteFile(inv, []byte(strings.Replace(string(b), `msm: {maven_repo:`, `msm: {serializer: kryo, maven_repo:`, 1)), 0o644)
+	t.Setenv("CLUSTERCTL_MAVEN_CACHE", t.TempDir())
+	code, _, errOut := run("-i", inv, "apply")
+	if code != ExitUsage {
+		t.Fatalf("exit %d, want %d: %s", code, ExitUsage, errOut)
+	}
+	for _, jar := range []string{"msm-kryo-serializer-2.3.2.jar", "kryo-4.0.0.jar", "kryo-serializers-0.41.jar", "reflectasm-1.11.3.jar", "minlog-1.3.0.jar", "asm-5.0.4.jar", "objenesis-2.2.jar"} {
+		if !strings.Contains(errOut, jar) {
+			t.Errorf("the error does not name %s: %s", jar, errOut)
+		}
+	}
+	if strings.Contains(errOut, "memcached-session-manager-2.3.2.jar,") || !strings.Contains(errOut, "put them into artifacts.dir "+filepath.Join(filepath.Dir(inv), "artifacts")) {
+		t.Errorf("the error names a jar that is there, or not where to put them: %s", errOut)
+	}
+	if n := contacted.Load(); n > 0 {
+		t.Errorf("%d connection(s) to the hosts although the jars were missing", n)
 	}
 }
