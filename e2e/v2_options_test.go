@@ -5,6 +5,8 @@ package e2e
 import (
 	"strings"
 	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 )
 
 const labJava = "java:\n  install: tarball            # tarball (the seed's way) or package (distro OpenJDK)\n  tarball: jdk-17-linux-x64.tar.gz\n"
@@ -52,4 +54,156 @@ func TestJavaPackageInstall(t *testing.T) {
 	if b.ExitCode != 1 || !strings.Contains(strings.Join(b.Failures(), "\n"), "java.package bash installed no Java runtime") {
 		t.Errorf("a package that is no Java: exit %d:\n%s", b.ExitCode, strings.Join(b.Failures(), "\n"))
 	}
+}
+
+// optionCycle applies a variant inventory (under load when the change
+// keeps the proxy's address: every restart rolls), then checks that verify
+// passes with the drill and that a second apply changes nothing.
+func optionCycle(t *testing.T, inv string, underLoad bool, args ...string) (RunResult, loadgen.Report) {
+	t.Helper()
+	var res RunResult
+	var rep loadgen.Report
+	if underLoad {
+		res, rep = applyUnderLoad(t, inv)
+	} else {
+		res = runCmd(t, invCmd(t, inv, "apply", args...))
+	}
+	if res.ExitCode != 0 {
+		t.Fatalf("apply: exit %d:\n%s\n%s", res.ExitCode, strings.Join(res.Failures(), "\n"), lastLines(res.Stderr, 5))
+	}
+	v := runCmd(t, invCmd(t, inv, "verify"))
+	if v.ExitCode != 0 {
+		t.Errorf("verify: exit %d:\n%s", v.ExitCode, lastLines(v.Stdout, 15))
+	}
+	assertNoChanges(t, runCmd(t, invCmd(t, inv, "apply")))
+	return res, rep
+}
+
+// disruptiveCycle: a change no rollout keeps unnoticed is refused on the
+// live cluster (exit 2, every host untouched), then made with --disruptive.
+func disruptiveCycle(t *testing.T, inv string, names ...string) {
+	t.Helper()
+	before := fingerprints(t)
+	res := runCmd(t, invCmd(t, inv, "apply"))
+	if res.ExitCode != 2 {
+		t.Errorf("a disruptive change without --disruptive: exit %d, want 2\n%s", res.ExitCode, lastLines(res.Stderr, 5))
+	}
+	for _, n := range names {
+		if !strings.Contains(res.Stderr, n) {
+			t.Errorf("the refusal does not name %s: %s", n, res.Stderr)
+		}
+	}
+	for _, h := range HostNames() {
+		if d := fingerprintDiff(before[h], fingerprintHost(t, h)); d != "" {
+			t.Errorf("%s changed although apply refused:\n%s", h, d)
+		}
+	}
+	optionCycle(t, inv, false, "--disruptive")
+}
+
+// The options matrix: each variant is applied to the applied lab,
+// verified with the drill, re-applied without a change, and switched back
+// by the next variant (or the cleanup) with no trace of its old value.
+func TestOptionMatrix(t *testing.T) {
+	ensureApplied(t)
+	t.Cleanup(func() { ensureApplied(t) })
+
+	t.Run("ip_hash with async backup", func(t *testing.T) {
+		inv := variantInventory(t, "opt-iphash",
+			"  balance: sticky ", "  balance: ip_hash ",
+			"  request_uri_ignore_pattern:", "  session_backup_async: true\n  request_uri_ignore_pattern:")
+		// Async backup trades exactly this: a session's last change may
+		// not be in memcached yet when the drain moves the session (MSM's
+		// own default; apply warns). Failed requests and lost sessions
+		// must still be 0; the stale answers are counted and reported.
+		_, rep := optionCycle(t, inv, true)
+		if rep.Failed != 0 || rep.Lost != 0 {
+			t.Errorf("async backup under a rollout: %s; want 0 failed, 0 lost", rep)
+		}
+		t.Logf("async backup under a rollout: %d stale answers of %d requests", rep.Stale, rep.Requests)
+		if out := RunOn(t, "proxy", "grep -c ip_hash /etc/nginx/nginx.conf"); strings.TrimSpace(out) == "0" {
+			t.Error("nginx.conf does not balance by ip_hash")
+		}
+		if out := RunOn(t, "t58", "grep -o 'sessionBackupAsync=\"[a-z]*\"' /usr/local/tomcat/conf/context.xml"); strings.TrimSpace(out) != `sessionBackupAsync="true"` {
+			t.Errorf("context.xml: %q", out)
+		}
+	})
+
+	t.Run("MSM and memcached options", func(t *testing.T) {
+		inv := variantInventory(t, "opt-msm",
+			"  max_connections: 1024\n", "  max_connections: 2048\n",
+			`  request_uri_ignore_pattern: '.*\.(ico|png|gif|jpg|jpeg|css|js|html|txt)$'`,
+			`  request_uri_ignore_pattern: '.*\.(ico|png|css|js)$'`)
+		if _, rep := optionCycle(t, inv, true); !rep.Clean() {
+			t.Errorf("apply under load: %s; want 0 failed, 0 lost, 0 stale", rep)
+		}
+		if out := RunOn(t, "t58", "cat /usr/local/tomcat/conf/context.xml"); !strings.Contains(out, `requestUriIgnorePattern=".*\.(ico|png|css|js)$"`) {
+			t.Errorf("context.xml lacks the options:\n%s", out)
+		}
+		if out := RunOn(t, "t68", "ps -o args= -C memcached"); !strings.Contains(out, "-c 2048") {
+			t.Errorf("memcached runs %q, want -c 2048", out)
+		}
+	})
+
+	t.Run("storage key prefix", func(t *testing.T) {
+		inv := variantInventory(t, "opt-prefix",
+			"  request_uri_ignore_pattern:", "  storage_key_prefix: static:e2e,host\n  request_uri_ignore_pattern:")
+		disruptiveCycle(t, inv, "msm.storage_key_prefix")
+		if out := RunOn(t, "t58", "cat /usr/local/tomcat/conf/context.xml"); !strings.Contains(out, `storageKeyPrefix="static:e2e,host"`) {
+			t.Errorf("context.xml lacks the prefix:\n%s", out)
+		}
+		back := runCmd(t, invCmd(t, testLab.Inventory, "apply", "--disruptive"))
+		if back.ExitCode != 0 {
+			t.Fatalf("back to no prefix: exit %d: %s", back.ExitCode, lastLines(back.Stderr, 5))
+		}
+	})
+
+	t.Run("non-default ports", func(t *testing.T) {
+		inv := variantInventory(t, "opt-ports",
+			"  port: 8080\n", "  port: 8081\n  shutdown_port: 8006\n",
+			"memcached:\n  port: 11211\n", "memcached:\n  port: 11311\n",
+			"  listen: 80\n", "  listen: 8088\n")
+		disruptiveCycle(t, inv, "tomcat.port", "memcached.port", "nginx.listen")
+		for h, want := range map[string][]string{"t58": {":8081", ":11311", "127.0.0.1:8006"}, "proxy": {":8088"}} {
+			out := RunOn(t, h, "ss -Htln")
+			for _, w := range want {
+				if !strings.Contains(out, w+" ") {
+					t.Errorf("%s does not listen on %s:\n%s", h, w, out)
+				}
+			}
+		}
+		back := runCmd(t, invCmd(t, testLab.Inventory, "apply", "--disruptive")) // back: the old ports leave no trace
+		if back.ExitCode != 0 {
+			t.Fatalf("back to the default ports: exit %d: %s", back.ExitCode, lastLines(back.Stderr, 5))
+		}
+		for h, gone := range map[string][]string{"t58": {":8081 ", ":11311 ", ":8006 "}, "proxy": {":8088 "}} {
+			out := RunOn(t, h, "ss -Htln; grep -rs -e 8081 -e 11311 -e 8088 /etc/nginx/nginx.conf /etc/memcached.conf /usr/local/tomcat/conf/server.xml /usr/local/tomcat/conf/context.xml || true")
+			for _, g := range gone {
+				if strings.Contains(out, g) {
+					t.Errorf("%s still has %s after switching back:\n%s", h, g, out)
+				}
+			}
+		}
+	})
+
+	t.Run("non-root user with sudo", func(t *testing.T) {
+		for _, h := range HostNames() {
+			RunOn(t, h, `command -v sudo >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q sudo >/dev/null
+for u in ops opspw; do id $u >/dev/null 2>&1 || useradd -m -s /bin/bash $u; install -d -m 700 -o $u -g $u /home/$u/.ssh; install -m 600 -o $u -g $u /root/.ssh/authorized_keys /home/$u/.ssh/authorized_keys; done
+echo 'ops ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/e2e-ops; echo 'opspw ALL=(ALL) ALL' > /etc/sudoers.d/e2e-opspw; echo 'opspw:e2e-secret' | chpasswd`)
+		}
+		t.Cleanup(func() {
+			for _, h := range HostNames() {
+				RunOn(t, h, "rm -f /etc/sudoers.d/e2e-ops /etc/sudoers.d/e2e-opspw; userdel -r ops 2>/dev/null; userdel -r opspw 2>/dev/null; true")
+			}
+		})
+		inv := variantInventory(t, "opt-sudo", "ssh:\n  user: root\n", "ssh:\n  user: ops\n")
+		optionCycle(t, inv, false)
+		driftEverywhere(t)
+		before := fingerprints(t)
+		pw := variantInventory(t, "opt-sudo-pw", "ssh:\n  user: root\n", "ssh:\n  user: opspw\n")
+		res := runCmd(t, invCmd(t, pw, "apply"))
+		wantStopped(t, res, "t58", "sudo", "sudo")
+		assertUntouched(t, before, res)
+	})
 }

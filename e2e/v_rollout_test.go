@@ -24,19 +24,23 @@ import (
 // config change rolls Tomcat restarts across the live cluster, and every
 // failed request, lost session and stale answer is counted.
 
-// variantInventory writes the lab inventory with one section's text
-// replaced, next to it (so relative paths resolve the same).
-func variantInventory(t *testing.T, name, old, new string) string {
+// variantInventory writes the lab inventory with text replaced (pairs of
+// old, new), next to it (so relative paths resolve the same).
+func variantInventory(t *testing.T, name string, edits ...string) string {
 	t.Helper()
 	b, err := os.ReadFile(testLab.Inventory)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), old) {
-		t.Fatalf("lab inventory lacks %q", old)
+	text := string(b)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(text, edits[i]) {
+			t.Fatalf("lab inventory lacks %q", edits[i])
+		}
+		text = strings.Replace(text, edits[i], edits[i+1], 1)
 	}
 	p := filepath.Join(filepath.Dir(testLab.Inventory), name+".yaml")
-	if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

@@ -28,6 +28,9 @@ type rolloutRun struct {
 	cluster *playbooks.Cluster
 	hosts   []*engine.Host
 	extra   []dialed // hosts dialled for the rollout only
+	// disruptive: the operator accepted a change no rollout keeps
+	// unnoticed (playbooks.DisruptiveChanges).
+	disruptive bool
 }
 
 // withPeers adds the proxies and Tomcats that --hosts left out of the run:
@@ -63,7 +66,7 @@ func (r *rolloutRun) roll(ctx context.Context, plan rollout.Plan, sink engine.Ev
 		}
 	}
 	res := rollout.Run(ctx, rollout.Config{
-		Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink,
+		Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink, Disruptive: r.disruptive,
 	}, plan)
 	r.report(res)
 	if res.Err != nil {

@@ -80,6 +80,9 @@ func (r *roller) memcachedTurn(ctx context.Context, h *engine.Host) error {
 	r.cfg.Sink.Emit(engine.Event{Type: engine.EventStep, Time: time.Now(), Host: name, Play: Play, Step: "hand over memcached's keys",
 		Status: engine.StatusChanged, Duration: time.Since(t0),
 		Summary: fmt.Sprintf("%d keys written back, %d already written anew by MSM", added, kept)})
+	if r.cfg.Disruptive {
+		return nil // the Tomcats use the new settings only once they rolled
+	}
 	return r.ensureHealthy(ctx, msmhealth.Whole(r.cfg.Cluster.Topo, playbooks.ProbeContext+"/"))
 }
 

@@ -36,6 +36,12 @@ type Config struct {
 	Hosts   []*engine.Host // the run's hosts; proxies and Tomcats are picked by role
 	Engine  engine.Options // DryRun, state dir
 	Sink    engine.EventSink
+	// Disruptive rolls a change that cannot keep the cluster whole while
+	// it rolls (playbooks.DisruptiveChanges: a port, the session key
+	// prefix): the whole-cluster gates before each drain and after each
+	// memcached are skipped, since only the finished rollout can make the
+	// cluster whole again. The check at the end still must pass.
+	Disruptive bool
 }
 
 // Phase is one timed part of one host's turn.
@@ -167,10 +173,10 @@ func Run(ctx context.Context, cfg Config, plan Plan) Result {
 		group := order[start:min(start+batch, len(order))]
 		// A Tomcat may go out of service only while the others can take
 		// over its sessions.
-		if drain {
+		if drain && !cfg.Disruptive {
 			for _, name := range group {
 				if err := r.ensureHealthy(ctx, msmhealth.CanTakeOver(cfg.Cluster.Topo, playbooks.ProbeContext+"/", name)); err != nil {
-					return failed(res, name, fmt.Errorf("%w; stopped before draining %s", err, strings.Join(group, ", ")))
+					return failed(res, name, fmt.Errorf("%w; stopped before draining %s (if this run changed a port or msm.storage_key_prefix, the cluster is whole again only once every Tomcat rolled: run apply --disruptive)", err, strings.Join(group, ", ")))
 				}
 			}
 		}
