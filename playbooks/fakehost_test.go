@@ -92,8 +92,12 @@ func (c *pristineConn) Run(_ context.Context, cmd string) (remote.Result, error)
 	return remote.Result{}, nil // stat of a missing path prints nothing
 }
 
-func (c *pristineConn) ReadFile(context.Context, string) ([]byte, bool, error) {
-	return nil, false, nil
+// ReadFile reads back what a run wrote (a pristine host has nothing else).
+func (c *pristineConn) ReadFile(_ context.Context, p string) ([]byte, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.writes[p]
+	return b, ok, nil
 }
 
 func (c *pristineConn) WriteFile(_ context.Context, p string, data []byte, _ remote.FileMeta) error {
