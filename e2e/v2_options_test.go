@@ -164,7 +164,7 @@ func TestOptionMatrix(t *testing.T) {
 			"memcached:\n  port: 11211\n", "memcached:\n  port: 11311\n",
 			"  listen: 80\n", "  listen: 8088\n")
 		disruptiveCycle(t, inv, "tomcat.port", "memcached.port", "nginx.listen")
-		for h, want := range map[string][]string{"t58": {":8081", ":11311", "127.0.0.1:8006"}, "proxy": {":8088"}} {
+		for h, want := range map[string][]string{"t58": {":8081", ":11311", "127.0.0.1]:8006"}, "proxy": {":8088"}} {
 			out := RunOn(t, h, "ss -Htln")
 			for _, w := range want {
 				if !strings.Contains(out, w+" ") {

@@ -12,6 +12,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/parallel"
+	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 // The checks, by the name --skip-preflight takes.
@@ -243,8 +245,14 @@ func (c *hostCheck) skip(check, why string) {
 	c.results = append(c.results, Result{Host: c.h.Name(), Check: check, Status: StatusSkipped, Found: why})
 }
 
-// do runs one named check unless skipped, or after a failure it needs.
+// do runs one named check unless skipped, or after a failure it needs,
+// or already reported.
 func (c *hostCheck) do(check string, fn func() (found string, fix string, err error)) {
+	for _, r := range c.results {
+		if r.Check == check {
+			return
+		}
+	}
 	switch {
 	case c.opts.Skip[check]:
 		c.skip(check, "--skip-preflight "+check)
@@ -258,13 +266,20 @@ func (c *hostCheck) do(check string, fn func() (found string, fix string, err er
 
 func (c *hostCheck) run(needs NeedsFunc) {
 	h := c.h
+	noRoot := errors.Is(h.Unreachable(), remote.ErrNoRoot)
 	c.do(CheckConnect, func() (string, string, error) {
+		if noRoot {
+			return "logged in", "", nil // and refused root: the sudo check says so
+		}
 		if err := h.Unreachable(); err != nil {
 			c.failed = true
 			return "", "check the address, that sshd runs, and the host key (a changed key is never accepted: remove the old line from known_hosts only if you know why it changed)", err
 		}
 		return "connected", "", nil
 	})
+	if noRoot { // logged in, but root is refused: nothing else can be read
+		c.add(CheckSudo, h.Unreachable(), "", "give the SSH user passwordless sudo (a NOPASSWD rule in /etc/sudoers.d) or log in as root: clusterctl never types a sudo password")
+	}
 	if h.Unreachable() != nil {
 		c.failed = true
 	}

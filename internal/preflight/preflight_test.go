@@ -3,6 +3,7 @@ package preflight
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/engine/enginetest"
+	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 // localCheck checks this machine through the local shell: the same
@@ -177,5 +179,25 @@ func TestSupportedReleases(t *testing.T) {
 		if err := f.Supported(); (err == nil) != tc.ok {
 			t.Errorf("%q: supported=%v (%v), want %v", tc.osRelease, err == nil, err, tc.ok)
 		}
+	}
+}
+
+// A login that works but whose sudo wants a password is a sudo failure,
+// not an unreachable host: the fix named is the sudoers rule.
+func TestRootRefusedIsASudoFailure(t *testing.T) {
+	dead := engine.UnreachableHost("t58", fmt.Errorf("t58: user ops needs passwordless sudo on host t58 (sudo -n said: sudo: a password is required): %w", remote.ErrNoRoot))
+	rep := Run(context.Background(), []*engine.Host{dead}, func(*engine.Host) (Needs, error) { return Needs{}, nil }, Options{})
+	got := map[string]Result{}
+	for _, r := range rep.Results {
+		if _, dup := got[r.Check]; dup {
+			t.Errorf("%s reported twice", r.Check)
+		}
+		got[r.Check] = r
+	}
+	if got[CheckConnect].Status != StatusOK {
+		t.Errorf("connect: %+v", got[CheckConnect])
+	}
+	if s := got[CheckSudo]; s.Status != StatusFailed || !strings.Contains(s.Found, "a password is required") || !strings.Contains(s.Fix, "NOPASSWD") {
+		t.Errorf("sudo: %+v", s)
 	}
 }

@@ -6,9 +6,15 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 )
+
+// ErrNoRoot is the cause of a connection that logged in but cannot run
+// commands as root (sudo wants a password): a login that works, so callers
+// report it as a privilege problem, not as an unreachable host.
+var ErrNoRoot = errors.New("commands cannot run as root")
 
 // Result is what a finished command left behind.
 type Result struct {

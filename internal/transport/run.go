@@ -41,7 +41,7 @@ func sudoRefused(stderr string) bool {
 }
 
 func (c *Client) sudoError(res remote.Result) error {
-	return c.errorf(nil, "user %s needs passwordless sudo on host %s (sudo -n said: %s)",
+	return c.errorf(remote.ErrNoRoot, "user %s needs passwordless sudo on host %s (sudo -n said: %s)",
 		c.cfg.User, c.cfg.Host, remote.LastLine(res.Stderr, res.Stdout))
 }
 
