@@ -26,6 +26,11 @@ func TestJavaPackageInstall(t *testing.T) {
 		if out := RunOn(t, "t58", "readlink -f /proc/$(systemctl show -p MainPID --value tomcat)/exe"); !strings.HasPrefix(out, "/usr/local/jdk-") {
 			t.Errorf("after switching back Tomcat runs %s", out)
 		}
+		for _, h := range []string{"t58", "t68"} {
+			if out := RunOn(t, h, "dpkg-query -W -f='${db:Status-Abbrev}' openjdk-17-jre-headless 2>/dev/null || true"); strings.HasPrefix(out, "ii") {
+				t.Errorf("%s: the package JDK is still installed after switching back to the tarball", h)
+			}
+		}
 	})
 	inv := variantInventory(t, "java-package", labJava, "java:\n  install: package\n  package: openjdk-17-jre-headless\n")
 	res, rep := applyUnderLoad(t, inv)

@@ -147,3 +147,43 @@ func javaHomeOf(bins string) string {
 	}
 	return best
 }
+
+// StaleJavaStep removes the Java packages an earlier apply installed for
+// java.install: package that the inventory no longer names (switched to
+// the tarball, or to another package): switching back leaves no JDK
+// behind. Run after the rollout, once no Tomcat runs on them any more.
+// Only the package apply itself asked for goes; what it pulled in stays
+// until teardown, which knows how to tell it from what came later.
+func (c *Cluster) StaleJavaStep() engine.Step {
+	return engine.When(withRole(inventory.RoleTomcat), "not a Tomcat host", staleJava{c: c})
+}
+
+type staleJava struct{ c *Cluster }
+
+func (s staleJava) Title() string { return "remove Java packages no longer used" }
+
+func (s staleJava) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	recs, _, err := engine.ReadJournal(ctx, h.Conn, engine.DefaultStateDir)
+	if err != nil {
+		return nil, err
+	}
+	want := ""
+	if s.c.Inv.Java.Install == inventory.JavaPackage {
+		want = s.c.Inv.Java.Package
+		if h.Facts.Family == engine.FamilyRHEL && want == debianJavaPkg {
+			want = rhelJavaPackage
+		}
+	}
+	var stale []string
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if r.Kind == engine.RecordPackageInstalled && r.Via == "" && r.Step == "packages java" && r.Name != want && !seen[r.Name] {
+			seen[r.Name] = true
+			stale = append(stale, r.Name)
+		}
+	}
+	if len(stale) == 0 {
+		return nil, nil
+	}
+	return engine.Package{Names: stale, State: engine.Absent, Label: s.Title()}.Check(ctx, h)
+}

@@ -27,7 +27,7 @@ func TestDisruptiveChangesComparesWithTheRecord(t *testing.T) {
 		t.Fatalf("never recorded: %q %v", got, err)
 	}
 	for _, h := range all {
-		if _, err := engine.RunStep(ctx, h, "record", c.LiveSettingsStep(), engine.Options{StateDir: t.TempDir()}, nil); err != nil {
+		if _, err := engine.RunStep(ctx, h, "after rollout", c.LiveSettingsStep(), engine.Options{StateDir: t.TempDir()}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -131,11 +131,14 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	if err := r.roll(ctx, rollout.PlanOf(recap), sink); err != nil {
 		return err
 	}
-	// Only a finished rollout makes the new settings live.
+	// Only a finished rollout makes the new settings live, and frees what
+	// the old ones used.
 	opts := engine.Options{DryRun: g.dryRun, Diff: g.diff}
 	for _, h := range hosts {
-		if _, err := engine.RunStep(ctx, h, "record", cluster.LiveSettingsStep(), opts, sink); err != nil {
-			return hostsFailed(fmt.Errorf("%s: %w", h.Name(), err))
+		for _, s := range []engine.Step{cluster.LiveSettingsStep(), cluster.StaleJavaStep()} {
+			if _, err := engine.RunStep(ctx, h, "after rollout", s, opts, sink); err != nil {
+				return hostsFailed(fmt.Errorf("%s: %w", h.Name(), err))
+			}
 		}
 	}
 	return nil
