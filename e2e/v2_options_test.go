@@ -191,6 +191,32 @@ func TestOptionMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("time from a server outside the inventory", func(t *testing.T) {
+		ntpServer(t, "10.250.0.1:123")
+		inv := variantInventory(t, "opt-ntp", "  ntp_servers: [proxy.shone.cn]\n", "  ntp_servers: [10.250.0.1]\n")
+		optionCycle(t, inv, false)
+		for _, h := range HostNames() {
+			if out := RunOn(t, h, "chronyc -n sources"); !strings.Contains(out, "10.250.0.1") {
+				t.Errorf("%s: chrony does not use 10.250.0.1:\n%s", h, out)
+			}
+		}
+		if out := RunOn(t, "proxy", "grep -c '^allow' /etc/chrony/chrony.conf || true"); strings.TrimSpace(out) != "0" {
+			t.Errorf("the proxy still serves time (%s allow lines) when no host takes time from it", out)
+		}
+		ensureApplied(t) // back: the proxy serves again, 10.250.0.1 is gone
+		for _, h := range []string{"t58", "t68"} {
+			if out := RunOn(t, h, "cat /etc/chrony/chrony.conf"); strings.Contains(out, "10.250.0.1") {
+				t.Errorf("%s: chrony.conf still names 10.250.0.1 after switching back", h)
+			}
+		}
+	})
+
+	// ssh.port is not varied here: the lab's sshd takes its socket from
+	// systemd (ssh.socket), and an sshd reloaded with a Port line of its own
+	// stops answering on 22 (seen: all three hosts lost SSH). The transport's
+	// port handling is covered by its unit tests against the in-process
+	// SSH server on random ports.
+
 	t.Run("non-root user with sudo", func(t *testing.T) {
 		for _, h := range HostNames() {
 			RunOn(t, h, `command -v sudo >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q sudo >/dev/null
