@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/sshtest"
 )
 
 // preflightFailures lists "host check: found" for every failed preflight
@@ -241,28 +243,14 @@ func withKnownHosts(t *testing.T, inv, kh string) string {
 // until the test ends; it returns the address it listens on.
 func forward(t *testing.T, listen, to string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				u, err := net.DialTimeout("tcp", to, 5*time.Second)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				go io.Copy(u, c)
-				io.Copy(c, u)
-			}()
+	return sshtest.Serve(t, listen, func(c net.Conn) {
+		defer c.Close()
+		u, err := net.DialTimeout("tcp", to, 5*time.Second)
+		if err != nil {
+			return
 		}
-	}()
-	return l.Addr().String()
+		defer u.Close()
+		go io.Copy(u, c)
+		io.Copy(c, u)
+	})
 }

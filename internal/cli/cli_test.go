@@ -83,13 +83,7 @@ func TestApplyUnreachableHostsStopThePreflight(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
 	}
 	for _, h := range []string{"proxy", "t58", "t68"} {
-		n := 0
-		for _, line := range strings.Split(out, "\n") {
-			if strings.HasPrefix(line, h+" ") && strings.Contains(line, " connect ") && strings.Contains(line, "connection refused") {
-				n++
-			}
-		}
-		if n != 1 {
+		if n := linesNaming(out, h, " connect ", "connection refused"); n != 1 {
 			t.Errorf("host %s: %d table rows naming the refused connection, want 1:\n%s", h, n, out)
 		}
 	}
@@ -107,14 +101,8 @@ func TestApplyUnreachableHostsFailsWithOneLinePerHost(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s%s", code, ExitHostFailed, out, errOut)
 	}
 	for _, h := range []string{"proxy", "t58", "t68"} {
-		n := 0
-		for _, line := range strings.Split(out, "\n") {
-			if strings.HasPrefix(line, h+" ") && strings.Contains(line, "connect") && strings.Contains(line, "connection refused") {
-				n++
-			}
-		}
 		// One live line for the failed connect step, one in the recap table.
-		if n != 2 {
+		if n := linesNaming(out, h, "connect", "connection refused"); n != 2 {
 			t.Errorf("host %s: %d lines naming the refused connection, want 2:\n%s", h, n, out)
 		}
 	}
@@ -289,28 +277,33 @@ func TestSkipPreflightTypoExits2(t *testing.T) {
 	}
 }
 
+// linesNaming counts the lines of out that start with host and hold every
+// one of words.
+func linesNaming(out, host string, words ...string) int {
+	n := 0
+	for _, line := range strings.Split(out, "\n") {
+		ok := strings.HasPrefix(line, host+" ")
+		for _, w := range words {
+			ok = ok && strings.Contains(line, w)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
 // countingListener is an SSH port for loopback hosts that counts the
 // connections made to it: one that must stay at 0 proves no host was
 // contacted.
 func countingListener(t *testing.T) (port string, contacted *atomic.Int32) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
 	contacted = &atomic.Int32{}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			contacted.Add(1)
-			c.Close()
-		}
-	}()
-	_, port, _ = net.SplitHostPort(l.Addr().String())
+	addr := sshtest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		contacted.Add(1)
+		c.Close()
+	})
+	_, port, _ = net.SplitHostPort(addr)
 	return port, contacted
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/preflight"
 )
 
@@ -40,15 +41,12 @@ package manager lock is waited for; CLUSTERCTL_PREFLIGHT_MIN_FREE_MB (default
 			if err != nil {
 				return err
 			}
-			opts, err := preflightOptions(g)
+			c, err := connect(g, inv)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signalContext()
-			defer stop()
-			dialedHosts := dialAll(ctx, inv, g)
-			defer closeAll(dialedHosts)
-			rep := preflight.Run(ctx, engineHosts(dialedHosts), cluster.PreflightNeeds, opts)
+			defer c.close()
+			rep := preflight.Run(c.ctx, c.hosts, cluster.PreflightNeeds, c.preflight)
 			printPreflight(cmd, g, rep, true)
 			if err := rep.Err(); err != nil {
 				return hostsFailed(err)
@@ -88,6 +86,32 @@ func preflightOptions(g *globalOptions) (preflight.Options, error) {
 		}
 	}
 	return o, nil
+}
+
+// connected is a command's run on every host of its inventory: the
+// preflight options (checked before any host is contacted), a context
+// that Ctrl-C cancels, and the hosts dialled.
+type connected struct {
+	ctx       context.Context
+	preflight preflight.Options
+	dialed    []dialed
+	hosts     []*engine.Host
+	stop      context.CancelFunc
+}
+
+func connect(g *globalOptions, inv *inventory.Inventory) (*connected, error) {
+	popts, err := preflightOptions(g)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := signalContext()
+	ds := dialAll(ctx, inv, g)
+	return &connected{ctx: ctx, preflight: popts, dialed: ds, hosts: engineHosts(ds), stop: stop}, nil
+}
+
+func (c *connected) close() {
+	closeAll(c.dialed)
+	c.stop()
 }
 
 // gate runs the preflight before a command changes anything; a failure

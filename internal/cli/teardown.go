@@ -37,21 +37,17 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 	if err != nil {
 		return err
 	}
-	popts, err := preflightOptions(g)
+	c, err := connect(g, inv)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signalContext()
-	defer stop()
-	dialedHosts := dialAll(ctx, inv, g)
-	defer closeAll(dialedHosts)
-	hosts := engineHosts(dialedHosts)
+	defer c.close()
 	// Teardown puts nothing new on a host and frees the ports itself: only
 	// the checks every host needs (reach, root, systemd, the package lock).
-	if err := gate(ctx, cmd, g, popts, hosts, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil }); err != nil {
+	if err := gate(c.ctx, cmd, g, c.preflight, c.hosts, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil }); err != nil {
 		return err
 	}
-	recap := teardown.Run(ctx, hosts, teardown.Options{
+	recap := teardown.Run(c.ctx, c.hosts, teardown.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
 	}, newSink(cmd.OutOrStdout(), g))
 	return recapError(recap)
