@@ -258,3 +258,81 @@ func seBoolean(name string) engine.Step {
 		UndoUnless: is("off"),
 	}
 }
+
+// StaleFirewallStep closes the openings an earlier apply made that the
+// inventory no longer wants (a port moved, a host gone): switching an
+// option back leaves no hole in the host's firewall. Run after the
+// rollout, once nothing uses the old ports any more.
+func (c *Cluster) StaleFirewallStep() engine.Step {
+	const title = "firewall: close openings no longer used"
+	return c.managed(c.firewallStep(title, func(f hostFilters, h *engine.Host) engine.Step {
+		want := map[string]bool{}
+		for _, o := range c.openings(invHost(h)) {
+			for _, s := range flatten(openRule("firewall: "+o.label, f, o.rule)) {
+				want[s.Title()] = true
+			}
+		}
+		return staleOpenings{title: title, want: want}
+	}))
+}
+
+func flatten(s engine.Step) []engine.Step {
+	if g, ok := s.(engine.Group); ok {
+		return g.Steps
+	}
+	return []engine.Step{s}
+}
+
+type staleOpenings struct {
+	title string
+	want  map[string]bool // the opening steps' titles the inventory asks for now
+}
+
+func (s staleOpenings) Title() string { return s.title }
+
+func (s staleOpenings) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	recs, _, err := engine.ReadJournal(ctx, h.Conn, engine.StateDir(ctx))
+	if err != nil {
+		return nil, err
+	}
+	var undo []engine.Record
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if r.Kind != engine.RecordCommandRan || !strings.HasPrefix(r.Name, "firewall: ") || s.want[r.Name] || seen[r.Name] || r.Undo == "" {
+			continue
+		}
+		seen[r.Name] = true
+		if r.UndoUnless != "" { // already closed (by hand, or an earlier run)
+			res, err := h.Conn.Run(ctx, r.UndoUnless)
+			if err != nil {
+				return nil, err
+			}
+			if res.OK() {
+				continue
+			}
+		}
+		undo = append(undo, r)
+	}
+	if len(undo) == 0 {
+		return nil, nil
+	}
+	var names []string
+	for _, r := range undo {
+		names = append(names, strings.TrimPrefix(r.Name, "firewall: "))
+	}
+	return &engine.Change{
+		Summary: "close " + strings.Join(names, "; "),
+		Apply: func(ctx context.Context) error {
+			for _, r := range undo {
+				res, err := h.Conn.Run(ctx, r.Undo)
+				if err != nil {
+					return err
+				}
+				if err := res.ExitError("close " + r.Name); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}, nil
+}

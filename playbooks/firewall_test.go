@@ -126,6 +126,7 @@ type stubHost struct {
 	stub, state string
 	conn        *enginetest.LocalConn
 	osRelease   string
+	vars        map[string]any // engine.Host.Vars: the inventory host, for the plays
 }
 
 func newStubHost(t *testing.T, osRelease string) *stubHost {
@@ -135,7 +136,7 @@ func newStubHost(t *testing.T, osRelease string) *stubHost {
 }
 
 func (s *stubHost) host() *engine.Host {
-	h := engine.NewHost(s.conn, nil)
+	h := engine.NewHost(s.conn, s.vars)
 	h.Facts = engine.ParseOSRelease([]byte(s.osRelease))
 	return h
 }
@@ -181,5 +182,47 @@ func TestFiltersProbe(t *testing.T) {
 		if again, _ := c.filtersOf(context.Background(), h.host()); again != got {
 			t.Errorf("%v: probed twice", tc.files)
 		}
+	}
+}
+
+// A port that moved leaves no opening behind: after the rollout, the
+// opening an earlier apply made for the old port (journalled, still in
+// place) is closed; the ones still wanted stay, and a second clean-up
+// finds nothing to do.
+func TestStaleFirewallOpeningsClosed(t *testing.T) {
+	h := newStubHost(t, rocky9)
+	os.WriteFile(filepath.Join(h.stub, "active/firewalld"), nil, 0o644)
+	old := labArtifacts(t)
+	for _, ih := range old.AllHosts() {
+		if ih.Name == "t58" {
+			h.vars = HostVars(ih)
+		}
+	}
+	rules := func() string {
+		var b strings.Builder
+		files, _ := filepath.Glob(filepath.Join(h.stub, "fw", "*", "*"))
+		for _, f := range files {
+			data, _ := os.ReadFile(f)
+			b.Write(data)
+		}
+		return b.String()
+	}
+	c, _ := NewCluster(old)
+	if rc := h.run(h.state, c.firewallPlay().Steps...); rc.Hosts[0].Changed != 1 || !strings.Contains(rules(), `port="8080"`) {
+		t.Fatalf("first apply: %+v\n%s", rc.Hosts[0], rules())
+	}
+	cm, _ := NewCluster(labArtifacts(t, "  port: 8080", "  port: 8081"))
+	h.run(h.state, cm.firewallPlay().Steps...)
+	if r := rules(); !strings.Contains(r, `port="8081"`) || !strings.Contains(r, `port="8080"`) {
+		t.Fatalf("until the rollout is done both are open:\n%s", r)
+	}
+	if rc := h.run(h.state, cm.StaleFirewallStep()); rc.Hosts[0].Changed != 1 {
+		t.Fatalf("clean-up: %+v", rc.Hosts[0])
+	}
+	if r := rules(); strings.Contains(r, `port="8080"`) || !strings.Contains(r, `port="8081"`) || !strings.Contains(r, `port="11211"`) {
+		t.Errorf("after the clean-up, want 8081 and memcached's only:\n%s", r)
+	}
+	if rc := h.run(h.state, cm.StaleFirewallStep()); rc.Hosts[0].Changed != 0 {
+		t.Errorf("a second clean-up changed %d", rc.Hosts[0].Changed)
 	}
 }

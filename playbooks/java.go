@@ -163,7 +163,7 @@ type staleJava struct{ c *Cluster }
 func (s staleJava) Title() string { return "remove Java packages no longer used" }
 
 func (s staleJava) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
-	recs, _, err := engine.ReadJournal(ctx, h.Conn, engine.DefaultStateDir)
+	recs, _, err := engine.ReadJournal(ctx, h.Conn, engine.StateDir(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -135,7 +135,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	// the old ones used.
 	opts := engine.Options{DryRun: g.dryRun, Diff: g.diff}
 	for _, h := range hosts {
-		for _, s := range []engine.Step{cluster.LiveSettingsStep(), cluster.StaleJavaStep()} {
+		for _, s := range []engine.Step{cluster.LiveSettingsStep(), cluster.StaleJavaStep(), cluster.StaleFirewallStep()} {
 			if _, err := engine.RunStep(ctx, h, "after rollout", s, opts, sink); err != nil {
 				return hostsFailed(fmt.Errorf("%s: %w", h.Name(), err))
 			}

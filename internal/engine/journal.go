@@ -89,6 +89,21 @@ func persist(ctx context.Context, h *Host, stateDir, step string, recs []Record,
 	return err
 }
 
+type stateDirKey struct{}
+
+// StateDir is the state directory of the run ctx belongs to, for steps
+// that read what earlier runs journalled (DefaultStateDir outside a run).
+func StateDir(ctx context.Context) string {
+	if d, ok := ctx.Value(stateDirKey{}).(string); ok {
+		return d
+	}
+	return defaultStateDir
+}
+
+func withStateDir(ctx context.Context, dir string) context.Context {
+	return context.WithValue(ctx, stateDirKey{}, dir)
+}
+
 // ReadJournal returns the records apply stored on the host behind conn;
 // exists is false when there is no journal (apply never ran there, or
 // teardown finished). A last line cut short (a run killed mid-append) is
