@@ -70,6 +70,27 @@ func TestHostFirewalls(t *testing.T) {
 		t.Errorf("second apply changed %q", again)
 	}
 
+	// Tomcat's port moves and back: each time the new port is opened and,
+	// once the rollout is done, the old one closed.
+	moved := variantInventory(t, "fw-port", "  port: 8080\n", "  port: 8081\n")
+	for _, step := range []struct {
+		inv       string
+		open, gone string
+	}{{moved, "8081", "8080"}, {testLab.Inventory, "8080", "8081"}} {
+		res := runCmd(t, invCmd(t, step.inv, "apply", "--disruptive"))
+		if res.ExitCode != 0 {
+			t.Fatalf("apply with tomcat.port %s: exit %d: %s", step.open, res.ExitCode, lastLines(res.Stderr, 5))
+		}
+		fw := RunOn(t, "t58", "firewall-cmd --permanent --list-rich-rules; firewall-cmd --list-rich-rules")
+		uf := RunOn(t, "t68", "ufw show added")
+		if strings.Count(fw, `port port="`+step.open+`"`) != 2 || strings.Contains(fw, `port port="`+step.gone+`"`) {
+			t.Errorf("t58 with tomcat.port %s: want %s open (permanent and runtime) and %s closed:\n%s", step.open, step.open, step.gone, fw)
+		}
+		if !strings.Contains(uf, "port "+step.open+" proto tcp") || strings.Contains(uf, "port "+step.gone+" proto tcp") {
+			t.Errorf("t68 with tomcat.port %s: want %s open and %s closed:\n%s", step.open, step.open, step.gone, uf)
+		}
+	}
+
 	waitProbe(t, 2*time.Minute)
 	if v := runVerify(t); v.ExitCode != 0 {
 		t.Errorf("verify through the firewalls: exit %d; failures:\n%s", v.ExitCode, strings.Join(v.failed(), "\n"))
