@@ -211,11 +211,36 @@ func TestOptionMatrix(t *testing.T) {
 		}
 	})
 
-	// ssh.port is not varied here: the lab's sshd takes its socket from
-	// systemd (ssh.socket), and an sshd reloaded with a Port line of its own
-	// stops answering on 22 (seen: all three hosts lost SSH). The transport's
-	// port handling is covered by its unit tests against the in-process
-	// SSH server on random ports.
+	t.Run("ssh on another port", func(t *testing.T) {
+		// A second sshd on 2222 beside the lab's: the lab's own takes its
+		// socket from systemd (ssh.socket), and reloading it with Port lines
+		// of its own left all three hosts without SSH on 22.
+		for _, h := range HostNames() {
+			RunOn(t, h, "rm -f /run/sshd-e2e.log; /usr/sbin/sshd -p 2222 -o PidFile=/run/sshd-e2e.pid -E /run/sshd-e2e.log")
+		}
+		t.Cleanup(func() {
+			for _, h := range HostNames() {
+				RunOn(t, h, "kill $(cat /run/sshd-e2e.pid) 2>/dev/null; rm -f /run/sshd-e2e.pid /run/sshd-e2e.log; true")
+			}
+		})
+		kh := knownHostsWith(t, func(line string) string {
+			addr, rest, _ := strings.Cut(line, ",")
+			if strings.HasPrefix(addr, "10.250.0.") {
+				return line + "\n[" + addr + "]:2222 " + strings.SplitN(rest, " ", 2)[1]
+			}
+			return line
+		})
+		inv := withKnownHosts(t, variantInventory(t, "opt-sshport", "ssh:\n  user: root\n  port: 22\n", "ssh:\n  user: root\n  port: 2222\n"), kh)
+		res, _ := optionCycle(t, inv, false)
+		if n := len(res.Changed()); n != 0 {
+			t.Errorf("only the SSH port changed, yet apply changed %d steps", n)
+		}
+		for _, h := range HostNames() { // the logins came through the second sshd
+			if n := strings.TrimSpace(RunOn(t, h, "grep -c 'Accepted publickey for root' /run/sshd-e2e.log || true")); n == "0" || n == "" {
+				t.Errorf("%s: no login on port 2222", h)
+			}
+		}
+	})
 
 	t.Run("non-root user with sudo", func(t *testing.T) {
 		for _, h := range HostNames() {

@@ -91,6 +91,17 @@ func TestHostFirewalls(t *testing.T) {
 		}
 	}
 
+	// cluster.manage_firewall: false leaves the firewalls to their admin:
+	// apply changes nothing in them (the openings made so far stay), and
+	// the cluster works through them.
+	hands := variantInventory(t, "fw-unmanaged", "  manage_firewall: true\n", "  manage_firewall: false\n")
+	if res := runCmd(t, invCmd(t, hands, "apply")); res.ExitCode != 0 || len(res.Changed()) != 0 {
+		t.Errorf("apply with manage_firewall: false: exit %d, changed %q", res.ExitCode, res.Changed())
+	}
+	if v := runCmd(t, invCmd(t, hands, "verify")); v.ExitCode != 0 {
+		t.Errorf("verify with manage_firewall: false: exit %d\n%s", v.ExitCode, lastLines(v.Stdout, 10))
+	}
+
 	waitProbe(t, 2*time.Minute)
 	if v := runVerify(t); v.ExitCode != 0 {
 		t.Errorf("verify through the firewalls: exit %d; failures:\n%s", v.ExitCode, strings.Join(v.failed(), "\n"))
