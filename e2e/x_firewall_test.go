@@ -74,7 +74,7 @@ func TestHostFirewalls(t *testing.T) {
 	// once the rollout is done, the old one closed.
 	moved := variantInventory(t, "fw-port", "  port: 8080\n", "  port: 8081\n")
 	for _, step := range []struct {
-		inv       string
+		inv        string
 		open, gone string
 	}{{moved, "8081", "8080"}, {testLab.Inventory, "8080", "8081"}} {
 		res := runCmd(t, invCmd(t, step.inv, "apply", "--disruptive"))
