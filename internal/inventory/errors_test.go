@@ -49,6 +49,25 @@ func TestErrors(t *testing.T) {
 			return edit(t, "hosts:\n  - name: proxy", "hosts:\n  ⇒name: x\n  list:\n  - name: proxy")
 		}, "hosts", "want a list, got a map"},
 
+		// values written into shell scripts, unit files and configs
+		{"command substitution in java.home", func(t *testing.T) string {
+			return edit(t, "  tarball: jdk.tar.gz\n", "  tarball: jdk.tar.gz\n  home: ⇒/usr/local/jdk$(touch /tmp/x)\n")
+		}, "java.home", "may hold only letters, digits and ._+@- between single slashes"},
+		{"space in tomcat.prefix", func(t *testing.T) string {
+			return edit(t, "  version: 9.0.70\n", "  version: 9.0.70\n  prefix: ⇒\"/opt/my apps\"\n")
+		}, "tomcat.prefix", "may hold only letters, digits"},
+		{"dot-dot in java.home", func(t *testing.T) string {
+			return edit(t, "  tarball: jdk.tar.gz\n", "  tarball: jdk.tar.gz\n  home: ⇒/usr/local/../jdk\n")
+		}, "java.home", `must not contain ".."`},
+		{"trailing slash in tomcat.prefix", func(t *testing.T) string {
+			return edit(t, "  version: 9.0.70\n", "  version: 9.0.70\n  prefix: ⇒/opt/\n")
+		}, "tomcat.prefix", "no trailing slash"},
+		{"shell in a tarball's name", func(t *testing.T) string { return edit(t, "tarball: jdk.tar.gz", "tarball: ⇒\"jdk;reboot.tar.gz\"") },
+			"java.tarball", "may hold only letters, digits and ._+-"},
+		{"shell in java.package", func(t *testing.T) string {
+			return edit(t, "  install: tarball\n  tarball: jdk.tar.gz\n", "  install: package\n  package: ⇒\"openjdk-17-jre-headless; rm -rf /\"\n")
+		}, "java.package", "is not a package name"},
+
 		// durations
 		{"bad duration", func(t *testing.T) string { return edit(t, "connect_timeout: 10s", "connect_timeout: ⇒10 sec") },
 			"ssh.connect_timeout", `"10 sec" is not a duration`},

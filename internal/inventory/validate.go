@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -111,9 +112,43 @@ func (c *checker) oneOf(path, got string, allowed ...string) {
 	c.fail(path, "%q is not one of %s", got, strings.Join(allowed, ", "))
 }
 
+// remotePathRE is the grammar of a path clusterctl writes into shell
+// scripts (profile.d), unit files and config files on the hosts: letters,
+// digits and ._+@- between slashes. Anything else (a space, a quote, $,
+// a backquote, ;) would have to be quoted differently in every one of
+// those files, and a value that reaches a shell unquoted runs.
+var remotePathRE = regexp.MustCompile(`^(/[A-Za-z0-9._+@-]+)+$`)
+
 func (c *checker) absPath(path, p string) {
-	if !strings.HasPrefix(p, "/") {
+	switch {
+	case !strings.HasPrefix(p, "/"):
 		c.fail(path, "%q must be an absolute path", p)
+	case !remotePathRE.MatchString(p):
+		c.fail(path, "%q: a path on the hosts may hold only letters, digits and ._+@- between single slashes (it is written into shell scripts and unit files), and no trailing slash", p)
+	default:
+		for _, part := range strings.Split(p, "/") {
+			if part == ".." || part == "." {
+				c.fail(path, "%q must not contain %q: write the path it means", p, part)
+				return
+			}
+		}
+	}
+}
+
+// fileNameRE is the grammar of an artifact's file name (it becomes a path
+// on the hosts and an argument of tar there) and packageNameRE of a
+// package name (dpkg's and rpm's rules, which neither allow a space or a
+// shell character).
+var (
+	fileNameRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	packageNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+)
+
+// fileName checks the part of an artifact's name that reaches the hosts:
+// its base name (the directory part is only read locally).
+func (c *checker) fileName(path, name string) {
+	if name != "" && !fileNameRE.MatchString(filepath.Base(name)) {
+		c.fail(path, "%q: the file's name is uploaded to the hosts and may hold only letters, digits and ._+-", name)
 	}
 }
 
@@ -197,11 +232,14 @@ func (c *checker) java(inv *Inventory) {
 	case JavaPackage:
 		if j.Package == "" {
 			c.fail("java.package", "must not be empty when java.install is package")
+		} else if !packageNameRE.MatchString(j.Package) {
+			c.fail("java.package", "%q is not a package name (letters, digits, ._+-)", j.Package)
 		}
 		if j.Tarball != "" {
 			c.fail("java.tarball", "is only used when java.install is tarball")
 		}
 	}
+	c.fileName("java.tarball", j.Tarball)
 	c.absPath("java.home", j.Home)
 }
 
@@ -219,6 +257,7 @@ func (c *checker) tomcat(inv *Inventory) {
 	if t.Tarball == "" && t.Version != "" { // without a version the tarball had no default; one error is enough
 		c.fail("tomcat.tarball", "must not be empty")
 	}
+	c.fileName("tomcat.tarball", t.Tarball)
 	if t.SHA512 != "" && !sha512RE.MatchString(t.SHA512) {
 		c.fail("tomcat.sha512", "must be 128 hex digits (sha512sum's output), or empty to read <tarball>.sha512")
 	}
