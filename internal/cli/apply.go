@@ -49,6 +49,10 @@ func loadInventory(g *globalOptions) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, usageError(err)
 	}
+	// The local files every command needs, before any host is contacted.
+	if err := inv.CheckLocal(false); err != nil {
+		return nil, usageError(err)
+	}
 	if len(g.hosts) > 0 {
 		if inv, err = inv.Limit(g.hosts); err != nil {
 			return nil, usageError(fmt.Errorf("--hosts: %w", err))
@@ -93,6 +97,9 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 
 	ctx, stop := signalContext()
 	defer stop()
+	if err := inv.CheckLocal(true); err != nil {
+		return usageError(err)
+	}
 	if err := cluster.CheckArtifacts(ctx); err != nil {
 		return usageError(fmt.Errorf("%s: %w (no host was contacted)", inv.File(), err))
 	}

@@ -58,7 +58,8 @@ msm: {maven_repo: "http://127.0.0.1:1/never"}
 	// The MSM jars apply resolves before it dials: present, so these tests
 	// reach the hosts (and never a real repository).
 	os.Mkdir(filepath.Join(dir, "artifacts"), 0o755)
-	for _, j := range []string{"memcached-session-manager-2.3.2.jar", "memcached-session-manager-tc9-2.3.2.jar", "spymemcached-2.12.3.jar"} {
+	for _, j := range []string{"memcached-session-manager-2.3.2.jar", "memcached-session-manager-tc9-2.3.2.jar", "spymemcached-2.12.3.jar",
+		"apache-tomcat-9.0.70.tar.gz", "apache-tomcat-9.0.70.tar.gz.sha512"} {
 		os.WriteFile(filepath.Join(dir, "artifacts", j), []byte(j), 0o644)
 	}
 	path := filepath.Join(dir, "inventory.yaml")

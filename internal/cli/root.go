@@ -106,6 +106,9 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 		if g.parallel < 1 {
 			return usageError(fmt.Errorf("--parallel must be at least 1"))
 		}
+		if g.connectTimeout < 0 {
+			return usageError(fmt.Errorf("--connect-timeout must not be negative, got %s", g.connectTimeout))
+		}
 		return nil
 	}
 

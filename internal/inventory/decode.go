@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // decoder fills the schema structs from a yaml.Node tree, strictly: unknown
@@ -44,7 +44,11 @@ func (d *decoder) fail(n *yaml.Node, field, format string, args ...any) {
 // exactly as if the key were absent, so defaults still apply to it.
 func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, noEcho bool) {
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+		// An error in an aliased value is placed where the alias is used:
+		// that is the line to change.
+		target := *n.Alias
+		target.Line, target.Column = n.Line, n.Column
+		n = &target
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return

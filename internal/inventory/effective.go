@@ -3,7 +3,7 @@ package inventory
 import (
 	"bytes"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // EffectiveYAML prints the inventory as clusterctl will use it: every default

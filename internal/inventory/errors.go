@@ -13,6 +13,9 @@ type Error struct {
 	Column int    // 1-based; 0 when unknown (yaml.v3 syntax errors carry only a line)
 	Field  string // e.g. "hosts[1].address"; empty for the document as a whole
 	Msg    string // never contains a secret value
+	// Excerpt is the offending line with a caret under the column, for
+	// syntax errors; printed on the lines after the message.
+	Excerpt string
 }
 
 // Error reads like `inventory.yaml:14:5: hosts[1].address: "x" is not an IP address`,
@@ -32,6 +35,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
+	if e.Excerpt != "" {
+		b.WriteString("\n" + e.Excerpt)
+	}
 	return b.String()
 }
 

@@ -68,6 +68,27 @@ func TestErrors(t *testing.T) {
 			return edit(t, "  install: tarball\n  tarball: jdk.tar.gz\n", "  install: package\n  package: ⇒\"openjdk-17-jre-headless; rm -rf /\"\n")
 		}, "java.package", "is not a package name"},
 
+		// what a component cannot hold, refused before any connection
+		{"IPv4-mapped IPv6 on a memcached host", func(t *testing.T) string {
+			return edit(t, "address: 10.0.0.68", "address: ⇒\"::ffff:10.0.0.68\"")
+		}, "hosts[2].address", "IPv4-mapped"},
+		{"IPv6 on a Tomcat-only host", func(t *testing.T) string {
+			return edit(t, extraHost, "  - name: t78\n    address: ⇒fd00::78\n    roles: [tomcat]\n"+extraHost)
+		}, "hosts[3].address", "a Tomcat host needs a plain IPv4 address"},
+		{"timezone not in the IANA database", func(t *testing.T) string { return edit(t, "timezone: UTC", "timezone: ⇒Mars/Olympus_Mons") },
+			"cluster.timezone", "is not in the IANA time zone database"},
+		{"timezone in the wrong case", func(t *testing.T) string { return edit(t, "timezone: UTC", "timezone: ⇒asia/shanghai") },
+			"cluster.timezone", "case-sensitive"},
+		{"empty artifacts.dir", func(t *testing.T) string { return edit(t, "java:\n", "artifacts:\n  dir: ⇒\"\"\njava:\n") },
+			"artifacts.dir", "must not be empty"},
+
+		{"unbalanced regexp in request_uri_ignore_pattern", func(t *testing.T) string {
+			return edit(t, "  serializer: java\n", "  serializer: java\n  request_uri_ignore_pattern: ⇒'.*\\.(ico|png$'\n")
+		}, "msm.request_uri_ignore_pattern", "is not a valid regular expression"},
+		{"Go's named group in request_uri_ignore_pattern", func(t *testing.T) string {
+			return edit(t, "  serializer: java\n", "  serializer: java\n  request_uri_ignore_pattern: ⇒'(?P<ext>\\.png)$'\n")
+		}, "msm.request_uri_ignore_pattern", "Java's named group is (?<name>...)"},
+
 		// durations
 		{"bad duration", func(t *testing.T) string { return edit(t, "connect_timeout: 10s", "connect_timeout: ⇒10 sec") },
 			"ssh.connect_timeout", `"10 sec" is not a duration`},
@@ -109,7 +130,7 @@ func TestErrors(t *testing.T) {
 		{"host name instead of IP", func(t *testing.T) string { return edit(t, "address: 10.0.0.8\n", "address: ⇒proxy.lab\n") },
 			"hosts[0].address", `"proxy.lab" is not an IP address`},
 		{"IPv6 memcached host", func(t *testing.T) string { return edit(t, "address: 10.0.0.58", "address: ⇒fd00::58") },
-			"hosts[1].address", "needs an IPv4 address"},
+			"hosts[1].address", "needs a plain IPv4 address"},
 		{"host name with a dot (jvmRoute)", func(t *testing.T) string { return edit(t, "name: t58", "name: ⇒t.58") },
 			"hosts[1].name", `"t.58" may hold only letters, digits and '_' (it becomes the Tomcat jvmRoute`},
 		{"host name with a dash", func(t *testing.T) string { return edit(t, "name: t58", "name: ⇒t-58") },

@@ -21,8 +21,8 @@ func TestFileErrors(t *testing.T) {
 		{"empty.yaml", []want{{0, 0, "", "the file is empty"}}},
 		{"comments_only.yaml", []want{{0, 0, "", "the file is empty"}}},
 		// yaml.v3 reports syntax errors with a line only: Column is 0.
-		{"syntax_error.yaml", []want{{5, 0, "", "YAML syntax: mapping values are not allowed in this context"}}},
-		{"tab_indent.yaml", []want{{2, 0, "", "YAML syntax: found character that cannot start any token"}}},
+		{"syntax_error.yaml", []want{{5, 6, "", "YAML syntax: mapping value is not allowed in this context"}}},
+		{"tab_indent.yaml", []want{{2, 1, "", "YAML syntax: found character '\t' that cannot start any token"}}},
 		{"duplicate_keys.yaml", []want{
 			{4, 1, "cluster", `key "cluster" is already defined at line 1`},
 			{10, 5, "hosts[0].roles", `key "roles" is already defined at line 9`},

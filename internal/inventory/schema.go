@@ -18,9 +18,10 @@ type Inventory struct {
 	Nginx     Nginx     `yaml:"nginx"`
 	Rollout   Rollout   `yaml:"rollout"`
 
-	file    string // path given to Load, for messages
-	baseDir string // absolute directory of file; relative paths resolve against it
-	all     []Host // the whole cluster; Hosts is a subset after Limit
+	file    string    // path given to Load, for messages
+	pos     positions // where each value was written, for CheckLocal's messages
+	baseDir string    // absolute directory of file; relative paths resolve against it
+	all     []Host    // the whole cluster; Hosts is a subset after Limit
 }
 
 // Cluster holds settings shared by every host.

@@ -6,7 +6,10 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"time"
+	_ "time/tzdata" // the IANA names, whatever the machine has installed
 )
 
 // checker collects validation problems, each placed at the value it concerns
@@ -34,7 +37,12 @@ func validate(inv *Inventory, pos positions) error {
 	c.msm(inv)
 	c.nginx(inv)
 	c.rollout(inv)
+	c.artifacts(inv)
 	return c.errs.errOrNil()
+}
+
+func (c *checker) artifacts(inv *Inventory) {
+	c.localPath("artifacts.dir", inv.Artifacts.Dir)
 }
 
 func (c *checker) rollout(inv *Inventory) {
@@ -69,6 +77,25 @@ var (
 	msmVersionRE    = regexp.MustCompile(`^2\.3\.\d+$`)
 	sha512RE        = regexp.MustCompile(`^[0-9a-fA-F]{128}$`)
 )
+
+// javaOnly are constructs java.util.regex knows and Go's RE2 does not:
+// lookaround, atomic groups, possessive quantifiers, back-references.
+var javaOnly = regexp.MustCompile(`\(\?<?[=!]|\(\?>|[*+?}]\+|\\[1-9]|\\k<`)
+
+// javaRegexp checks a pattern MSM compiles with java.util.regex.Pattern as
+// far as Go can: what RE2 parses, Java parses too (but for Go's (?P<name>),
+// which Java spells (?<name>)); a pattern RE2 rejects is only accepted
+// when it uses a construct RE2 lacks, which is then left to Tomcat's log.
+func javaRegexp(p string) error {
+	if strings.Contains(p, "(?P<") {
+		return fmt.Errorf("%q: (?P<name>...) is Go's syntax; Java's named group is (?<name>...)", p)
+	}
+	_, err := syntax.Parse(p, syntax.Perl)
+	if err == nil || javaOnly.MatchString(p) {
+		return nil
+	}
+	return fmt.Errorf("%q is not a valid regular expression: %v", p, err)
+}
 
 // atoi reads digits already matched by a regexp; it saturates instead of overflowing.
 func atoi(digits string) int {
@@ -190,6 +217,12 @@ func (c *checker) cluster(inv *Inventory) {
 			c.fail("cluster.timezone", "is empty; write an IANA name like Asia/Shanghai or UTC, or remove the key to leave time zones alone")
 		case tz != "UTC" && !timezoneRE.MatchString(tz):
 			c.fail("cluster.timezone", "%q is not a time zone name; write Area/City (e.g. Asia/Shanghai) or UTC", tz)
+		default:
+			// The IANA database (embedded: time/tzdata) is what
+			// timedatectl takes; its names are case-sensitive.
+			if _, err := time.LoadLocation(tz); err != nil {
+				c.fail("cluster.timezone", "%q is not in the IANA time zone database (names are case-sensitive, e.g. Asia/Shanghai)", tz)
+			}
 		}
 	}
 	c.ntpServers("cluster.ntp_servers", cl.NTPServers)
@@ -294,6 +327,11 @@ func (c *checker) msm(inv *Inventory) {
 	// MSM takes operationTimeout in whole milliseconds.
 	if d := m.OperationTimeout.Std(); d <= 0 || d%1_000_000 != 0 {
 		c.fail("msm.operation_timeout", "%s must be a positive whole number of milliseconds", m.OperationTimeout)
+	}
+	if m.RequestURIIgnorePattern != "" {
+		if err := javaRegexp(m.RequestURIIgnorePattern); err != nil {
+			c.fail("msm.request_uri_ignore_pattern", "%v", err)
+		}
 	}
 	if m.StorageKeyPrefix != "" {
 		for _, tok := range strings.Split(m.StorageKeyPrefix, ",") {

@@ -60,9 +60,12 @@ func (c *checker) host(inv *Inventory, hp string, h Host) {
 		c.fail(hp+".address", "is required (the host's IP address)")
 	} else if a, err := netip.ParseAddr(h.Address); err != nil || a.Zone() != "" {
 		c.fail(hp+".address", "%q is not an IP address", h.Address)
-	} else if h.Has(RoleMemcached) && !a.Unmap().Is4() {
+	} else if h.Has(RoleMemcached) && !a.Is4() {
 		// MSM parses memcachedNodes as id:host:port with host = [^:]+.
-		c.fail(hp+".address", "%s: a memcached host needs an IPv4 address (memcached-session-manager's memcachedNodes id:host:port cannot hold an IPv6 address)", h.Address)
+		c.fail(hp+".address", "%s: a memcached host needs a plain IPv4 address (memcached-session-manager's memcachedNodes id:host:port cannot hold an IPv6 or IPv4-mapped address)", h.Address)
+	} else if h.Has(RoleTomcat) && !a.Is4() {
+		// nginx's upstream `server` lines and the probes write host:port.
+		c.fail(hp+".address", "%s: a Tomcat host needs a plain IPv4 address (nginx's upstream server lines are written as address:port)", h.Address)
 	}
 
 	if h.FQDN == "" {

@@ -1,0 +1,53 @@
+package inventory
+
+import (
+	"fmt"
+	"os"
+)
+
+// CheckLocal checks, before any host is contacted, the local files the
+// inventory names: the SSH key files (every command needs them) and, with
+// artifacts, the tarballs apply uploads. A missing or unreadable file is
+// an error at the line that names it; no command gets as far as dialling
+// every host to find out per host.
+func (inv *Inventory) CheckLocal(artifacts bool) error {
+	c := &checker{file: inv.file, pos: inv.pos}
+	for i, f := range inv.SSH.KeyFiles {
+		c.readable(fmt.Sprintf("ssh.key_files[%d]", i), f, "a private key")
+	}
+	tomcats := false
+	for _, h := range inv.AllHosts() {
+		tomcats = tomcats || h.Has(RoleTomcat)
+	}
+	if artifacts && tomcats {
+		if inv.Java.Install == JavaTarball {
+			c.readable("java.tarball", inv.ArtifactPath(inv.Java.Tarball), "the JDK tarball (put it into artifacts.dir "+inv.Artifacts.Dir+")")
+		}
+		tc := inv.ArtifactPath(inv.Tomcat.Tarball)
+		c.readable("tomcat.tarball", tc, "the Tomcat tarball (put it into artifacts.dir "+inv.Artifacts.Dir+")")
+		if inv.Tomcat.SHA512 == "" {
+			c.readable("tomcat.tarball", tc+".sha512", "its checksum file (or set tomcat.sha512)")
+		}
+	}
+	return c.errs.errOrNil()
+}
+
+func (c *checker) readable(path, file, what string) {
+	f, err := os.Open(file)
+	if err != nil {
+		c.fail(path, "%s: %s is missing or unreadable: %v", file, what, unwrapPathError(err))
+		return
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		c.fail(path, "%s: %s is not a regular file", file, what)
+	}
+}
+
+// unwrapPathError keeps "no such file or directory" without repeating the path.
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
