@@ -4,7 +4,6 @@
 package playbooks
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
@@ -45,7 +44,7 @@ type Cluster struct {
 func NewCluster(inv *inventory.Inventory) (*Cluster, error) {
 	topo, err := topology.Build(inv)
 	if err != nil {
-		return nil, fmt.Errorf("topology: %w", err)
+		return nil, err // topology names itself
 	}
 	return &Cluster{Inv: inv, Topo: topo}, nil
 }

@@ -55,7 +55,7 @@ func loadInventory(g *globalOptions) (*inventory.Inventory, error) {
 	}
 	if len(g.hosts) > 0 {
 		if inv, err = inv.Limit(g.hosts); err != nil {
-			return nil, usageError(fmt.Errorf("--hosts: %w", err))
+			return nil, usageError(err) // Limit names --hosts itself
 		}
 	}
 	return inv, nil

@@ -207,3 +207,24 @@ func TestHostileInventoriesAndFlags(t *testing.T) {
 		})
 	}
 }
+
+// Messages name their origin once: no "topology: topology:" or
+// "--hosts: --hosts:".
+func TestNoDoubledPrefixes(t *testing.T) {
+	port, _ := countingListener(t)
+	inv := loopbackInventory(t, port)
+	_, _, errOut := run("-i", inv, "apply", "--hosts", "t99")
+	b, _ := os.ReadFile(inv)
+	os.WriteFile(inv, []byte(strings.Replace(string(b), "roles: [tomcat, memcached]}", "roles: [tomcat]}", 2)), 0o644)
+	_, _, errOut2 := run("-i", inv, "apply")
+	for _, out := range []string{errOut, errOut2} {
+		for _, p := range []string{"--hosts: --hosts:", "topology: topology:"} {
+			if strings.Contains(out, p) {
+				t.Errorf("doubled prefix %q in %q", p, out)
+			}
+		}
+	}
+	if !strings.Contains(errOut, `--hosts: unknown host "t99"`) || !strings.Contains(errOut2, "no host has role memcached") {
+		t.Errorf("messages: %q, %q", errOut, errOut2)
+	}
+}

@@ -1,6 +1,10 @@
 package inventory
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 // Loading (decode, defaults, validation) runs before every command; it
 // must stay negligible next to one SSH round trip.
@@ -8,6 +12,26 @@ func BenchmarkLoadShippedInventory(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if _, err := Load("../../inventory.yaml"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// hugeUnknown is a 10 MB inventory of ~870 000 unknown keys: the check must
+// stay under a second and its output bounded (TestErrorsAreBounded).
+func hugeUnknown() []byte {
+	b := []byte("cluster:\n")
+	for i := 0; len(b) < 10<<20; i++ {
+		b = append(b, fmt.Sprintf("  unknown%d: v\n", i)...)
+	}
+	return append(b, strings.TrimPrefix(base, "cluster:\n")...)
+}
+
+func BenchmarkHugeInventoryOfUnknownKeys(b *testing.B) {
+	data := hugeUnknown()
+	b.SetBytes(int64(len(data)))
+	for i := 0; i < b.N; i++ {
+		if _, err := parse("huge.yaml", data, "/inv", "/home/u"); err == nil {
+			b.Fatal("accepted")
 		}
 	}
 }

@@ -16,7 +16,29 @@ import (
 type decoder struct {
 	file string
 	errs ErrorList
+	more int       // problems found beyond MaxErrors, counted, not described
 	pos  positions // field path -> position of its value, for validation messages
+}
+
+// MaxErrors is how many problems a load reports: enough to fix a file in
+// one go, bounded for a file of a million wrong keys (the rest are
+// counted, and describing them, "did you mean" included, is skipped).
+const MaxErrors = 50
+
+func (d *decoder) full() bool {
+	if len(d.errs) >= MaxErrors {
+		d.more++
+		return true
+	}
+	return false
+}
+
+// result is the decode's ErrorList, with the count of those left out.
+func (d *decoder) result() ErrorList {
+	if d.more > 0 {
+		d.errs = append(d.errs.sorted(), &Error{File: d.file, Msg: fmt.Sprintf("... and %d more problems (only the first %d are shown)", d.more, MaxErrors)})
+	}
+	return d.errs
 }
 
 var durationType = reflect.TypeOf(Duration(0))
@@ -33,6 +55,9 @@ var secretKeys = map[string]string{
 }
 
 func (d *decoder) fail(n *yaml.Node, field, format string, args ...any) {
+	if d.full() {
+		return
+	}
 	e := &Error{File: d.file, Field: field, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
@@ -131,7 +156,9 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		}
 		f, ok := fields[k.Value]
 		if !ok {
-			d.fail(k, kpath, "unknown key %q%s", k.Value, suggest(k.Value, fields))
+			if !d.full() {
+				d.fail(k, kpath, "unknown key %q%s", k.Value, suggest(k.Value, fields))
+			}
 			continue
 		}
 		d.value(val, v.Field(f.index), kpath, f.noEcho)

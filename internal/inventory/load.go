@@ -53,7 +53,7 @@ func parse(file string, data []byte, baseDir, home string) (*Inventory, error) {
 	d.value(root, reflect.ValueOf(inv).Elem(), "", false)
 	if len(d.errs) > 0 {
 		// Validating half-decoded values would only add confusing follow-up errors.
-		return nil, d.errs.errOrNil()
+		return nil, d.result()
 	}
 	applyDefaults(inv, d.pos, home)
 	inv.pos = d.pos

@@ -69,3 +69,20 @@ func TestAliasErrorsPointAtTheAlias(t *testing.T) {
 		t.Fatalf("got %s, want nginx.listen at %d:11", e, want)
 	}
 }
+
+// A file of a million wrong keys gets MaxErrors problems and a count of the
+// rest, not megabytes of output.
+func TestErrorsAreBounded(t *testing.T) {
+	_, err := parse("huge.yaml", hugeUnknown(), "/inv", "/home/u")
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != MaxErrors+1 {
+		t.Fatalf("want %d problems and a count, got %d", MaxErrors, len(list))
+	}
+	last := list[len(list)-1].Msg
+	if !strings.HasPrefix(last, "... and ") || !strings.HasSuffix(last, "more problems (only the first 50 are shown)") {
+		t.Errorf("last line: %q", last)
+	}
+	if n := len(err.Error()); n > 20_000 {
+		t.Errorf("%d bytes of errors", n)
+	}
+}
