@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"regexp"
 	"strings"
 	"text/template"
 )
@@ -21,7 +22,9 @@ var files embed.FS
 
 // funcs are the helpers templates may call.
 var funcs = template.FuncMap{
-	"xmlattr": XMLAttr,
+	"xmlattr":    XMLAttr,
+	"sh":         ShellWord,
+	"systemdarg": SystemdArg,
 }
 
 // Render executes the named template (e.g. "hosts.tmpl") with data.
@@ -54,3 +57,29 @@ var xmlAttrEscaper = strings.NewReplacer(
 
 // XMLAttr returns s escaped for use inside a double-quoted XML attribute.
 func XMLAttr(s string) string { return xmlAttrEscaper.Replace(s) }
+
+// safeWord is what needs no quoting in a POSIX shell nor in a systemd unit:
+// inventory validation only lets such paths through; the quoting is the
+// second wall, for a value that got past it.
+var safeWord = regexp.MustCompile(`^[A-Za-z0-9/._+@=:,-]+$`)
+
+// ShellWord returns s as one POSIX shell word that expands to nothing but
+// s: unchanged when it holds only safe characters, else single-quoted.
+func ShellWord(s string) string {
+	if safeWord.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// SystemdArg returns s as one word of a unit file's Environment= or
+// ExecStart= line, taken literally: unchanged when safe, else in double
+// quotes with \ and " escaped, and % and $ doubled so systemd expands
+// neither a specifier nor a variable.
+func SystemdArg(s string) string {
+	if safeWord.MatchString(s) {
+		return s
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "%", "%%", "$", "$$", "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
