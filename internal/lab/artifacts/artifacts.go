@@ -11,6 +11,9 @@ package artifacts
 
 import (
 	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,13 +41,30 @@ type Manifest struct {
 // JDKTarballName is the JDK tarball's file name.
 const JDKTarballName = "jdk-17-linux-x64.tar.gz"
 
-// recipe versions: bump one when the way an artifact is built changes, so
-// caches built by older code are not reused.
-const (
-	tomcatRecipe = "tomcat-2"
-	jdkRecipe    = "jdk-1"
-	msmRecipe    = "msm-1"
+// The builders' own source is part of each cache key: a cache is reused
+// only by the code that built it, so a change to how an artifact is made
+// (or a bug put into it) rebuilds instead of passing on a warm cache.
+//
+//go:embed artifacts.go archive.go cache.go debian.go tomcat.go jdk.go msm.go msm_install.go
+var builderCode embed.FS
+
+var (
+	tomcatRecipe = "tomcat-" + codeHash("artifacts.go", "archive.go", "cache.go", "debian.go", "tomcat.go")
+	jdkRecipe    = "jdk-" + codeHash("artifacts.go", "archive.go", "cache.go", "debian.go", "jdk.go")
+	msmRecipe    = "msm-" + codeHash("artifacts.go", "archive.go", "cache.go", "msm.go", "msm_install.go")
 )
+
+func codeHash(files ...string) string {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := builderCode.ReadFile(f)
+		if err != nil {
+			panic("artifacts: embedded builder source " + f + ": " + err.Error())
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
+}
 
 // CacheDir is where built artifacts are cached:
 // $CLUSTERCTL_ARTIFACTS_CACHE, else ~/.cache/clusterctl/artifacts.

@@ -127,9 +127,31 @@ func TestTomcatSHA512FileVerifies(t *testing.T) {
 	}
 	defer f.Close()
 	h := sha512.New()
-	io.Copy(h, f)
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != sm[1] {
 		t.Fatalf("sha512 mismatch: file says %s, tarball is %s", sm[1], got)
+	}
+}
+
+// writeSHA512 itself, on a file of its own: the cached lab artifacts above
+// were written by whichever code built the cache, this is today's.
+func TestWriteSHA512(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "apache-tomcat-9.0.70.tar.gz")
+	if err := os.WriteFile(f, []byte("not really a tarball\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeSHA512(f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(f + ".sha512")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha512.Sum512([]byte("not really a tarball\n"))
+	if want := hex.EncodeToString(sum[:]) + " *apache-tomcat-9.0.70.tar.gz\n"; string(got) != want {
+		t.Fatalf("%s.sha512 = %q, want %q", f, got, want)
 	}
 }
 
