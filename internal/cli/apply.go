@@ -49,6 +49,9 @@ func loadInventory(g *globalOptions) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, usageError(err)
 	}
+	for _, n := range inv.Notices {
+		fmt.Fprintln(g.stderr, "notice:", n)
+	}
 	// The local files every command needs, before any host is contacted.
 	if err := inv.CheckLocal(false); err != nil {
 		return nil, usageError(err)

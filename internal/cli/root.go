@@ -31,6 +31,7 @@ type globalOptions struct {
 	acceptNewHostKeys bool
 	connectTimeout    time.Duration
 	skipPreflight     []string
+	stderr            io.Writer // for notices that are no error
 }
 
 // exitError carries an exit code up to Main; its message is printed once.
@@ -66,7 +67,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	g := &globalOptions{}
+	g := &globalOptions{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "clusterctl",
 		Short: "Build, verify and remove a Tomcat + memcached session cluster over SSH",

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"os"
 	"time"
 )
@@ -29,6 +30,12 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 			*p = def
 		}
 	}
+	if !set.has("apiVersion") {
+		inv.Notices = append(inv.Notices, fmt.Sprintf("%s has no apiVersion: read as %s; add `apiVersion: %s` and `kind: %s` at its top (clusterctl apply --dry-run prints the file with both)",
+			inv.file, APIVersion, APIVersion, KindCluster))
+	}
+	setStr(&inv.APIVersion, "apiVersion", APIVersion)
+	setStr(&inv.Kind, "kind", KindCluster)
 	setInt := func(p *int, path string, def int) {
 		if !set.has(path) {
 			*p = def

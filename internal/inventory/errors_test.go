@@ -49,6 +49,12 @@ func TestErrors(t *testing.T) {
 			return edit(t, "hosts:\n  - name: proxy", "hosts:\n  ⇒name: x\n  list:\n  - name: proxy")
 		}, "hosts", "want a list, got a map"},
 
+		// the schema's version
+		{"unknown apiVersion", func(t *testing.T) string { return edit(t, "cluster:\n", "apiVersion: ⇒clusterctl/v2\ncluster:\n") },
+			"apiVersion", `"clusterctl/v2" is not a version this clusterctl reads (it reads clusterctl/v1)`},
+		{"wrong kind", func(t *testing.T) string { return edit(t, "cluster:\n", "kind: ⇒Deployment\ncluster:\n") },
+			"kind", "an inventory is kind Cluster"},
+
 		// values written into shell scripts, unit files and configs
 		{"command substitution in java.home", func(t *testing.T) string {
 			return edit(t, "  tarball: jdk.tar.gz\n", "  tarball: jdk.tar.gz\n  home: ⇒/usr/local/jdk$(touch /tmp/x)\n")

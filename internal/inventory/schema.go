@@ -7,7 +7,11 @@ package inventory
 
 // Inventory is a decoded, defaulted and validated inventory.yaml.
 type Inventory struct {
-	Cluster   Cluster   `yaml:"cluster"`
+	// APIVersion and Kind say which schema the file is written in, as
+	// k0sctl's do; a file without them is read as the current version.
+	APIVersion string    `yaml:"apiVersion"`
+	Kind       string    `yaml:"kind"`
+	Cluster    Cluster   `yaml:"cluster"`
 	SSH       SSH       `yaml:"ssh"`
 	Hosts     []Host    `yaml:"hosts"`
 	Artifacts Artifacts `yaml:"artifacts"`
@@ -17,6 +21,10 @@ type Inventory struct {
 	MSM       MSM       `yaml:"msm"`
 	Nginx     Nginx     `yaml:"nginx"`
 	Rollout   Rollout   `yaml:"rollout"`
+
+	// Notices are what the loader wants the user to know that is no error
+	// (a file without apiVersion); commands print them on stderr.
+	Notices []string `yaml:"-"`
 
 	file    string    // path given to Load, for messages
 	pos     positions // where each value was written, for CheckLocal's messages

@@ -86,3 +86,20 @@ func TestErrorsAreBounded(t *testing.T) {
 		t.Errorf("%d bytes of errors", n)
 	}
 }
+
+// A file without apiVersion (written before there was one) is read as the
+// current version, with a notice that says how to mark it; one with it has
+// no notice.
+func TestMissingAPIVersionIsReadAsCurrentWithANotice(t *testing.T) {
+	inv, err := parse("inventory.yaml", []byte(base), "/inv", "/home/u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.APIVersion != APIVersion || inv.Kind != KindCluster || len(inv.Notices) != 1 || !strings.Contains(inv.Notices[0], "add `apiVersion: clusterctl/v1` and `kind: Cluster`") {
+		t.Fatalf("apiVersion %q kind %q notices %q", inv.APIVersion, inv.Kind, inv.Notices)
+	}
+	inv, err = parse("inventory.yaml", []byte("apiVersion: clusterctl/v1\nkind: Cluster\n"+base), "/inv", "/home/u")
+	if err != nil || len(inv.Notices) != 0 {
+		t.Fatalf("a versioned file: %v, notices %q", err, inv.Notices)
+	}
+}

@@ -12,6 +12,12 @@ import (
 	_ "time/tzdata" // the IANA names, whatever the machine has installed
 )
 
+// The inventory schema this clusterctl reads.
+const (
+	APIVersion  = "clusterctl/v1"
+	KindCluster = "Cluster"
+)
+
 // checker collects validation problems, each placed at the value it concerns
 // (or, for a defaulted value, at its nearest written ancestor).
 type checker struct {
@@ -28,6 +34,12 @@ func (c *checker) fail(path, format string, args ...any) {
 // validate checks a decoded, defaulted inventory and returns an ErrorList or nil.
 func validate(inv *Inventory, pos positions) error {
 	c := &checker{file: inv.file, pos: pos}
+	if inv.APIVersion != APIVersion {
+		c.fail("apiVersion", "%q is not a version this clusterctl reads (it reads %s): a newer clusterctl wrote this file, or it is mistyped", inv.APIVersion, APIVersion)
+	}
+	if inv.Kind != KindCluster {
+		c.fail("kind", "%q: an inventory is kind %s", inv.Kind, KindCluster)
+	}
 	c.cluster(inv)
 	c.ssh(inv)
 	c.hosts(inv)

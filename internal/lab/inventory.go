@@ -28,6 +28,9 @@ var inventoryTemplate = template.Must(template.New("inventory").Funcs(template.F
 #   {{printf "%-16s %-13s %s" .FQDN .Address (list .Roles)}}
 {{- end}}
 
+apiVersion: clusterctl/v1
+kind: Cluster
+
 cluster:
   name: shone
   domain: {{.Domain}}
