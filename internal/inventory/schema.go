@@ -12,15 +12,15 @@ type Inventory struct {
 	APIVersion string    `yaml:"apiVersion"`
 	Kind       string    `yaml:"kind"`
 	Cluster    Cluster   `yaml:"cluster"`
-	SSH       SSH       `yaml:"ssh"`
-	Hosts     []Host    `yaml:"hosts"`
-	Artifacts Artifacts `yaml:"artifacts"`
-	Java      Java      `yaml:"java"`
-	Tomcat    Tomcat    `yaml:"tomcat"`
-	Memcached Memcached `yaml:"memcached"`
-	MSM       MSM       `yaml:"msm"`
-	Nginx     Nginx     `yaml:"nginx"`
-	Rollout   Rollout   `yaml:"rollout"`
+	SSH        SSH       `yaml:"ssh"`
+	Hosts      []Host    `yaml:"hosts"`
+	Artifacts  Artifacts `yaml:"artifacts"`
+	Java       Java      `yaml:"java"`
+	Tomcat     Tomcat    `yaml:"tomcat"`
+	Memcached  Memcached `yaml:"memcached"`
+	MSM        MSM       `yaml:"msm"`
+	Nginx      Nginx     `yaml:"nginx"`
+	Rollout    Rollout   `yaml:"rollout"`
 
 	// Notices are what the loader wants the user to know that is no error
 	// (a file without apiVersion); commands print them on stderr.
