@@ -377,29 +377,9 @@ func (t Target) ManagesTime() bool {
 	return len(t.Host.EffectiveNTPServers()) > 0 || len(t.timeClients()) > 0
 }
 
-// ntpServerNames reports whether server (an ntp_servers entry) names host h.
-func ntpServerNames(h inventory.Host, server string) bool {
-	s := strings.ToLower(strings.TrimSuffix(server, "."))
-	return s == strings.ToLower(h.Name) || s == strings.ToLower(strings.TrimSuffix(h.FQDN, ".")) || s == h.Address
-}
-
-// timeClients are the other cluster hosts whose effective ntp_servers name
-// this host, in inventory order.
-func (t Target) timeClients() []inventory.Host {
-	var clients []inventory.Host
-	for _, h := range t.Inv.AllHosts() {
-		if h.Name == t.Host.Name {
-			continue
-		}
-		for _, s := range h.EffectiveNTPServers() {
-			if ntpServerNames(t.Host, s) {
-				clients = append(clients, h)
-				break
-			}
-		}
-	}
-	return clients
-}
+// timeClients are the other cluster hosts that take their time from this
+// one (inventory.TimeClients: the one rule apply and verify share).
+func (t Target) timeClients() []inventory.Host { return t.Inv.TimeClients(t.Host) }
 
 // ChronyConf is chrony.conf for any host that ManagesTime.
 func (t Target) ChronyConf() ([]byte, error) {
@@ -412,7 +392,7 @@ func (t Target) ChronyConf() ([]byte, error) {
 	}
 	d := tmplChrony{FQDN: t.Host.FQDN, Driftfile: f.chronyDrift}
 	for _, s := range t.Host.EffectiveNTPServers() {
-		if ntpServerNames(t.Host, s) {
+		if inventory.NamesHost(s, t.Host) {
 			d.SkippedSelf = true
 			continue
 		}

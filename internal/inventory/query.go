@@ -129,3 +129,30 @@ func (t Tomcat) MSMModule() string {
 	}
 	return ""
 }
+
+// NamesHost reports whether server, an ntp_servers entry, names host h:
+// its name, its fqdn (any case, a trailing dot allowed) or its address.
+// Apply (who serves time, who is told to use whom) and verify (who must
+// answer on udp/123) both decide by it.
+func NamesHost(server string, h Host) bool {
+	s := strings.ToLower(strings.TrimSuffix(server, "."))
+	return s == strings.ToLower(h.Name) || s == strings.ToLower(strings.TrimSuffix(h.FQDN, ".")) || s == h.Address
+}
+
+// TimeClients are the other cluster hosts whose effective ntp_servers name
+// h, in inventory order (whatever --hosts selected).
+func (inv *Inventory) TimeClients(h Host) []Host {
+	var clients []Host
+	for _, o := range inv.AllHosts() {
+		if o.Name == h.Name {
+			continue
+		}
+		for _, s := range o.EffectiveNTPServers() {
+			if NamesHost(s, h) {
+				clients = append(clients, o)
+				break
+			}
+		}
+	}
+	return clients
+}

@@ -52,19 +52,7 @@ func normaliseZone(s string) string {
 }
 
 // servesTime reports whether another host takes its time from h.
-func (r *run) servesTime(h inventory.Host) bool {
-	for _, o := range r.inv.AllHosts() {
-		if o.Name == h.Name {
-			continue
-		}
-		for _, s := range o.EffectiveNTPServers() {
-			if s == h.Name || s == h.FQDN || s == h.Address {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (r *run) servesTime(h inventory.Host) bool { return len(r.inv.TimeClients(h)) > 0 }
 
 func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
 	serves := r.servesTime(h)
