@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 //go:embed *.tmpl
@@ -58,19 +60,14 @@ var xmlAttrEscaper = strings.NewReplacer(
 // XMLAttr returns s escaped for use inside a double-quoted XML attribute.
 func XMLAttr(s string) string { return xmlAttrEscaper.Replace(s) }
 
-// safeWord is what needs no quoting in a POSIX shell nor in a systemd unit:
-// inventory validation only lets such paths through; the quoting is the
-// second wall, for a value that got past it.
+// safeWord is what needs no quoting in a systemd unit (no %, $, quote or
+// space): inventory validation only lets such paths through; the quoting
+// is the second wall, for a value that got past it.
 var safeWord = regexp.MustCompile(`^[A-Za-z0-9/._+@=:,-]+$`)
 
 // ShellWord returns s as one POSIX shell word that expands to nothing but
-// s: unchanged when it holds only safe characters, else single-quoted.
-func ShellWord(s string) string {
-	if safeWord.MatchString(s) {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// s: unchanged when plain, else single-quoted (remote.ShellWord).
+func ShellWord(s string) string { return remote.ShellWord(s) }
 
 // SystemdArg returns s as one word of a unit file's Environment= or
 // ExecStart= line, taken literally: unchanged when safe, else in double

@@ -48,7 +48,7 @@ func (c *Client) ReadFile(ctx context.Context, p string) (data []byte, exists bo
 func (c *Client) readOn(ctx context.Context, cn *conn, p string) ([]byte, bool, error) {
 	if c.sudo {
 		// The login user may not be allowed to read it: cat as root.
-		q := shellQuote(p)
+		q := remote.ShellQuote(p)
 		res, err := c.runOn(ctx, cn, c.commandLine(fmt.Sprintf("[ -e %s ] || exit %d; exec cat -- %s", q, absentExit, q)))
 		switch {
 		case err != nil:
@@ -164,7 +164,7 @@ func (c *Client) writeOn(ctx context.Context, cn *conn, p string, r io.Reader, m
 		return err
 	}
 	// chown before chmod: chown clears setuid/setgid bits.
-	if own := chownCmd(meta, shellQuote(tmp)); own != "" {
+	if own := chownCmd(meta, remote.ShellQuote(tmp)); own != "" {
 		res, err := c.runOn(ctx, cn, own)
 		if err != nil {
 			return err
@@ -182,7 +182,7 @@ func (c *Client) writeOn(ctx context.Context, cn *conn, p string, r io.Reader, m
 		err = sc.PosixRename(tmp, p)
 	} else {
 		var res remote.Result
-		res, err = c.runOn(ctx, cn, "mv -f -- "+shellQuote(tmp)+" "+shellQuote(p))
+		res, err = c.runOn(ctx, cn, "mv -f -- "+remote.ShellQuote(tmp)+" "+remote.ShellQuote(p))
 		if err == nil && !res.OK() {
 			err = c.exitError(res, "rename")
 		}
@@ -215,13 +215,13 @@ func (c *Client) writeViaSudo(ctx context.Context, cn *conn, p string, r io.Read
 		return err
 	}
 
-	tmp := shellQuote(tempName(p))
-	script := fmt.Sprintf("umask 077 && cp -- %s %s", shellQuote(stage), tmp)
+	tmp := remote.ShellQuote(tempName(p))
+	script := fmt.Sprintf("umask 077 && cp -- %s %s", remote.ShellQuote(stage), tmp)
 	if own := chownCmd(meta, tmp); own != "" {
 		script += " && " + own // before chmod: chown clears setuid/setgid
 	}
 	script += fmt.Sprintf(" && chmod %04o -- %s && mv -f -- %s %s || { rm -f -- %s; exit 1; }",
-		unixMode(meta), tmp, tmp, shellQuote(p), tmp)
+		unixMode(meta), tmp, tmp, remote.ShellQuote(p), tmp)
 	res, err := c.runOn(ctx, cn, sudoWrap(script))
 	if err != nil {
 		return err
@@ -269,7 +269,7 @@ type remoteFile struct {
 }
 
 func (c *Client) remoteState(ctx context.Context, cn *conn, p string) (remoteFile, error) {
-	q := shellQuote(p)
+	q := remote.ShellQuote(p)
 	script := fmt.Sprintf("if [ -f %s ]; then sha256sum -- %s && stat -c '%%a %%U %%G' -- %s; else echo absent; fi", q, q, q)
 	res, err := c.runOn(ctx, cn, c.commandLine(script))
 	if err != nil {
@@ -311,7 +311,7 @@ func parseRemoteState(out string) (remoteFile, error) {
 
 // metaFix is the command fixing mode/owner of an up-to-date file, or "".
 func metaFix(st remoteFile, meta remote.FileMeta, p string) string {
-	q := shellQuote(p)
+	q := remote.ShellQuote(p)
 	var cmds []string
 	want := meta
 	if want.Owner == st.owner {
@@ -337,11 +337,11 @@ func metaFix(st remoteFile, meta remote.FileMeta, p string) string {
 func chownCmd(meta remote.FileMeta, quoted string) string {
 	switch {
 	case meta.Owner != "" && meta.Group != "":
-		return "chown -- " + shellQuote(meta.Owner+":"+meta.Group) + " " + quoted
+		return "chown -- " + remote.ShellQuote(meta.Owner+":"+meta.Group) + " " + quoted
 	case meta.Owner != "":
-		return "chown -- " + shellQuote(meta.Owner) + " " + quoted
+		return "chown -- " + remote.ShellQuote(meta.Owner) + " " + quoted
 	case meta.Group != "":
-		return "chgrp -- " + shellQuote(meta.Group) + " " + quoted
+		return "chgrp -- " + remote.ShellQuote(meta.Group) + " " + quoted
 	}
 	return ""
 }

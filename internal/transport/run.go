@@ -12,16 +12,10 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// shellQuote quotes s as one POSIX sh word: single quotes, with each
-// embedded ' written as '\” (close, escaped quote, reopen).
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // sudoWrap runs cmd as root without ever prompting: -n makes sudo fail
 // instead of waiting for a password nobody will type.
 func sudoWrap(cmd string) string {
-	return "sudo -n sh -c " + shellQuote(cmd)
+	return "sudo -n sh -c " + remote.ShellQuote(cmd)
 }
 
 // commandLine is what is sent to the server for cmd.

@@ -6,30 +6,6 @@ import (
 	"testing"
 )
 
-func TestShellQuote(t *testing.T) {
-	cases := map[string]string{
-		"":         "''",
-		"plain":    "'plain'",
-		"it's":     `'it'\''s'`,
-		`a "b" $c`: `'a "b" $c'`,
-	}
-	for in, want := range cases {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// The quoted word must reach the shell as exactly the original string.
-func TestShellQuoteRoundTrip(t *testing.T) {
-	for _, s := range []string{"", "it's", `'''`, "a b\tc\nd", `$(touch /x) ; rm -rf "$HOME"`, "back\\slash", "ünï"} {
-		out, err := exec.Command("/bin/sh", "-c", "printf %s "+shellQuote(s)).Output()
-		if err != nil || string(out) != s {
-			t.Errorf("round trip of %q = %q, %v", s, out, err)
-		}
-	}
-}
-
 func TestSudoWrap(t *testing.T) {
 	got := sudoWrap(`echo 'a b' "$HOME" > /etc/x`)
 	want := `sudo -n sh -c 'echo '\''a b'\'' "$HOME" > /etc/x'`

@@ -2,7 +2,8 @@ package verify
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 func sprintf(format string, args ...any) string {
@@ -13,4 +14,4 @@ func sprintf(format string, args ...any) string {
 }
 
 // shellQuote quotes s as one POSIX sh word.
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+func shellQuote(s string) string { return remote.ShellQuote(s) }
