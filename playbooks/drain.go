@@ -196,7 +196,7 @@ func (c *Cluster) TomcatReadyStep(host string, timeout time.Duration) engine.Ste
 		Label:     "tomcat ready",
 		Condition: tomcatStarted + " && " + probeServesCond(tc),
 		Timeout:   timeout,
-		Hint:      "journalctl -u tomcat; the probe at http://" + tc.Address + ":" + fmt.Sprint(tc.Port) + ProbeContext + "/",
+		Hint:      "journalctl -u tomcat; the probe at http://" + tc.Address + ":" + fmt.Sprint(tc.Port) + topology.ProbeContext + "/",
 	}
 }
 
@@ -204,7 +204,7 @@ func (c *Cluster) TomcatReadyStep(host string, timeout time.Duration) engine.Ste
 // (bash's /dev/tcp: no curl on minimal hosts) for a new session.
 func probeServesCond(tc topology.Tomcat) string {
 	req := fmt.Sprintf(`exec 3<>/dev/tcp/%s/%d && printf 'GET %s/ HTTP/1.0\r\nHost: clusterctl-ready\r\n\r\n' >&3 && cat <&3`,
-		tc.Address, tc.Port, ProbeContext)
+		tc.Address, tc.Port, topology.ProbeContext)
 	cond := "r=$(timeout 5 bash -c " + engine.Quote(req) + ") && " +
 		`printf '%s' "$r" | head -n 1 | grep -q ' 200 ' && printf '%s' "$r" | grep -q '"session":"'`
 	if tc.FailoverNode.ID != "" {

@@ -109,7 +109,7 @@ func (c *Cluster) CheckArtifacts(ctx context.Context) error {
 // context.xml with the sticky Manager for this host's place in the ring.
 // Every change restarts Tomcat once, at the end of the play.
 func (c *Cluster) msmPlay() engine.Play {
-	lib := path.Join(catalinaHomeOf(c.Inv), "lib")
+	lib := path.Join(c.Inv.CatalinaHome(), "lib")
 	coords := MSMCoords(c.Inv.MSM.Version, c.Inv.Tomcat.MSMModule(), c.Inv.MSM.Serializer)
 	var steps []engine.Step
 	var names []string
@@ -126,7 +126,7 @@ func (c *Cluster) msmPlay() engine.Play {
 	}
 	steps = append(steps,
 		engine.Notify(staleJarsStep(lib, names), restartTomcat),
-		engine.Notify(c.renderedFile("file "+catalinaHomeOf(c.Inv)+"/conf/context.xml", func(p Paths) string { return p.ContextXML },
+		engine.Notify(c.renderedFile("file "+c.Inv.CatalinaHome()+"/conf/context.xml", func(p Paths) string { return p.ContextXML },
 			Target.ContextXML, fileOpts{meta: c.tomcatOwned()}), restartTomcat),
 	)
 	return engine.Play{

@@ -14,7 +14,7 @@ import (
 // changed file restarts a running Tomcat, rolled across the hosts like
 // every restart: server.xml turns autoDeploy off (see there).
 func (c *Cluster) probePlay() engine.Play {
-	webapps := path.Join(catalinaHomeOf(c.Inv), "webapps")
+	webapps := path.Join(c.Inv.CatalinaHome(), "webapps")
 	owned := c.tomcatOwned()
 	var steps []engine.Step
 	err := fs.WalkDir(assets.Probe, "probe", func(p string, d fs.DirEntry, err error) error {

@@ -3,7 +3,6 @@ package playbooks
 import (
 	"fmt"
 	"net/netip"
-	"path"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
@@ -17,11 +16,6 @@ import (
 // cluster what one template needs, into a small struct (tmpl*), so a
 // template only formats and its data type documents its inputs. Nothing
 // here touches a host: the plays decide where, when and with which handler.
-
-// ProbeContext is the context path of the probe web application
-// (assets.Probe), deployed as <CatalinaHome>/webapps/probe and proxied by
-// nginx; `clusterctl verify` requests ProbeContext + "/".
-const ProbeContext = "/probe"
 
 // Target is one host to render files for: the whole cluster (for peers:
 // memcachedNodes, upstreams, NTP clients), its MSM layout, the host itself
@@ -105,7 +99,7 @@ func (t Target) Paths() (Paths, error) {
 	if err != nil {
 		return Paths{}, err
 	}
-	home := catalinaHomeOf(t.Inv)
+	home := t.Inv.CatalinaHome()
 	return Paths{
 		NginxConf:        "/etc/nginx/nginx.conf",
 		NginxUser:        f.nginxUser,
@@ -120,11 +114,9 @@ func (t Target) Paths() (Paths, error) {
 		CatalinaHome:     home,
 		ContextXML:       home + "/conf/context.xml",
 		ServerXML:        home + "/conf/server.xml",
-		ProbeDir:         home + "/webapps" + ProbeContext,
+		ProbeDir:         home + "/webapps" + topology.ProbeContext,
 	}, nil
 }
-
-func catalinaHomeOf(inv *inventory.Inventory) string { return path.Join(inv.Tomcat.Prefix, "tomcat") }
 
 // needRole fails rendering a file for a host that does not run its service.
 func (t Target) needRole(r inventory.Role, file string) error {
@@ -191,7 +183,7 @@ func (t Target) NginxConf() ([]byte, error) {
 	d := tmplNginx{
 		Cluster: t.Inv.Cluster.Name, Family: string(t.Family), Balance: t.Inv.Nginx.Balance,
 		User: f.nginxUser, ModulesInclude: f.nginxModules, MimeTypes: "/etc/nginx/mime.types", LogDir: "/var/log/nginx",
-		Listen: t.Inv.Nginx.Listen, ProxyTarget: "tomcat-servers", ProbePath: ProbeContext + "/",
+		Listen: t.Inv.Nginx.Listen, ProxyTarget: "tomcat-servers", ProbePath: topology.ProbeContext + "/",
 	}
 	for _, tc := range t.Topo.Tomcats {
 		d.Servers = append(d.Servers, tmplUpstreamServer{Address: tc.Address, Port: tc.Port, FQDN: t.fqdn(tc.Host), Down: t.Drained[tc.Host]})
@@ -302,7 +294,7 @@ func (t Target) TomcatService() ([]byte, error) {
 	u := t.Inv.Tomcat.User
 	return templates.Render("tomcat.service.tmpl", tmplTomcatUnit{
 		TomcatVersion: t.Inv.Tomcat.Version, User: u, Group: u,
-		JavaHome: t.Inv.Java.Home, CatalinaHome: catalinaHomeOf(t.Inv),
+		JavaHome: t.Inv.Java.Home, CatalinaHome: t.Inv.CatalinaHome(),
 	})
 }
 
@@ -320,7 +312,7 @@ func (t Target) profile(name string) ([]byte, error) {
 	if err := t.needRole(inventory.RoleTomcat, strings.TrimSuffix(name, ".tmpl")); err != nil {
 		return nil, err
 	}
-	return templates.Render(name, tmplProfile{JavaHome: t.Inv.Java.Home, CatalinaHome: catalinaHomeOf(t.Inv)})
+	return templates.Render(name, tmplProfile{JavaHome: t.Inv.Java.Home, CatalinaHome: t.Inv.CatalinaHome()})
 }
 
 // ---- memcached ----------------------------------------------------------------

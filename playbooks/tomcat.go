@@ -46,7 +46,7 @@ func (c *Cluster) tomcatPlay() engine.Play {
 	tc := c.Inv.Tomcat
 	local := c.Inv.ArtifactPath(tc.Tarball)
 	staged := stagedPath(local)
-	home := catalinaHomeOf(c.Inv)
+	home := c.Inv.CatalinaHome()
 	owner := tc.User
 	return engine.Play{
 		Name:  "tomcat",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clusterctl/clusterctl/internal/topology"
 	"io"
 	"strings"
 	"time"
@@ -132,7 +133,7 @@ func startLoad(ctx context.Context, inv *inventory.Inventory, on bool) (*loadgen
 	var urls []string
 	for _, h := range inv.AllHosts() {
 		if h.Has(inventory.RoleProxy) {
-			urls = append(urls, fmt.Sprintf("http://%s:%d%s/", h.Address, inv.Nginx.Listen, playbooks.ProbeContext))
+			urls = append(urls, fmt.Sprintf("http://%s:%d%s/", h.Address, inv.Nginx.Listen, topology.ProbeContext))
 		}
 	}
 	l, err := loadgen.Start(ctx, loadgen.Config{URLs: urls, Duration: 15 * time.Minute})

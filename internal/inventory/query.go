@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 )
@@ -156,3 +157,8 @@ func (inv *Inventory) TimeClients(h Host) []Host {
 	}
 	return clients
 }
+
+// CatalinaHome is where Tomcat lives on every Tomcat host: the seed's
+// symlink <tomcat.prefix>/tomcat to the unpacked apache-tomcat-<version>.
+// Apply installs it there, verify and teardown look there.
+func (inv *Inventory) CatalinaHome() string { return path.Join(inv.Tomcat.Prefix, "tomcat") }

@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"github.com/clusterctl/clusterctl/internal/topology"
 	"net"
 	"strconv"
 	"time"
@@ -83,7 +84,7 @@ func (r *roller) memcachedTurn(ctx context.Context, h *engine.Host) error {
 	if r.cfg.Disruptive {
 		return nil // the Tomcats use the new settings only once they rolled
 	}
-	return r.ensureHealthy(ctx, msmhealth.Whole(r.cfg.Cluster.Topo, playbooks.ProbeContext+"/"))
+	return r.ensureHealthy(ctx, msmhealth.Whole(r.cfg.Cluster.Topo, topology.ProbeContext+"/"))
 }
 
 func withMemcache(ctx context.Context, d tcpDialer, addr string, f func(*memcache.Memcache) ([]memcache.Item, error)) ([]memcache.Item, error) {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clusterctl/clusterctl/internal/topology"
 	"os"
 	"strings"
 	"sync"
@@ -175,7 +176,7 @@ func Run(ctx context.Context, cfg Config, plan Plan) Result {
 		// over its sessions.
 		if drain && !cfg.Disruptive {
 			for _, name := range group {
-				if err := r.ensureHealthy(ctx, msmhealth.CanTakeOver(cfg.Cluster.Topo, playbooks.ProbeContext+"/", name)); err != nil {
+				if err := r.ensureHealthy(ctx, msmhealth.CanTakeOver(cfg.Cluster.Topo, topology.ProbeContext+"/", name)); err != nil {
 					return failed(res, name, fmt.Errorf("%w; stopped before draining %s (if this run changed a port or msm.storage_key_prefix, the cluster is whole again only once every Tomcat rolled: run apply --disruptive)", err, strings.Join(group, ", ")))
 				}
 			}
@@ -192,7 +193,7 @@ func Run(ctx context.Context, cfg Config, plan Plan) Result {
 		}
 	}
 	if drain {
-		if err := r.ensureHealthy(ctx, msmhealth.Whole(cfg.Cluster.Topo, playbooks.ProbeContext+"/")); err != nil {
+		if err := r.ensureHealthy(ctx, msmhealth.Whole(cfg.Cluster.Topo, topology.ProbeContext+"/")); err != nil {
 			return failed(res, order[len(order)-1], fmt.Errorf("after the rollout: %w", err))
 		}
 	}

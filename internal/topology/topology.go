@@ -10,6 +10,11 @@ import (
 	"github.com/clusterctl/clusterctl/internal/inventory"
 )
 
+// ProbeContext is the context path of clusterctl's probe web application
+// (assets/probe), which apply deploys on every Tomcat, nginx routes, and
+// verify, the rollout and the load generator request.
+const ProbeContext = "/probe"
+
 // Node is one memcached instance as MSM knows it.
 type Node struct {
 	ID      string // MSM node id: n1, n2, ... in inventory order

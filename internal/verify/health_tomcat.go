@@ -18,7 +18,7 @@ import (
 )
 
 // catalinaBase is where apply installs Tomcat (CATALINA_HOME = BASE).
-func (r *run) catalinaBase() string { return path.Join(r.inv.Tomcat.Prefix, "tomcat") }
+func (r *run) catalinaBase() string { return r.inv.CatalinaHome() }
 
 func (r *run) checkJava(ctx context.Context, c remote.Conn) (Status, string) {
 	java := path.Join(r.inv.Java.Home, "bin", "java")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/clusterctl/clusterctl/internal/topology"
 	"io"
 	"net"
 	"net/http"
@@ -13,7 +14,7 @@ import (
 
 // ProbePath is the probe application's page (assets/probe, context /probe):
 // a .jsp URL, so it takes the proxy's ".jsp to the Tomcats" route.
-const ProbePath = "/probe/index.jsp"
+const ProbePath = topology.ProbeContext + "/index.jsp"
 
 // Probe is one answer of the probe page plus the cookie the response set.
 type Probe struct {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/clusterctl/clusterctl/internal/topology"
 	"strings"
 )
 
@@ -11,7 +12,7 @@ import (
 // name. MSM's storageKeyPrefix tokens "host" and "context" expand to these.
 const (
 	probeHostName    = "localhost"
-	probeContextName = "/probe"
+	probeContextName = topology.ProbeContext
 )
 
 // storageKeyFunc returns how MSM names a session's memcached key for the
