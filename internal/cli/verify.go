@@ -11,7 +11,6 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/preflight"
-	"github.com/clusterctl/clusterctl/internal/topology"
 	"github.com/clusterctl/clusterctl/internal/verify"
 	"github.com/clusterctl/clusterctl/playbooks"
 )
@@ -92,9 +91,6 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 	if err != nil {
 		return err
 	}
-	if _, err := topology.Build(inv); err != nil {
-		return usageError(fmt.Errorf("%s: %w", inv.File(), err))
-	}
 	var check []string // nil: every host
 	if len(g.hosts) > 0 {
 		for _, h := range inv.Hosts {
@@ -104,6 +100,12 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 	// Cross-host checks and the drill need every host, whatever --hosts says.
 	all := *inv
 	all.Hosts = inv.AllHosts()
+	// The cluster model, built once: verify reads its topology, the
+	// preflight its needs.
+	cluster, err := playbooks.NewCluster(&all)
+	if err != nil {
+		return usageError(fmt.Errorf("%s: %w", inv.File(), err))
+	}
 
 	popts, err := preflightOptions(g)
 	if err != nil {
@@ -118,15 +120,13 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 		targets[i] = verify.Target{Host: d.host, Conn: d.conn, Err: d.err}
 	}
 
-	opts.Parallel, opts.Check = g.parallel, check
-	if cluster, err := playbooks.NewCluster(&all); err == nil {
-		// A held package lock is a moment, not ill health (unattended-
-		// upgrades); apply's own preflight still waits for it.
-		popts.Skip[preflight.CheckPackageLock] = true
-		hosts := engineHosts(dialed)
-		opts.Preflight = func(ctx context.Context) preflight.Report {
-			return preflight.Run(ctx, hosts, cluster.PreflightNeeds, popts)
-		}
+	opts.Parallel, opts.Check, opts.Topo = g.parallel, check, cluster.Topo
+	// A held package lock is a moment, not ill health (unattended-
+	// upgrades); apply's own preflight still waits for it.
+	popts.Skip[preflight.CheckPackageLock] = true
+	hosts := engineHosts(dialed)
+	opts.Preflight = func(ctx context.Context) preflight.Report {
+		return preflight.Run(ctx, hosts, cluster.PreflightNeeds, popts)
 	}
 	if rounds.n > 1 {
 		return repeatVerify(ctx, cmd, g, &all, targets, opts, rounds)

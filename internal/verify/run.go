@@ -70,6 +70,9 @@ type Options struct {
 	// checks: what would stop the next apply is a health problem now
 	// (a squatter on a port, a full disk, a clock drifting away).
 	Preflight func(context.Context) preflight.Report
+	// Topo is the cluster's topology when the caller has built it already
+	// (nil: Run builds it from the inventory).
+	Topo *topology.Topology
 }
 
 // run is the state of one Run.
@@ -93,7 +96,7 @@ type run struct {
 // cross-host checks and the drill need them.
 func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts Options, sink Sink) (Summary, error) {
 	start := time.Now()
-	r, err := newRun(inv, targets, opts.Timing, sink)
+	r, err := newRunWith(inv, opts.Topo, targets, opts.Timing, sink)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -118,9 +121,15 @@ func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts O
 }
 
 func newRun(inv *inventory.Inventory, targets []Target, timing Timing, sink Sink) (*run, error) {
-	topo, err := topology.Build(inv)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", inv.File(), err)
+	return newRunWith(inv, nil, targets, timing, sink)
+}
+
+func newRunWith(inv *inventory.Inventory, topo *topology.Topology, targets []Target, timing Timing, sink Sink) (*run, error) {
+	if topo == nil {
+		var err error
+		if topo, err = topology.Build(inv); err != nil {
+			return nil, fmt.Errorf("%s: %w", inv.File(), err)
+		}
 	}
 	r := &run{inv: inv, topo: topo, targets: map[string]Target{}, timing: timing, sink: sink}
 	if r.timing == (Timing{}) {
