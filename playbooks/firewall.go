@@ -41,13 +41,6 @@ func (c *Cluster) firewallPlay() engine.Play {
 	}
 }
 
-func (c *Cluster) selinuxPlay() engine.Play {
-	return engine.Play{Name: "selinux", Hosts: withRole(inventory.RoleProxy), Steps: []engine.Step{c.managed(
-		filterStep{c: c, title: "selinux: httpd_can_network_connect on", needs: func(f hostFilters) bool { return f.selinux },
-			reason: "SELinux is disabled", build: func(hostFilters, *engine.Host) engine.Step { return seBoolean("httpd_can_network_connect") }})},
-	}
-}
-
 // managed skips step when the inventory keeps apply out of filtering.
 func (c *Cluster) managed(step engine.Step) engine.Step {
 	return engine.When(func(*engine.Host) bool { return c.Inv.Cluster.ManageFirewall }, "cluster.manage_firewall: false", step)
@@ -241,21 +234,6 @@ func ufwOpen(label string, r firewallRule) engine.Step {
 		Cmd:        "ufw " + r.ufw(),
 		Undo:       "ufw delete " + r.ufw(),
 		UndoUnless: "! command -v ufw >/dev/null || ! " + has,
-	}
-}
-
-// seBoolean turns an SELinux boolean on, persistently, where SELinux is
-// enabled (selinuxenabled is missing or false elsewhere).
-func seBoolean(name string) engine.Step {
-	is := func(v string) string {
-		return "! selinuxenabled 2>/dev/null || getsebool " + name + " | grep -q -- '--> " + v + "$'"
-	}
-	return engine.Command{
-		Label:      "selinux: " + name + " on",
-		Unless:     is("on"),
-		Cmd:        "setsebool -P " + name + " on",
-		Undo:       "setsebool -P " + name + " off",
-		UndoUnless: is("off"),
 	}
 }
 
