@@ -2,9 +2,11 @@ package playbooks
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/templates"
 )
 
 const restartMemcached = "restart memcached"
@@ -42,3 +44,41 @@ func memcachedHoldsItems(port int) string {
 quit
 ' >&3 && cat <&3" | grep -q '^STAT curr_items [1-9]'`, port, port)
 }
+
+type tmplMemcached struct {
+	NodeID, FQDN, User, Listen     string
+	AlsoLoopback                   bool
+	Port, MemoryMB, MaxConnections int
+}
+
+// MemcachedConf is the memcached configuration of a memcached host in its
+// family's format (Paths().MemcachedConf says where).
+func (t Target) MemcachedConf() ([]byte, error) {
+	f, err := t.family()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.needRole(inventory.RoleMemcached, "memcached config"); err != nil {
+		return nil, err
+	}
+	d := tmplMemcached{
+		FQDN: t.Host.FQDN, User: f.memcachedUser, Listen: t.Host.Address,
+		Port: t.Inv.Memcached.Port, MemoryMB: t.Inv.Memcached.MemoryMB, MaxConnections: t.Inv.Memcached.MaxConnections,
+	}
+	for _, n := range t.Topo.Nodes {
+		if n.Host == t.Host.Name {
+			d.NodeID = n.ID
+		}
+	}
+	if d.NodeID == "" {
+		return nil, fmt.Errorf("render memcached config for %s: not a node in the topology", t.Host.Name)
+	}
+	// Loopback too, unless the cluster address is itself a loopback one.
+	if a, err := netip.ParseAddr(t.Host.Address); err == nil && !a.IsLoopback() {
+		d.Listen += ",127.0.0.1"
+		d.AlsoLoopback = true
+	}
+	return templates.Render(f.memcachedTemplate, d)
+}
+
+// ---- chrony.conf --------------------------------------------------------------

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/templates"
 )
 
 // spymemcachedVersion is the memcached client MSM 2.3.x is built against.
@@ -157,3 +158,48 @@ func quoteEach(ws []string) []string {
 	}
 	return out
 }
+
+type tmplContext struct {
+	MSMVersion, JvmRoute        string
+	Sticky                      bool
+	MemcachedNodes              string
+	FailoverNodes, FailoverHost string // empty when not sticky
+	RequestURIIgnorePattern     string // empty: attribute left out (MSM's default, none)
+	SessionBackupAsync          bool
+	OperationTimeoutMS          int64
+	StorageKeyPrefix            string // empty: attribute left out (MSM's default)
+	TranscoderFactoryClass      string
+}
+
+// transcoderFactories maps msm.serializer to MSM's transcoderFactoryClass.
+var transcoderFactories = map[string]string{
+	inventory.SerializerJava: "de.javakaffee.web.msm.JavaSerializationTranscoderFactory",
+	inventory.SerializerKryo: "de.javakaffee.web.msm.serializer.kryo.KryoTranscoderFactory",
+}
+
+// ContextXML is <CatalinaHome>/conf/context.xml for a Tomcat host: Tomcat's
+// default content plus MSM's Manager with this host's failover node.
+func (t Target) ContextXML() ([]byte, error) {
+	tc, err := t.tomcat("context.xml")
+	if err != nil {
+		return nil, err
+	}
+	msm := t.Inv.MSM
+	factory, ok := transcoderFactories[msm.Serializer]
+	if !ok {
+		return nil, fmt.Errorf("render context.xml: unknown msm.serializer %q", msm.Serializer)
+	}
+	d := tmplContext{
+		MSMVersion: msm.Version, JvmRoute: tc.JvmRoute, Sticky: t.Topo.Sticky,
+		MemcachedNodes: tc.MemcachedNodes, FailoverNodes: tc.FailoverNodes,
+		RequestURIIgnorePattern: msm.RequestURIIgnorePattern, SessionBackupAsync: msm.SessionBackupAsync,
+		OperationTimeoutMS: msm.OperationTimeout.Milliseconds(), StorageKeyPrefix: msm.StorageKeyPrefix,
+		TranscoderFactoryClass: factory,
+	}
+	if tc.FailoverNodes != "" {
+		d.FailoverHost = tc.FailoverNode.Host
+	}
+	return templates.Render("context.xml.tmpl", d)
+}
+
+// ---- server.xml -------------------------------------------------------------

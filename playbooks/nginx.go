@@ -1,8 +1,12 @@
 package playbooks
 
 import (
+	"fmt"
+
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/topology"
+	"github.com/clusterctl/clusterctl/templates"
 )
 
 const reloadNginx = "reload nginx"
@@ -29,3 +33,64 @@ func (c *Cluster) nginxPlay() engine.Play {
 		Handlers: []engine.Step{engine.Restart{Service: "nginx", Reload: true}},
 	}
 }
+
+type tmplNginx struct {
+	Cluster, Family, Balance        string
+	User, ModulesInclude, MimeTypes string
+	LogDir                          string
+	Listen                          int
+	Servers                         []tmplUpstreamServer // every Tomcat: upstream tomcat-servers
+	Routes                          []tmplRoute          // sticky only: one upstream per jvmRoute
+	ProxyTarget                     string               // what proxy_pass names: an upstream or $msm_upstream
+	ProbePath                       string               // "/probe/"
+}
+
+type tmplUpstreamServer struct {
+	Address, FQDN string
+	Port          int
+	Down          bool // drained by a rollout: nginx sends it nothing, sticky sessions included
+}
+
+type tmplRoute struct {
+	Route, Upstream string
+	Primary         tmplUpstreamServer
+	Backups         []tmplUpstreamServer
+}
+
+// NginxConf is /etc/nginx/nginx.conf for a proxy host.
+func (t Target) NginxConf() ([]byte, error) {
+	f, err := t.family()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.needRole(inventory.RoleProxy, "nginx.conf"); err != nil {
+		return nil, err
+	}
+	d := tmplNginx{
+		Cluster: t.Inv.Cluster.Name, Family: string(t.Family), Balance: t.Inv.Nginx.Balance,
+		User: f.nginxUser, ModulesInclude: f.nginxModules, MimeTypes: "/etc/nginx/mime.types", LogDir: "/var/log/nginx",
+		Listen: t.Inv.Nginx.Listen, ProxyTarget: "tomcat-servers", ProbePath: topology.ProbeContext + "/",
+	}
+	for _, tc := range t.Topo.Tomcats {
+		d.Servers = append(d.Servers, tmplUpstreamServer{Address: tc.Address, Port: tc.Port, FQDN: t.fqdn(tc.Host), Down: t.Drained[tc.Host]})
+	}
+	switch t.Inv.Nginx.Balance {
+	case inventory.BalanceRoundRobin, inventory.BalanceIPHash:
+	case inventory.BalanceSticky:
+		d.ProxyTarget = "$msm_upstream"
+		for i, tc := range t.Topo.Tomcats {
+			r := tmplRoute{Route: tc.JvmRoute, Upstream: "tomcat_" + tc.JvmRoute, Primary: d.Servers[i]}
+			for j, s := range d.Servers {
+				if j != i {
+					r.Backups = append(r.Backups, s)
+				}
+			}
+			d.Routes = append(d.Routes, r)
+		}
+	default:
+		return nil, fmt.Errorf("render nginx.conf: unknown nginx.balance %q", t.Inv.Nginx.Balance)
+	}
+	return templates.Render("nginx.conf.tmpl", d)
+}
+
+// ---- context.xml ------------------------------------------------------------

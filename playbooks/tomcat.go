@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/templates"
 )
 
 // restartTomcat is the handler of the tomcat, msm and probe plays. It always
@@ -108,3 +110,66 @@ func (v verifiedUpload) Check(ctx context.Context, h *engine.Host) (*engine.Chan
 	}
 	return v.up.Check(ctx, h)
 }
+
+type tmplServer struct {
+	TomcatVersion, FQDN, JvmRoute string
+	ShutdownPort, Port            int
+}
+
+// ServerXML is <CatalinaHome>/conf/server.xml for a Tomcat host.
+func (t Target) ServerXML() ([]byte, error) {
+	tc, err := t.tomcat("server.xml")
+	if err != nil {
+		return nil, err
+	}
+	shutdown := t.Inv.Tomcat.ShutdownPort
+	if shutdown <= 0 { // 0 or -1 in the inventory: no shutdown port, Tomcat's -1
+		shutdown = -1
+	}
+	return templates.Render("server.xml.tmpl", tmplServer{
+		TomcatVersion: t.Inv.Tomcat.Version, FQDN: t.Host.FQDN, JvmRoute: tc.JvmRoute,
+		ShutdownPort: shutdown, Port: t.Inv.Tomcat.Port,
+	})
+}
+
+// ---- tomcat.service -----------------------------------------------------------
+
+type tmplTomcatUnit struct {
+	TomcatVersion, User, Group, JavaHome, CatalinaHome string
+}
+
+// TomcatService is /etc/systemd/system/tomcat.service for a Tomcat host.
+func (t Target) TomcatService() ([]byte, error) {
+	if _, err := t.tomcat("tomcat.service"); err != nil {
+		return nil, err
+	}
+	if _, err := t.family(); err != nil {
+		return nil, err
+	}
+	// Group = user: the service user is created with a group of its own
+	// name, as the seed's `useradd -r` does.
+	u := t.Inv.Tomcat.User
+	return templates.Render("tomcat.service.tmpl", tmplTomcatUnit{
+		TomcatVersion: t.Inv.Tomcat.Version, User: u, Group: u,
+		JavaHome: t.Inv.Java.Home, CatalinaHome: t.Inv.CatalinaHome(),
+	})
+}
+
+// ---- /etc/profile.d -----------------------------------------------------------
+
+type tmplProfile struct{ JavaHome, CatalinaHome string }
+
+// JDKProfile is /etc/profile.d/jdk.sh for a Tomcat host (where the JDK is).
+func (t Target) JDKProfile() ([]byte, error) { return t.profile("jdk.sh.tmpl") }
+
+// TomcatProfile is /etc/profile.d/tomcat.sh for a Tomcat host.
+func (t Target) TomcatProfile() ([]byte, error) { return t.profile("tomcat.sh.tmpl") }
+
+func (t Target) profile(name string) ([]byte, error) {
+	if err := t.needRole(inventory.RoleTomcat, strings.TrimSuffix(name, ".tmpl")); err != nil {
+		return nil, err
+	}
+	return templates.Render(name, tmplProfile{JavaHome: t.Inv.Java.Home, CatalinaHome: t.Inv.CatalinaHome()})
+}
+
+// ---- memcached ----------------------------------------------------------------

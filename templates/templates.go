@@ -3,7 +3,7 @@
 // the exact files a host will get next to the seed's hand-written ones.
 //
 // One file per template; each starts with a {{/* */}} comment naming its
-// destination and its data type (built in playbooks/render.go), and each
+// destination and its data type (built next to its play, playbooks/<step>.go), and each
 // renders a "managed by clusterctl — changes will be overwritten" header in
 // the destination's own comment syntax.
 package templates
