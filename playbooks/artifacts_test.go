@@ -96,7 +96,6 @@ func TestUploadSkippedWhenUnpacked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ih, _ := inv.Host("t58")
 	for _, tc := range []struct {
 		dirs       []string
 		wantSkip   bool
@@ -106,7 +105,7 @@ func TestUploadSkippedWhenUnpacked(t *testing.T) {
 		{nil, false, true},
 	} {
 		pc := newPristine("t58")
-		h := engine.NewHost(unpackedConn{pc, tc.dirs}, HostVars(ih))
+		h := engine.NewHost(unpackedConn{pc, tc.dirs}, nil)
 		h.Facts = engine.ParseOSRelease([]byte(debian12))
 		col := &engine.Collector{}
 		engine.Run(context.Background(), []*engine.Host{h}, []engine.Play{c.javaPlay(), c.tomcatPlay()}, engine.Options{}, col)

@@ -14,7 +14,7 @@ func (c *Cluster) basePlay() engine.Play {
 	return engine.Play{
 		Name: "base",
 		Steps: append([]engine.Step{
-			perHost("hostname = FQDN", func(h *engine.Host) engine.Step { return hostnameStep(invHost(h).FQDN) }),
+			perHost("hostname = FQDN", func(h *engine.Host) engine.Step { return hostnameStep(c.host(h).FQDN) }),
 			engine.When(func(*engine.Host) bool { return c.Inv.Cluster.Timezone != "" },
 				"no cluster.timezone in the inventory", timezoneStep(c.Inv.Cluster.Timezone)),
 			c.etcHostsStep(),

@@ -201,7 +201,7 @@ func applyToTolerant(t *testing.T, inv *inventory.Inventory, osRelease string) (
 	for _, ih := range inv.AllHosts() {
 		pc := newPristine(ih.Name)
 		conns[ih.Name] = pc
-		h := engine.NewHost(pc, HostVars(ih))
+		h := engine.NewHost(pc, nil)
 		h.Facts = engine.ParseOSRelease([]byte(osRelease))
 		pc.filtering = h.Facts.Family == engine.FamilyRHEL
 		pc.ufw = h.Facts.ID == "ubuntu"

@@ -30,7 +30,7 @@ func (c *Cluster) firewallPlay() engine.Play {
 	return engine.Play{Name: "firewall", Steps: []engine.Step{c.managed(
 		c.firewallStep(title, func(f hostFilters, h *engine.Host) engine.Step {
 			var rules []engine.Step
-			for _, o := range c.openings(invHost(h)) {
+			for _, o := range c.openings(c.host(h)) {
 				rules = append(rules, openRule("firewall: "+o.label, f, o.rule))
 			}
 			if len(rules) == 0 {
@@ -245,7 +245,7 @@ func (c *Cluster) StaleFirewallStep() engine.Step {
 	const title = "firewall: close openings no longer used"
 	return c.managed(c.firewallStep(title, func(f hostFilters, h *engine.Host) engine.Step {
 		want := map[string]bool{}
-		for _, o := range c.openings(invHost(h)) {
+		for _, o := range c.openings(c.host(h)) {
 			for _, s := range flatten(openRule("firewall: "+o.label, f, o.rule)) {
 				want[s.Title()] = true
 			}

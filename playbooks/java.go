@@ -17,7 +17,7 @@ import (
 func (c *Cluster) javaPlay() engine.Play {
 	// A repointed java.home is a new JVM for Tomcat only once it restarts
 	// (rolled, like every Tomcat restart); the unit itself does not change.
-	p := engine.Play{Name: "java", Hosts: withRole(inventory.RoleTomcat), Handlers: []engine.Step{restartTomcatHandler()}}
+	p := engine.Play{Name: "java", Hosts: c.withRole(inventory.RoleTomcat), Handlers: []engine.Step{restartTomcatHandler()}}
 	if c.Inv.Java.Install == inventory.JavaPackage {
 		p.Steps = c.javaPackageSteps()
 	} else {
@@ -155,7 +155,7 @@ func javaHomeOf(bins string) string {
 // Only the package apply itself asked for goes; what it pulled in stays
 // until teardown, which knows how to tell it from what came later.
 func (c *Cluster) StaleJavaStep() engine.Step {
-	return engine.When(withRole(inventory.RoleTomcat), "not a Tomcat host", staleJava{c: c})
+	return engine.When(c.withRole(inventory.RoleTomcat), "not a Tomcat host", staleJava{c: c})
 }
 
 type staleJava struct{ c *Cluster }

@@ -17,7 +17,7 @@ const restartMemcached = "restart memcached"
 func (c *Cluster) memcachedPlay() engine.Play {
 	return engine.Play{
 		Name:  "memcached",
-		Hosts: withRole(inventory.RoleMemcached),
+		Hosts: c.withRole(inventory.RoleMemcached),
 		Steps: []engine.Step{
 			engine.Package{Names: []string{"memcached"}},
 			engine.Notify(c.renderedFile("memcached config", func(p Paths) string { return p.MemcachedConf },

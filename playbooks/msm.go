@@ -132,7 +132,7 @@ func (c *Cluster) msmPlay() engine.Play {
 	)
 	return engine.Play{
 		Name:     "msm",
-		Hosts:    withRole(inventory.RoleTomcat),
+		Hosts:    c.withRole(inventory.RoleTomcat),
 		Steps:    steps,
 		Handlers: []engine.Step{restartTomcatHandler()},
 	}

@@ -24,7 +24,7 @@ const nginxValidate = "nginx -t -q -c %s"
 func (c *Cluster) nginxPlay() engine.Play {
 	return engine.Play{
 		Name:  "nginx",
-		Hosts: withRole(inventory.RoleProxy),
+		Hosts: c.withRole(inventory.RoleProxy),
 		Steps: []engine.Step{
 			engine.Package{Names: []string{"nginx"}},
 			engine.Notify(nginxConfStep{c}, reloadNginx),

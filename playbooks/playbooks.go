@@ -4,6 +4,7 @@
 package playbooks
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
@@ -11,22 +12,21 @@ import (
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
-// hostVar is the engine.Host.Vars key under which each host carries its
-// inventory entry, so plays can build per-host steps.
-const hostVar = "inventory.host"
-
-// HostVars are the Vars an engine.Host for inventory host h must carry.
-func HostVars(h inventory.Host) map[string]any { return map[string]any{hostVar: h} }
-
-// invHost returns the inventory entry of an engine host.
-func invHost(h *engine.Host) inventory.Host {
-	ih, _ := h.Vars[hostVar].(inventory.Host)
+// host is the inventory entry of an engine host, looked up by its name
+// (engine hosts are dialled from the inventory, so every one has an
+// entry; one that does not is a bug, and fails its step, not silently
+// rendering an empty host).
+func (c *Cluster) host(h *engine.Host) inventory.Host {
+	ih, ok := c.Inv.Host(h.Name())
+	if !ok {
+		panic(fmt.Sprintf("playbooks: host %q is not in %s", h.Name(), c.Inv.File()))
+	}
 	return ih
 }
 
 // withRole selects the hosts that have role.
-func withRole(r inventory.Role) func(*engine.Host) bool {
-	return func(h *engine.Host) bool { return invHost(h).Has(r) }
+func (c *Cluster) withRole(r inventory.Role) func(*engine.Host) bool {
+	return func(h *engine.Host) bool { return c.host(h).Has(r) }
 }
 
 // Cluster is what every play is built from.

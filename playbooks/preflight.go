@@ -19,7 +19,7 @@ import (
 // each; the distribution packages that would fight ours; and the space the
 // tarballs take where the java and tomcat plays put them.
 func (c *Cluster) PreflightNeeds(h *engine.Host) (preflight.Needs, error) {
-	ih := invHost(h)
+	ih := c.host(h)
 	inv := c.Inv
 	n := preflight.Needs{Address: ih.Address}
 	if ih.Has(inventory.RoleProxy) {

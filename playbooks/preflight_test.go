@@ -21,7 +21,7 @@ func TestPreflightNeedsPerRoleAndFamily(t *testing.T) {
 		t.Helper()
 		for _, ih := range inv.AllHosts() {
 			if ih.Name == host {
-				h := engine.NewHost(newPristine(host), HostVars(ih))
+				h := engine.NewHost(newPristine(host), nil)
 				h.Facts = engine.ParseOSRelease([]byte(osRelease))
 				n, err := c.PreflightNeeds(h)
 				if err != nil {

@@ -36,7 +36,7 @@ func (c *Cluster) probePlay() engine.Play {
 	if err != nil { // an embed FS cannot fail to walk; keep the host failing rather than panic
 		steps = []engine.Step{failStep{"probe app", err}}
 	}
-	return engine.Play{Name: "probe", Hosts: withRole(inventory.RoleTomcat), Steps: steps,
+	return engine.Play{Name: "probe", Hosts: c.withRole(inventory.RoleTomcat), Steps: steps,
 		Handlers: []engine.Step{restartTomcatHandler()}}
 }
 
@@ -45,6 +45,6 @@ func (c *Cluster) probePlay() engine.Play {
 // handlers of the plays before it find a new Tomcat not yet running and
 // leave it be, instead of rolling a restart of a Tomcat this run started.
 func (c *Cluster) tomcatStartPlay() engine.Play {
-	return engine.Play{Name: "tomcat-start", Hosts: withRole(inventory.RoleTomcat),
+	return engine.Play{Name: "tomcat-start", Hosts: c.withRole(inventory.RoleTomcat),
 		Steps: []engine.Step{tomcatServiceStep(), tomcatReadyStep()}}
 }

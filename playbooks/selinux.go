@@ -9,7 +9,7 @@ import (
 // (httpd_can_network_connect, which the targeted policy forbids); the seed
 // turns SELinux off instead. Skipped, and saying why, where it is disabled.
 func (c *Cluster) selinuxPlay() engine.Play {
-	return engine.Play{Name: "selinux", Hosts: withRole(inventory.RoleProxy), Steps: []engine.Step{c.managed(
+	return engine.Play{Name: "selinux", Hosts: c.withRole(inventory.RoleProxy), Steps: []engine.Step{c.managed(
 		filterStep{c: c, title: "selinux: httpd_can_network_connect on", needs: func(f hostFilters) bool { return f.selinux },
 			reason: "SELinux is disabled", build: func(hostFilters, *engine.Host) engine.Step { return seBoolean("httpd_can_network_connect") }})},
 	}

@@ -53,7 +53,7 @@ func renderLiveSettings(s []liveSetting) []byte {
 // finished (or a converge that needed none), never before.
 func (c *Cluster) LiveSettingsStep() engine.Step {
 	return perHost("record live settings", func(h *engine.Host) engine.Step {
-		return engine.File{Path: liveSettingsFile, Content: renderLiveSettings(c.liveSettings(invHost(h))), Label: "record live settings"}
+		return engine.File{Path: liveSettingsFile, Content: renderLiveSettings(c.liveSettings(c.host(h))), Label: "record live settings"}
 	})
 }
 
@@ -80,7 +80,7 @@ func (c *Cluster) DisruptiveChanges(ctx context.Context, hosts []*engine.Host) (
 				was[k] = v
 			}
 		}
-		for _, s := range c.liveSettings(invHost(h)) {
+		for _, s := range c.liveSettings(c.host(h)) {
 			if old, known := was[s.key]; known && old != s.value {
 				out = append(out, fmt.Sprintf("%s: %s %q -> %q: %s", h.Name(), s.key, old, s.value, s.why))
 			}

@@ -17,7 +17,7 @@ func TestDisruptiveChangesComparesWithTheRecord(t *testing.T) {
 	hosts := map[string]*engine.Host{}
 	var all []*engine.Host
 	for _, ih := range inv.AllHosts() {
-		h := engine.NewHost(newPristine(ih.Name), HostVars(ih))
+		h := engine.NewHost(newPristine(ih.Name), nil)
 		h.Facts = engine.ParseOSRelease([]byte(debian12))
 		hosts[ih.Name] = h
 		all = append(all, h)

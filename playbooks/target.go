@@ -16,7 +16,7 @@ const stagingDir = "/usr/local/src/clusterctl"
 // target is the render.go Target for an engine host: its OS family is only
 // known once the run has gathered facts, so steps build it at Check time.
 func (c *Cluster) target(h *engine.Host) Target {
-	return Target{Inv: c.Inv, Topo: c.Topo, Host: invHost(h), Family: h.Facts.Family}
+	return Target{Inv: c.Inv, Topo: c.Topo, Host: c.host(h), Family: h.Facts.Family}
 }
 
 // fileOpts are the engine.File fields a rendered file may set.

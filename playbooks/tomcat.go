@@ -52,7 +52,7 @@ func (c *Cluster) tomcatPlay() engine.Play {
 	owner := tc.User
 	return engine.Play{
 		Name:  "tomcat",
-		Hosts: withRole(inventory.RoleTomcat),
+		Hosts: c.withRole(inventory.RoleTomcat),
 		Steps: []engine.Step{
 			engine.Directory{Path: stagingDir},
 			unlessUnpacked{c: c, local: local, dest: tc.Prefix,

@@ -9,7 +9,6 @@ import (
 	"github.com/clusterctl/clusterctl/internal/parallel"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/transport"
-	"github.com/clusterctl/clusterctl/playbooks"
 )
 
 // transportConfig is how one inventory host is reached; the inventory has
@@ -66,7 +65,7 @@ func engineHosts(ds []dialed) []*engine.Host {
 		if d.err != nil {
 			hosts[i] = engine.UnreachableHost(d.host.Name, d.err)
 		} else {
-			hosts[i] = engine.NewHost(d.conn, playbooks.HostVars(d.host))
+			hosts[i] = engine.NewHost(d.conn, nil)
 		}
 	}
 	return hosts

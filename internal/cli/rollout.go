@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/clusterctl/clusterctl/internal/topology"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/topology"
 
 	"github.com/spf13/cobra"
 
