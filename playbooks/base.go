@@ -71,16 +71,22 @@ func (r renderedBlock) Check(ctx context.Context, h *engine.Host) (*engine.Chang
 // The title is fixed because handlers and events refer to steps by title
 // before any host is known.
 func perHost(title string, build func(*engine.Host) engine.Step) engine.Step {
+	return hostStep{title: title, build: func(_ context.Context, h *engine.Host) engine.Step { return build(h) }}
+}
+
+// perHostCtx is perHost for a build that does work of its own (a download):
+// it gets the run's context, so Ctrl-C cancels it.
+func perHostCtx(title string, build func(context.Context, *engine.Host) engine.Step) engine.Step {
 	return hostStep{title: title, build: build}
 }
 
 type hostStep struct {
 	title string
-	build func(*engine.Host) engine.Step
+	build func(context.Context, *engine.Host) engine.Step
 }
 
 func (s hostStep) Title() string { return s.title }
 
 func (s hostStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
-	return s.build(h).Check(ctx, h)
+	return s.build(ctx, h).Check(ctx, h)
 }

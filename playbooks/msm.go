@@ -117,8 +117,8 @@ func (c *Cluster) msmPlay() engine.Play {
 	for i, co := range coords {
 		names = append(names, co.File())
 		title := "upload " + path.Join(lib, co.File())
-		steps = append(steps, engine.Notify(perHost(title, func(h *engine.Host) engine.Step {
-			jars, err := c.msmJarPaths(context.Background())
+		steps = append(steps, engine.Notify(perHostCtx(title, func(ctx context.Context, h *engine.Host) engine.Step {
+			jars, err := c.msmJarPaths(ctx)
 			if err != nil {
 				return failStep{title, err}
 			}
