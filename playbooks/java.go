@@ -57,11 +57,17 @@ func (c *Cluster) fromTarball(title, local string, build func(top string) engine
 	})
 }
 
-// RHEL's name for the package the inventory defaults to (Debian's).
-const (
-	rhelJavaPackage = "java-17-openjdk-headless"
-	debianJavaPkg   = "default-jdk-headless"
-)
+// javaPackageFor is the Java package to install on h: the inventory's,
+// except that the inventory's default (Debian's default JDK) means the
+// family's own default (the family table).
+func (c *Cluster) javaPackageFor(h *engine.Host) string {
+	pkg := c.Inv.Java.Package
+	deb := familyFilesByFamily[engine.FamilyDebian].javaPackage
+	if f, ok := familyFilesByFamily[h.Facts.Family]; ok && pkg == deb {
+		return f.javaPackage
+	}
+	return pkg
+}
 
 // javaPackageSteps installs the distribution's JDK and points java.home
 // (the JAVA_HOME of the Tomcat unit and the profile script) at the home of
@@ -69,13 +75,7 @@ const (
 // JRE package has no /usr/lib/jvm/default-java, and a guessed path is a
 // Tomcat that never starts.
 func (c *Cluster) javaPackageSteps() []engine.Step {
-	pkg := c.Inv.Java.Package
-	name := func(h *engine.Host) string {
-		if h.Facts.Family == engine.FamilyRHEL && pkg == debianJavaPkg {
-			return rhelJavaPackage
-		}
-		return pkg
-	}
+	name := c.javaPackageFor
 	return []engine.Step{
 		perHost("packages java", func(h *engine.Host) engine.Step {
 			return engine.Package{Names: []string{name(h)}, Label: "packages java"}
@@ -169,10 +169,7 @@ func (s staleJava) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 	}
 	want := ""
 	if s.c.Inv.Java.Install == inventory.JavaPackage {
-		want = s.c.Inv.Java.Package
-		if h.Facts.Family == engine.FamilyRHEL && want == debianJavaPkg {
-			want = rhelJavaPackage
-		}
+		want = s.c.javaPackageFor(h)
 	}
 	var stale []string
 	seen := map[string]bool{}

@@ -57,6 +57,8 @@ type familyFiles struct {
 	// distroTomcat are the distribution's Tomcat packages: installed next
 	// to ours they fight over the ports (preflight's conflicts check).
 	distroTomcat []string
+	// javaPackage is the family's default headless JDK (java.install: package).
+	javaPackage string
 }
 
 var familyFilesByFamily = map[engine.Family]familyFiles{
@@ -70,6 +72,7 @@ var familyFilesByFamily = map[engine.Family]familyFiles{
 		chronyDrift:       "/var/lib/chrony/chrony.drift",
 		chronyService:     "chrony",
 		distroTomcat:      []string{"tomcat9", "tomcat10", "tomcat11"},
+		javaPackage:       "default-jdk-headless",
 	},
 	engine.FamilyRHEL: {
 		nginxUser:         "nginx",
@@ -81,6 +84,7 @@ var familyFilesByFamily = map[engine.Family]familyFiles{
 		chronyDrift:       "/var/lib/chrony/drift",
 		chronyService:     "chronyd",
 		distroTomcat:      []string{"tomcat"},
+		javaPackage:       "java-17-openjdk-headless",
 	},
 }
 
