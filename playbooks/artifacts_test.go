@@ -3,44 +3,12 @@ package playbooks
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
-
-func TestTarTopDir(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "jdk-17-linux-x64.tar.gz")
-	writeTarGz(t, f, "jdk-17.0.15")
-	if top, err := tarTopDir(f); err != nil || top != "jdk-17.0.15" {
-		t.Fatalf("tarTopDir = %q, %v", top, err)
-	}
-	os.WriteFile(f, []byte("not gzip"), 0o644)
-	if _, err := tarTopDir(f); err == nil {
-		t.Fatal("no error for a file that is not a tarball")
-	}
-}
-
-func TestWantSHA512(t *testing.T) {
-	dir := t.TempDir()
-	tb := filepath.Join(dir, "t.tar.gz")
-	hexsum := strings.Repeat("ab", 64)
-	os.WriteFile(tb+".sha512", []byte(strings.ToUpper(hexsum)+" *t.tar.gz\n"), 0o644)
-	if got, err := wantSHA512("", tb); err != nil || got != hexsum {
-		t.Errorf("from file: %q, %v", got, err)
-	}
-	if got, err := wantSHA512(strings.Repeat("cd", 64), tb); err != nil || got != strings.Repeat("cd", 64) {
-		t.Errorf("inventory value wins: %q, %v", got, err)
-	}
-	if _, err := wantSHA512("abc", tb); err == nil {
-		t.Error("short checksum accepted")
-	}
-	if _, err := wantSHA512("", filepath.Join(dir, "missing.tar.gz")); err == nil {
-		t.Error("missing .sha512 accepted")
-	}
-}
 
 // A Tomcat tarball that does not match its published SHA-512 fails the
 // Tomcat hosts with a clear error and is never uploaded; the proxy, which

@@ -1,8 +1,6 @@
 package playbooks
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
@@ -12,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/internal/artifacts/artifactstest"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/remote"
@@ -136,34 +135,15 @@ const (
 	centos7  = "ID=\"centos\"\nID_LIKE=\"rhel fedora\"\nVERSION_ID=\"7\"\n"
 )
 
-// writeTarGz writes a .tar.gz holding top/ and top/marker.
-func writeTarGz(t *testing.T, file, top string) {
-	t.Helper()
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gz := gzip.NewWriter(f)
-	tw := tar.NewWriter(gz)
-	tw.WriteHeader(&tar.Header{Name: top + "/", Typeflag: tar.TypeDir, Mode: 0o755})
-	tw.WriteHeader(&tar.Header{Name: top + "/marker", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2})
-	tw.Write([]byte("x\n"))
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	gz.Close()
-	f.Close()
-}
-
 // labArtifacts fills a temp artifacts dir as the shipped inventory expects
 // (JDK 8 tarball, Tomcat 8.5.78 with its .sha512, MSM 2.3.2 tc8 jars) and
 // returns the shipped inventory pointing at it, after edits.
 func labArtifacts(t *testing.T, edits ...string) *inventory.Inventory {
 	t.Helper()
 	dir := t.TempDir()
-	writeTarGz(t, filepath.Join(dir, "jdk-8u291-linux-x64.tar.gz"), "jdk1.8.0_291")
+	artifactstest.WriteTarGz(t, filepath.Join(dir, "jdk-8u291-linux-x64.tar.gz"), "jdk1.8.0_291")
 	tc := filepath.Join(dir, "apache-tomcat-8.5.78.tar.gz")
-	writeTarGz(t, tc, "apache-tomcat-8.5.78")
+	artifactstest.WriteTarGz(t, tc, "apache-tomcat-8.5.78")
 	b, _ := os.ReadFile(tc)
 	sum := sha512.Sum512(b)
 	os.WriteFile(tc+".sha512", []byte(hex.EncodeToString(sum[:])+" *apache-tomcat-8.5.78.tar.gz\n"), 0o644)

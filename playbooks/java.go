@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/artifacts"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 )
@@ -49,7 +50,7 @@ func (c *Cluster) javaTarballSteps() []engine.Step {
 // unpacks to jdk-17.0.15).
 func (c *Cluster) fromTarball(title, local string, build func(top string) engine.Step) engine.Step {
 	return perHost(title, func(*engine.Host) engine.Step {
-		top, err := c.local.get("top:"+local, func() (string, error) { return tarTopDir(local) })
+		top, err := c.local.get("top:"+local, func() (string, error) { return artifacts.TopDir(local) })
 		if err != nil {
 			return failStep{title, err}
 		}

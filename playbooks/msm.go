@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clusterctl/clusterctl/internal/artifacts"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/templates"
@@ -23,25 +24,25 @@ const spymemcachedVersion = "2.12.3"
 // kryo 4.0.0 + kryo-serializers 0.41 selected them (reflectasm 1.11.3 brings
 // asm 5.0.4). Maven Central itself is unreachable from where this was
 // written, so they were read from that resolution, not from Central's POMs.
-var kryoCoords = []Coord{
-	{"com.esotericsoftware", "kryo", "4.0.0"},
-	{"de.javakaffee", "kryo-serializers", "0.41"},
-	{"com.esotericsoftware", "reflectasm", "1.11.3"},
-	{"com.esotericsoftware", "minlog", "1.3.0"},
-	{"org.ow2.asm", "asm", "5.0.4"},
-	{"org.objenesis", "objenesis", "2.2"},
+var kryoCoords = []artifacts.Coord{
+	{Group: "com.esotericsoftware", Artifact: "kryo", Version: "4.0.0"},
+	{Group: "de.javakaffee", Artifact: "kryo-serializers", Version: "0.41"},
+	{Group: "com.esotericsoftware", Artifact: "reflectasm", Version: "1.11.3"},
+	{Group: "com.esotericsoftware", Artifact: "minlog", Version: "1.3.0"},
+	{Group: "org.ow2.asm", Artifact: "asm", Version: "5.0.4"},
+	{Group: "org.objenesis", Artifact: "objenesis", Version: "2.2"},
 }
 
 // MSMCoords lists the jars Tomcat's lib needs for MSM at version v on a
 // Tomcat whose module is tcModule ("tc8"/"tc9") with serializer ser.
-func MSMCoords(v, tcModule, ser string) []Coord {
-	cs := []Coord{
-		{"de.javakaffee.msm", "memcached-session-manager", v},
-		{"de.javakaffee.msm", "memcached-session-manager-" + tcModule, v},
-		{"net.spy", "spymemcached", spymemcachedVersion},
+func MSMCoords(v, tcModule, ser string) []artifacts.Coord {
+	cs := []artifacts.Coord{
+		{Group: "de.javakaffee.msm", Artifact: "memcached-session-manager", Version: v},
+		{Group: "de.javakaffee.msm", Artifact: "memcached-session-manager-" + tcModule, Version: v},
+		{Group: "net.spy", Artifact: "spymemcached", Version: spymemcachedVersion},
 	}
 	if ser == inventory.SerializerKryo {
-		cs = append(cs, Coord{"de.javakaffee.msm", "msm-kryo-serializer", v})
+		cs = append(cs, artifacts.Coord{Group: "de.javakaffee.msm", Artifact: "msm-kryo-serializer", Version: v})
 		cs = append(cs, kryoCoords...)
 	}
 	return cs
@@ -65,12 +66,12 @@ type msmJars struct {
 
 func (c *Cluster) msmJarPaths(ctx context.Context) ([]string, error) {
 	c.msm.once.Do(func() {
-		cache, err := DefaultMavenCache()
+		cache, err := artifacts.DefaultMavenCache()
 		if err != nil {
 			c.msm.err = err
 			return
 		}
-		r := Resolver{ArtifactsDir: c.Inv.Artifacts.Dir, CacheDir: cache, Repo: c.Inv.MSM.MavenRepo}
+		r := artifacts.Resolver{ArtifactsDir: c.Inv.Artifacts.Dir, CacheDir: cache, Repo: c.Inv.MSM.MavenRepo}
 		// Every jar is tried, so one message names all that are missing.
 		var missing []string
 		var firstErr error

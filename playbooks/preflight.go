@@ -1,14 +1,11 @@
 package playbooks
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"fmt"
-	"io"
 	"os"
 	"path"
 	"strconv"
 
+	"github.com/clusterctl/clusterctl/internal/artifacts"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/preflight"
@@ -53,7 +50,7 @@ func (c *Cluster) PreflightNeeds(h *engine.Host) (preflight.Needs, error) {
 // dest; none once unpacked (unlessUnpacked skips the upload then too).
 func (c *Cluster) tarballDisk(what, local, dest string) []preflight.Disk {
 	present := ""
-	if top, err := c.local.get("top:"+local, func() (string, error) { return tarTopDir(local) }); err == nil {
+	if top, err := c.local.get("top:"+local, func() (string, error) { return artifacts.TopDir(local) }); err == nil {
 		present = path.Join(dest, top)
 	}
 	size := func() (int64, error) {
@@ -65,7 +62,7 @@ func (c *Cluster) tarballDisk(what, local, dest string) []preflight.Disk {
 	}
 	unpacked := func() (int64, error) {
 		v, err := c.local.get("unpacked:"+local, func() (string, error) {
-			n, err := tarUnpackedSize(local)
+			n, err := artifacts.UnpackedSize(local)
 			return strconv.FormatInt(n, 10), err
 		})
 		if err != nil {
@@ -76,31 +73,5 @@ func (c *Cluster) tarballDisk(what, local, dest string) []preflight.Disk {
 	return []preflight.Disk{
 		{What: what + " tarball", Path: stagedPath(local), Present: present, Bytes: size},
 		{What: what + " unpacked", Path: dest, Present: present, Bytes: unpacked},
-	}
-}
-
-// tarUnpackedSize is what a .tar.gz takes unpacked: the sum of its
-// regular files, each rounded up to a 4 KiB block.
-func tarUnpackedSize(file string) (int64, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return 0, fmt.Errorf("%s: not a gzip file: %w", file, err)
-	}
-	tr := tar.NewReader(gz)
-	var total int64
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", file, err)
-		}
-		total += (hdr.Size + 4095) / 4096 * 4096
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 
+	"github.com/clusterctl/clusterctl/internal/artifacts"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
@@ -105,7 +106,7 @@ type unlessUnpacked struct {
 func (u unlessUnpacked) Title() string { return u.step.Title() }
 
 func (u unlessUnpacked) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
-	top, err := u.c.local.get("top:"+u.local, func() (string, error) { return tarTopDir(u.local) })
+	top, err := u.c.local.get("top:"+u.local, func() (string, error) { return artifacts.TopDir(u.local) })
 	if err != nil {
 		return nil, err
 	}

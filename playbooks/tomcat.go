@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/clusterctl/clusterctl/internal/artifacts"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/templates"
@@ -100,11 +101,11 @@ func (v verifiedUpload) Title() string { return v.up.Title() }
 func (v verifiedUpload) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	// Memoised: every host asks, the file is hashed once per run.
 	if _, err := v.c.local.get("sha512:"+v.up.Local, func() (string, error) {
-		want, err := wantSHA512(v.sha512, v.up.Local)
+		want, err := artifacts.WantSHA512(v.sha512, v.up.Local)
 		if err != nil {
 			return "", err
 		}
-		return "", verifySHA512(v.up.Local, want)
+		return "", artifacts.VerifySHA512(v.up.Local, want)
 	}); err != nil {
 		return nil, fmt.Errorf("tomcat tarball not uploaded: %w", err)
 	}

@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/clusterctl/clusterctl/internal/artifacts"
 )
 
 // Manifest names what Prepare left in the artifacts directory; file names
@@ -68,16 +70,7 @@ func codeHash(files ...string) string {
 
 // CacheDir is where built artifacts are cached:
 // $CLUSTERCTL_ARTIFACTS_CACHE, else ~/.cache/clusterctl/artifacts.
-func CacheDir() (string, error) {
-	if d := os.Getenv("CLUSTERCTL_ARTIFACTS_CACHE"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("artifacts: no cache directory: %w", err)
-	}
-	return filepath.Join(d, "clusterctl", "artifacts"), nil
-}
+func CacheDir() (string, error) { return artifacts.CacheDir("CLUSTERCTL_ARTIFACTS_CACHE", "artifacts") }
 
 // Prepare fills dir (creating it) and returns what is there. It is
 // idempotent and cheap when everything is already in place. With msm, dir

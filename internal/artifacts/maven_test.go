@@ -1,4 +1,4 @@
-package playbooks
+package artifacts
 
 import (
 	"context"
@@ -95,24 +95,5 @@ func TestResolverMissingEverywhere(t *testing.T) {
 	_, err := r.Resolve(context.Background(), spy)
 	if err == nil || !strings.Contains(err.Error(), "404") || !strings.Contains(err.Error(), "net.spy:spymemcached:2.12.3") {
 		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestMSMCoords(t *testing.T) {
-	files := func(cs []Coord) string {
-		var s []string
-		for _, c := range cs {
-			s = append(s, c.File())
-		}
-		return strings.Join(s, " ")
-	}
-	if got := files(MSMCoords("2.3.2", "tc9", "java")); got != "memcached-session-manager-2.3.2.jar memcached-session-manager-tc9-2.3.2.jar spymemcached-2.12.3.jar" {
-		t.Errorf("java tc9: %s", got)
-	}
-	got := files(MSMCoords("2.3.2", "tc8", "kryo"))
-	for _, w := range []string{"memcached-session-manager-tc8-2.3.2.jar", "msm-kryo-serializer-2.3.2.jar", "kryo-4.0.0.jar", "objenesis-2.2.jar", "reflectasm-1.11.3.jar", "asm-5.0.4.jar"} {
-		if !strings.Contains(got, w) {
-			t.Errorf("kryo tc8 lacks %s: %s", w, got)
-		}
 	}
 }

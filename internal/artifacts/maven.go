@@ -1,4 +1,4 @@
-package playbooks
+package artifacts
 
 import (
 	"context"
@@ -38,18 +38,9 @@ type Resolver struct {
 	Client       *http.Client
 }
 
-// DefaultMavenCache is $CLUSTERCTL_MAVEN_CACHE, else
-// ~/.cache/clusterctl/maven.
-func DefaultMavenCache() (string, error) {
-	if d := os.Getenv("CLUSTERCTL_MAVEN_CACHE"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("maven cache: %w", err)
-	}
-	return filepath.Join(d, "clusterctl", "maven"), nil
-}
+// DefaultMavenCache is where downloaded jars are kept: $CLUSTERCTL_MAVEN_CACHE,
+// else ~/.cache/clusterctl/maven.
+func DefaultMavenCache() (string, error) { return CacheDir("CLUSTERCTL_MAVEN_CACHE", "maven") }
 
 // Resolve returns the local path of c's jar, downloading it if needed.
 func (r Resolver) Resolve(ctx context.Context, c Coord) (string, error) {
