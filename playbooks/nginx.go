@@ -41,6 +41,7 @@ type tmplNginx struct {
 	Listen                          int
 	Servers                         []tmplUpstreamServer // every Tomcat: upstream tomcat-servers
 	Routes                          []tmplRoute          // sticky only: one upstream per jvmRoute
+	IPHash, RoundRobin              bool                 // how tomcat-servers spreads requests beyond round-robin's default
 	ProxyTarget                     string               // what proxy_pass names: an upstream or $msm_upstream
 	ProbePath                       string               // "/probe/"
 }
@@ -74,8 +75,13 @@ func (t Target) NginxConf() ([]byte, error) {
 	for _, tc := range t.Topo.Tomcats {
 		d.Servers = append(d.Servers, tmplUpstreamServer{Address: tc.Address, Port: tc.Port, FQDN: t.fqdn(tc.Host), Down: t.Drained[tc.Host]})
 	}
+	// nginx.balance is interpreted here, once: the template branches on
+	// what it becomes (routes, ip_hash, plain round-robin), not on its name.
 	switch t.Inv.Nginx.Balance {
-	case inventory.BalanceRoundRobin, inventory.BalanceIPHash:
+	case inventory.BalanceRoundRobin:
+		d.RoundRobin = true
+	case inventory.BalanceIPHash:
+		d.IPHash = true
 	case inventory.BalanceSticky:
 		d.ProxyTarget = "$msm_upstream"
 		for i, tc := range t.Topo.Tomcats {

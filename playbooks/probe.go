@@ -39,12 +39,3 @@ func (c *Cluster) probePlay() engine.Play {
 	return engine.Play{Name: "probe", Hosts: c.withRole(inventory.RoleTomcat), Steps: steps,
 		Handlers: []engine.Step{restartTomcatHandler()}}
 }
-
-// tomcatStartPlay comes after every Tomcat play: a new Tomcat starts here,
-// once, with everything it runs in place. It is a play of its own so the
-// handlers of the plays before it find a new Tomcat not yet running and
-// leave it be, instead of rolling a restart of a Tomcat this run started.
-func (c *Cluster) tomcatStartPlay() engine.Play {
-	return engine.Play{Name: "tomcat-start", Hosts: c.withRole(inventory.RoleTomcat),
-		Steps: []engine.Step{tomcatServiceStep(), tomcatReadyStep()}}
-}

@@ -41,6 +41,16 @@ func tomcatReadyStep() engine.Step {
 const tomcatStarted = `inv=$(systemctl show -p InvocationID --value tomcat) && [ -n "$inv" ] && ` +
 	`journalctl -q _SYSTEMD_INVOCATION_ID="$inv" -o cat | grep -q 'Server startup in'`
 
+// tomcatStartPlay is the tomcat play's second half and runs after every
+// play that puts something into Tomcat (msm, probe): a new Tomcat starts here,
+// once, with everything it runs in place. It is a play of its own so the
+// handlers of the plays before it find a new Tomcat not yet running and
+// leave it be, instead of rolling a restart of a Tomcat this run started.
+func (c *Cluster) tomcatStartPlay() engine.Play {
+	return engine.Play{Name: "tomcat-start", Hosts: c.withRole(inventory.RoleTomcat),
+		Steps: []engine.Step{tomcatServiceStep(), tomcatReadyStep()}}
+}
+
 // tomcatPlay installs Tomcat as the seed does (tarball under /usr/local,
 // symlink /usr/local/tomcat, user tomcat owning it), but run by a systemd
 // unit rendered from the inventory, with server.xml's jvmRoute set to the
