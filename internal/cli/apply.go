@@ -125,6 +125,11 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 		return usageError(fmt.Errorf("these changes cannot roll across a live cluster unnoticed, and nothing was changed:\n  %s\nrun again with --disruptive to make them anyway (in a quiet hour), or keep the old values",
 			strings.Join(changes, "\n  ")))
 	}
+	release, err := lockHosts(ctx, cmd, g, hosts)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	sink := newSink(out, g)
 	recap := engine.Run(ctx, hosts, plays(cluster), engine.Options{

@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/hostlock"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/preflight"
+	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 func newPreflightCommand(g *globalOptions) *cobra.Command {
@@ -144,4 +146,30 @@ func printPreflight(cmd *cobra.Command, g *globalOptions, rep preflight.Report, 
 	if all || len(rep.Failed()) == 0 && g.verbose {
 		fmt.Fprintf(w, "preflight: %d checks, %d failed, in %s\n", len(rep.Results), len(rep.Failed()), rep.Elapsed.Round(time.Millisecond))
 	}
+}
+
+// lockHosts takes the run lock on every reachable host before a command
+// changes anything (hostlock); a dry run changes nothing and takes none.
+// The returned release frees them; a lock another run holds ends the
+// command (exit 1) with nothing changed.
+func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host) (func(), error) {
+	if g.dryRun {
+		return func() {}, nil
+	}
+	var conns []remote.Conn
+	for _, h := range hosts {
+		if h.Unreachable() == nil {
+			conns = append(conns, h.Conn)
+		}
+	}
+	out, err := hostlock.Lock(ctx, conns, hostlock.Me(cmd.CommandPath()), g.forceUnlock)
+	if err != nil {
+		return nil, hostsFailed(fmt.Errorf("%w; nothing was changed", err))
+	}
+	for _, o := range out {
+		if o.TookStale != "" {
+			fmt.Fprintf(g.stderr, "notice: %s: took over the run lock of a run that is gone: %s\n", o.Host, o.TookStale)
+		}
+	}
+	return func() { hostlock.Unlock(context.WithoutCancel(ctx), conns) }, nil
 }

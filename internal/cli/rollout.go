@@ -206,6 +206,12 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 				stopLoad(cmd.OutOrStdout(), g, l)
 				return err
 			}
+			release, err := lockHosts(ctx, cmd, g, r.hosts)
+			if err != nil {
+				stopLoad(cmd.OutOrStdout(), g, l)
+				return err
+			}
+			defer release()
 			r.withPeers(ctx)
 			defer r.close()
 			restart := map[string][]engine.Deferred{}

@@ -31,6 +31,7 @@ type globalOptions struct {
 	acceptNewHostKeys bool
 	connectTimeout    time.Duration
 	skipPreflight     []string
+	forceUnlock       bool
 	stderr            io.Writer // for notices that are no error
 }
 
@@ -97,6 +98,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	f.BoolVarP(&g.verbose, "verbose", "v", false, "also print steps that were already in state")
 	f.IntVar(&g.parallel, "parallel", 10, "hosts worked on at the same time")
 	f.BoolVar(&g.acceptNewHostKeys, "accept-new-host-keys", false, "trust and record host keys not yet in known_hosts (never changed ones)")
+	f.BoolVar(&g.forceUnlock, "force-unlock", false, "take over the run lock even from a run that looks alive (only when you know it is gone)")
 	f.StringSliceVar(&g.skipPreflight, "skip-preflight", nil, "leave out these preflight checks (see clusterctl preflight --help)")
 	f.DurationVar(&g.connectTimeout, "connect-timeout", 0, "SSH connect timeout (default: the inventory's ssh.connect_timeout)")
 

@@ -47,6 +47,11 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 	if err := gate(c.ctx, cmd, g, c.preflight, c.hosts, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil }); err != nil {
 		return err
 	}
+	release, err := lockHosts(c.ctx, cmd, g, c.hosts)
+	if err != nil {
+		return err
+	}
+	defer release()
 	recap := teardown.Run(c.ctx, c.hosts, teardown.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
 	}, newSink(cmd.OutOrStdout(), g))

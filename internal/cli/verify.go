@@ -128,6 +128,13 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 	opts.Preflight = func(ctx context.Context) preflight.Report {
 		return preflight.Run(ctx, hosts, cluster.PreflightNeeds, popts)
 	}
+	if opts.Drill { // the drill stops services: one run at a time
+		release, err := lockHosts(ctx, cmd, g, hosts)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	if rounds.n > 1 {
 		return repeatVerify(ctx, cmd, g, &all, targets, opts, rounds)
 	}
