@@ -41,7 +41,7 @@ func DrainedTomcats(ctx context.Context, h *engine.Host) (map[string]bool, error
 // nginxConfStep is nginx.conf for a proxy, with its drained Tomcats down.
 type nginxConfStep struct{ c *Cluster }
 
-const nginxConfTitle = "file /etc/nginx/nginx.conf"
+const nginxConfTitle = "file " + nginxConfPath
 
 func (s nginxConfStep) Title() string { return nginxConfTitle }
 

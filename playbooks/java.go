@@ -41,7 +41,7 @@ func (c *Cluster) javaTarballSteps() []engine.Step {
 		engine.Notify(c.fromTarball("symlink "+home, local, func(top string) engine.Step {
 			return engine.Symlink{Path: home, Target: path.Join(dest, top)}
 		}), restartTomcat),
-		c.renderedFile("file /etc/profile.d/jdk.sh", func(p Paths) string { return p.JDKProfile }, Target.JDKProfile, fileOpts{}),
+		c.pathFile(func(p Paths) string { return p.JDKProfile }, Target.JDKProfile, fileOpts{}),
 	}
 }
 

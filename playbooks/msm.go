@@ -128,7 +128,7 @@ func (c *Cluster) msmPlay() engine.Play {
 	}
 	steps = append(steps,
 		engine.Notify(staleJarsStep(lib, names), restartTomcat),
-		engine.Notify(c.renderedFile("file "+c.Inv.CatalinaHome()+"/conf/context.xml", func(p Paths) string { return p.ContextXML },
+		engine.Notify(c.pathFile(func(p Paths) string { return p.ContextXML },
 			Target.ContextXML, fileOpts{meta: c.tomcatOwned()}), restartTomcat),
 	)
 	return engine.Play{

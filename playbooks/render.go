@@ -102,15 +102,24 @@ func (t Target) Paths() (Paths, error) {
 	if err != nil {
 		return Paths{}, err
 	}
-	home := t.Inv.CatalinaHome()
+	p := commonPaths(t.Inv)
+	p.NginxUser = f.nginxUser
+	p.MemcachedConf, p.MemcachedUser = f.memcachedConf, f.memcachedUser
+	p.ChronyConf, p.ChronyService = f.chronyConf, f.chronyService
+	return p, nil
+}
+
+// nginxConfPath is where nginx.conf is on every family (a constant: the
+// drain step's title names it, before any host is known).
+const nginxConfPath = "/etc/nginx/nginx.conf"
+
+// commonPaths are the paths every family shares: what step titles name,
+// since a title is fixed before any host's family is known.
+func commonPaths(inv *inventory.Inventory) Paths {
+	home := inv.CatalinaHome()
 	return Paths{
-		NginxConf:        "/etc/nginx/nginx.conf",
-		NginxUser:        f.nginxUser,
-		MemcachedConf:    f.memcachedConf,
-		MemcachedUser:    f.memcachedUser,
+		NginxConf:        nginxConfPath,
 		MemcachedService: "memcached",
-		ChronyConf:       f.chronyConf,
-		ChronyService:    f.chronyService,
 		TomcatUnit:       "/etc/systemd/system/tomcat.service",
 		JDKProfile:       "/etc/profile.d/jdk.sh",
 		TomcatProfile:    "/etc/profile.d/tomcat.sh",
@@ -118,7 +127,7 @@ func (t Target) Paths() (Paths, error) {
 		ContextXML:       home + "/conf/context.xml",
 		ServerXML:        home + "/conf/server.xml",
 		ProbeDir:         home + "/webapps" + topology.ProbeContext,
-	}, nil
+	}
 }
 
 // needRole fails rendering a file for a host that does not run its service.

@@ -45,6 +45,12 @@ func (c *Cluster) renderedFile(title string, where func(Paths) string, render fu
 	})
 }
 
+// pathFile is renderedFile for a file whose path every family shares:
+// its title names that path, from the one paths table.
+func (c *Cluster) pathFile(where func(Paths) string, render func(Target) ([]byte, error), o fileOpts) engine.Step {
+	return c.renderedFile("file "+where(commonPaths(c.Inv)), where, render, o)
+}
+
 // withPaths builds a step from the host's family paths.
 func (c *Cluster) withPaths(title string, build func(Target, Paths) engine.Step) engine.Step {
 	return perHost(title, func(h *engine.Host) engine.Step {

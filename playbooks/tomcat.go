@@ -87,10 +87,10 @@ func (c *Cluster) tomcatPlay() engine.Play {
 					Unless: fmt.Sprintf(`test -d %s && test -z "$(find %s \( ! -user %s -o ! -group %s \) -print -quit)"`, dir, dir, o, o),
 				}
 			}),
-			engine.Notify(c.renderedFile("file "+home+"/conf/server.xml", func(p Paths) string { return p.ServerXML },
+			engine.Notify(c.pathFile(func(p Paths) string { return p.ServerXML },
 				Target.ServerXML, fileOpts{meta: c.tomcatOwned()}), restartTomcat),
-			c.renderedFile("file /etc/profile.d/tomcat.sh", func(p Paths) string { return p.TomcatProfile }, Target.TomcatProfile, fileOpts{}),
-			engine.Notify(c.renderedFile("file /etc/systemd/system/tomcat.service", func(p Paths) string { return p.TomcatUnit },
+			c.pathFile(func(p Paths) string { return p.TomcatProfile }, Target.TomcatProfile, fileOpts{}),
+			engine.Notify(c.pathFile(func(p Paths) string { return p.TomcatUnit },
 				Target.TomcatService, fileOpts{}), restartTomcat),
 		},
 		Handlers: []engine.Step{restartTomcatHandler()},
