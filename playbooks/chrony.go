@@ -64,7 +64,7 @@ func (t Target) ChronyConf() ([]byte, error) {
 	if !t.ManagesTime() {
 		return nil, fmt.Errorf("render chrony.conf for %s: no ntp_servers and no host takes time from it; chrony is left alone", t.Host.Name)
 	}
-	d := tmplChrony{FQDN: t.Host.FQDN, Driftfile: f.chronyDrift}
+	d := tmplChrony{FQDN: t.Host.FQDN, Driftfile: f.ChronyDrift}
 	for _, s := range t.Host.EffectiveNTPServers() {
 		if inventory.NamesHost(s, t.Host) {
 			d.SkippedSelf = true

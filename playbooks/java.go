@@ -63,9 +63,9 @@ func (c *Cluster) fromTarball(title, local string, build func(top string) engine
 // family's own default (the family table).
 func (c *Cluster) javaPackageFor(h *engine.Host) string {
 	pkg := c.Inv.Java.Package
-	deb := familyFilesByFamily[engine.FamilyDebian].javaPackage
-	if f, ok := familyFilesByFamily[h.Facts.Family]; ok && pkg == deb {
-		return f.javaPackage
+	deb := engine.Families[engine.FamilyDebian].JavaPackage
+	if f, ok := engine.Families[h.Facts.Family]; ok && pkg == deb {
+		return f.JavaPackage
 	}
 	return pkg
 }

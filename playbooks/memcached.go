@@ -62,7 +62,7 @@ func (t Target) MemcachedConf() ([]byte, error) {
 		return nil, err
 	}
 	d := tmplMemcached{
-		FQDN: t.Host.FQDN, User: f.memcachedUser, Listen: t.Host.Address,
+		FQDN: t.Host.FQDN, User: f.MemcachedUser, Listen: t.Host.Address,
 		Port: t.Inv.Memcached.Port, MemoryMB: t.Inv.Memcached.MemoryMB, MaxConnections: t.Inv.Memcached.MaxConnections,
 	}
 	for _, n := range t.Topo.Nodes {
@@ -78,7 +78,7 @@ func (t Target) MemcachedConf() ([]byte, error) {
 		d.Listen += ",127.0.0.1"
 		d.AlsoLoopback = true
 	}
-	return templates.Render(f.memcachedTemplate, d)
+	return templates.Render(f.MemcachedTemplate, d)
 }
 
 // ---- chrony.conf --------------------------------------------------------------

@@ -69,7 +69,7 @@ func (t Target) NginxConf() ([]byte, error) {
 	}
 	d := tmplNginx{
 		Cluster: t.Inv.Cluster.Name, Family: string(t.Family), Balance: t.Inv.Nginx.Balance,
-		User: f.nginxUser, ModulesInclude: f.nginxModules, MimeTypes: "/etc/nginx/mime.types", LogDir: "/var/log/nginx",
+		User: f.NginxUser, ModulesInclude: f.NginxModules, MimeTypes: "/etc/nginx/mime.types", LogDir: "/var/log/nginx",
 		Listen: t.Inv.Nginx.Listen, ProxyTarget: "tomcat-servers", ProbePath: topology.ProbeContext + "/",
 	}
 	for _, tc := range t.Topo.Tomcats {

@@ -31,7 +31,7 @@ func (c *Cluster) PreflightNeeds(h *engine.Host) (preflight.Needs, error) {
 		if err != nil {
 			return n, err
 		}
-		for _, p := range f.distroTomcat {
+		for _, p := range f.DistroTomcat {
 			n.Conflicts = append(n.Conflicts, preflight.Conflict{Package: p,
 				Why: "the distribution's Tomcat runs its own service on the same ports and would take " + strconv.Itoa(inv.Tomcat.Port) + " back at boot"})
 		}

@@ -49,49 +49,11 @@ type Paths struct {
 	MemcachedService string // memcached
 }
 
-// familyFiles is what differs between Debian-like and RHEL-like hosts.
-type familyFiles struct {
-	nginxUser, nginxModules                         string
-	memcachedConf, memcachedUser, memcachedTemplate string
-	chronyConf, chronyDrift, chronyService          string
-	// distroTomcat are the distribution's Tomcat packages: installed next
-	// to ours they fight over the ports (preflight's conflicts check).
-	distroTomcat []string
-	// javaPackage is the family's default headless JDK (java.install: package).
-	javaPackage string
-}
-
-var familyFilesByFamily = map[engine.Family]familyFiles{
-	engine.FamilyDebian: {
-		nginxUser:         "www-data",
-		nginxModules:      "/etc/nginx/modules-enabled/*.conf",
-		memcachedConf:     "/etc/memcached.conf",
-		memcachedUser:     "memcache",
-		memcachedTemplate: "memcached.conf.tmpl",
-		chronyConf:        "/etc/chrony/chrony.conf",
-		chronyDrift:       "/var/lib/chrony/chrony.drift",
-		chronyService:     "chrony",
-		distroTomcat:      []string{"tomcat9", "tomcat10", "tomcat11"},
-		javaPackage:       "default-jdk-headless",
-	},
-	engine.FamilyRHEL: {
-		nginxUser:         "nginx",
-		nginxModules:      "/usr/share/nginx/modules/*.conf",
-		memcachedConf:     "/etc/sysconfig/memcached",
-		memcachedUser:     "memcached",
-		memcachedTemplate: "memcached.sysconfig.tmpl",
-		chronyConf:        "/etc/chrony.conf",
-		chronyDrift:       "/var/lib/chrony/drift",
-		chronyService:     "chronyd",
-		distroTomcat:      []string{"tomcat"},
-		javaPackage:       "java-17-openjdk-headless",
-	},
-}
-
-func (t Target) family() (familyFiles, error) {
-	f, ok := familyFilesByFamily[t.Family]
-	if !ok {
-		return familyFiles{}, fmt.Errorf("render for %s: unsupported OS family %q (want %q or %q)", t.Host.Name, t.Family, engine.FamilyDebian, engine.FamilyRHEL)
+// family is the target's row of engine.Families.
+func (t Target) family() (engine.FamilyNames, error) {
+	f, err := engine.NamesOf(t.Family)
+	if err != nil {
+		return f, fmt.Errorf("render for %s: %w", t.Host.Name, err)
 	}
 	return f, nil
 }
@@ -103,9 +65,9 @@ func (t Target) Paths() (Paths, error) {
 		return Paths{}, err
 	}
 	p := commonPaths(t.Inv)
-	p.NginxUser = f.nginxUser
-	p.MemcachedConf, p.MemcachedUser = f.memcachedConf, f.memcachedUser
-	p.ChronyConf, p.ChronyService = f.chronyConf, f.chronyService
+	p.NginxUser = f.NginxUser
+	p.MemcachedConf, p.MemcachedUser = f.MemcachedConf, f.MemcachedUser
+	p.ChronyConf, p.ChronyService = f.ChronyConf, f.ChronyService
 	return p, nil
 }
 

@@ -43,11 +43,8 @@ func (f Facts) Gathered() bool { return f.ID != "" }
 // NologinShell is the shell of system users: Debian ships it in /usr/sbin,
 // RHEL in /sbin (the /usr/sbin one is only a usrmerge alias there).
 func (f Facts) NologinShell() (string, error) {
-	switch f.Family {
-	case FamilyDebian:
-		return "/usr/sbin/nologin", nil
-	case FamilyRHEL:
-		return "/sbin/nologin", nil
+	if n, ok := Families[f.Family]; ok {
+		return n.NologinShell, nil
 	}
 	return "", f.unsupported()
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
@@ -52,6 +53,14 @@ func normaliseZone(s string) string {
 }
 
 // servesTime reports whether another host takes its time from h.
+var chronyUnits = func() string {
+	var units []string
+	for _, f := range []engine.Family{engine.FamilyDebian, engine.FamilyRHEL} {
+		units = append(units, engine.Families[f].ChronyService+".service")
+	}
+	return strings.Join(units, " ")
+}()
+
 func (r *run) servesTime(h inventory.Host) bool { return len(r.inv.TimeClients(h)) > 0 }
 
 func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
@@ -59,8 +68,9 @@ func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host
 	if len(h.EffectiveNTPServers()) == 0 && !serves {
 		return skip("no ntp_servers in the inventory: time synchronisation left alone")
 	}
-	// Debian's unit is chrony, RHEL's chronyd (Debian keeps chronyd as an alias).
-	res, err := r.cmd(ctx, c, "systemctl is-active chrony.service chronyd.service")
+	// chrony's unit of every family (engine.Families: chrony, chronyd);
+	// verify does not need the host's family to ask for both.
+	res, err := r.cmd(ctx, c, "systemctl is-active "+chronyUnits)
 	if err != nil {
 		return fail("%v", err)
 	}
