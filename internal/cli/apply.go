@@ -12,6 +12,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/output"
+	"github.com/clusterctl/clusterctl/internal/preflight"
 	"github.com/clusterctl/clusterctl/internal/rollout"
 	"github.com/clusterctl/clusterctl/playbooks"
 )
@@ -77,14 +78,21 @@ func loadCluster(g *globalOptions) (*inventory.Inventory, *playbooks.Cluster, er
 	return inv, cluster, nil
 }
 
+// loadForRun is loadCluster plus the preflight's options: all a changing
+// command reads before it contacts any host.
+func loadForRun(g *globalOptions) (*inventory.Inventory, *playbooks.Cluster, preflight.Options, error) {
+	inv, cluster, err := loadCluster(g)
+	if err != nil {
+		return nil, nil, preflight.Options{}, err
+	}
+	popts, err := preflightOptions(g)
+	return inv, cluster, popts, err
+}
+
 // runPlays is the whole of apply (and of the other converging commands):
 // inventory -> plays -> connections -> engine -> output -> exit code.
 func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluster) []engine.Play, load, disruptive bool) error {
-	inv, cluster, err := loadCluster(g)
-	if err != nil {
-		return err
-	}
-	popts, err := preflightOptions(g)
+	inv, cluster, popts, err := loadForRun(g)
 	if err != nil {
 		return err
 	}

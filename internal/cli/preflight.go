@@ -111,6 +111,20 @@ func connect(g *globalOptions, inv *inventory.Inventory) (*connected, error) {
 	return &connected{ctx: ctx, preflight: popts, dialed: ds, hosts: engineHosts(ds), stop: stop}, nil
 }
 
+// connectGated is connect, then the preflight with needs: a command that
+// changes hosts gets them only once every check passed.
+func connectGated(cmd *cobra.Command, g *globalOptions, inv *inventory.Inventory, needs preflight.NeedsFunc) (*connected, error) {
+	c, err := connect(g, inv)
+	if err != nil {
+		return nil, err
+	}
+	if err := gate(c.ctx, cmd, g, c.preflight, c.hosts, needs); err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
 func (c *connected) close() {
 	closeAll(c.dialed)
 	c.stop()

@@ -179,11 +179,7 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			if args[0] != "tomcat" {
 				return usageError(fmt.Errorf("restart %q: only tomcat rolls today (memcached restarts lose its session backups; see the rollout docs)", args[0]))
 			}
-			inv, cluster, err := loadCluster(g)
-			if err != nil {
-				return err
-			}
-			popts, err := preflightOptions(g)
+			inv, cluster, popts, err := loadForRun(g)
 			if err != nil {
 				return err
 			}

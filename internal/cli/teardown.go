@@ -37,16 +37,13 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 	if err != nil {
 		return err
 	}
-	c, err := connect(g, inv)
+	// Teardown puts nothing new on a host and frees the ports itself: only
+	// the checks every host needs (reach, root, systemd, the package lock).
+	c, err := connectGated(cmd, g, inv, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil })
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	// Teardown puts nothing new on a host and frees the ports itself: only
-	// the checks every host needs (reach, root, systemd, the package lock).
-	if err := gate(c.ctx, cmd, g, c.preflight, c.hosts, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil }); err != nil {
-		return err
-	}
 	release, err := lockHosts(c.ctx, cmd, g, c.hosts)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package memcache
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -23,27 +22,16 @@ type Item struct {
 // read are left out: they were deleted or expired meanwhile.
 func (m *Memcache) Dump(ctx context.Context) ([]Item, error) {
 	var metas []Item
-	err := m.do(ctx, func() error {
-		if _, err := io.WriteString(m.c, "lru_crawler metadump all\r\n"); err != nil {
-			return err
+	err := m.untilEnd(ctx, "lru_crawler metadump all", func(line string) error {
+		if strings.HasPrefix(line, "ERROR") || strings.HasPrefix(line, "BUSY") || strings.HasPrefix(line, "CLIENT_ERROR") {
+			return replyError("lru_crawler metadump", line)
 		}
-		for {
-			line, err := m.line()
-			if err != nil {
-				return err
-			}
-			if line == "END" {
-				return nil
-			}
-			if strings.HasPrefix(line, "ERROR") || strings.HasPrefix(line, "BUSY") || strings.HasPrefix(line, "CLIENT_ERROR") {
-				return replyError("lru_crawler metadump", line)
-			}
-			it, ok := parseMeta(line)
-			if !ok {
-				return replyError("lru_crawler metadump", line)
-			}
-			metas = append(metas, it)
+		it, ok := parseMeta(line)
+		if !ok {
+			return replyError("lru_crawler metadump", line)
 		}
+		metas = append(metas, it)
+		return nil
 	})
 	if err != nil {
 		return nil, err

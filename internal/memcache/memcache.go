@@ -51,8 +51,37 @@ func (m *Memcache) Get(ctx context.Context, key string) (value []byte, flags uin
 	if err := checkKey(key); err != nil {
 		return nil, 0, false, err
 	}
-	err = m.do(ctx, func() error {
-		if _, err := io.WriteString(m.c, "get "+key+"\r\n"); err != nil {
+	err = m.untilEnd(ctx, "get "+key, func(line string) error {
+		// VALUE <key> <flags> <bytes>
+		f := strings.Fields(line)
+		if len(f) < 4 || f[0] != "VALUE" {
+			return replyError("get", line)
+		}
+		fl, err1 := strconv.ParseUint(f[2], 10, 32)
+		n, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil || n < 0 {
+			return replyError("get", line)
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(m.r, buf); err != nil {
+			return err
+		}
+		if string(buf[n:]) != "\r\n" {
+			return errors.New("memcached: get: value not followed by CRLF")
+		}
+		if f[1] == key {
+			value, flags, found = buf[:n], uint32(fl), true
+		}
+		return nil
+	})
+	return value, flags, found, err
+}
+
+// untilEnd sends cmd and hands each reply line to each until memcached's
+// END: the shape of every multi-line reply (get, lru_crawler metadump).
+func (m *Memcache) untilEnd(ctx context.Context, cmd string, each func(line string) error) error {
+	return m.do(ctx, func() error {
+		if _, err := io.WriteString(m.c, cmd+"\r\n"); err != nil {
 			return err
 		}
 		for {
@@ -63,29 +92,11 @@ func (m *Memcache) Get(ctx context.Context, key string) (value []byte, flags uin
 			if line == "END" {
 				return nil
 			}
-			// VALUE <key> <flags> <bytes>
-			f := strings.Fields(line)
-			if len(f) < 4 || f[0] != "VALUE" {
-				return replyError("get", line)
-			}
-			fl, err1 := strconv.ParseUint(f[2], 10, 32)
-			n, err2 := strconv.Atoi(f[3])
-			if err1 != nil || err2 != nil || n < 0 {
-				return replyError("get", line)
-			}
-			buf := make([]byte, n+2)
-			if _, err := io.ReadFull(m.r, buf); err != nil {
+			if err := each(line); err != nil {
 				return err
-			}
-			if string(buf[n:]) != "\r\n" {
-				return errors.New("memcached: get: value not followed by CRLF")
-			}
-			if f[1] == key {
-				value, flags, found = buf[:n], uint32(fl), true
 			}
 		}
 	})
-	return value, flags, found, err
 }
 
 // do runs one exchange, closing the connection if ctx ends first.
