@@ -62,11 +62,9 @@ func TestPreflightNeedsPerRoleAndFamily(t *testing.T) {
 			t.Errorf("%s: %d bytes, %v", d.What, n, err)
 		}
 	}
-	want := []string{
-		"JDK tarball -> /usr/local/src/clusterctl/jdk-8u291-linux-x64.tar.gz unless /usr/local/jdk1.8.0_291",
-		"JDK unpacked -> /usr/local unless /usr/local/jdk1.8.0_291",
-		"Tomcat tarball -> /usr/local/src/clusterctl/apache-tomcat-8.5.78.tar.gz unless /usr/local/apache-tomcat-8.5.78",
-		"Tomcat unpacked -> /usr/local unless /usr/local/apache-tomcat-8.5.78",
+	var want []string // each tarball: staged, then unpacked, neither once unpacked
+	for _, a := range [][3]string{{"JDK", "jdk-8u291-linux-x64.tar.gz", "jdk1.8.0_291"}, {"Tomcat", "apache-tomcat-8.5.78.tar.gz", "apache-tomcat-8.5.78"}} {
+		want = append(want, a[0]+" tarball -> /usr/local/src/clusterctl/"+a[1]+" unless /usr/local/"+a[2], a[0]+" unpacked -> /usr/local unless /usr/local/"+a[2])
 	}
 	if !slices.Equal(what, want) {
 		t.Errorf("disk needs:\n%q\nwant\n%q", what, want)

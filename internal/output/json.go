@@ -13,12 +13,27 @@ import (
 // are part of the CLI's interface: `type` is always present and picks the
 // shape (run_start, host_start, step, handler, host_done, recap).
 func NewJSON(w io.Writer) engine.EventSink {
-	return &jsonSink{enc: json.NewEncoder(w)}
+	return &jsonSink{lines: NewLines(w)}
 }
 
-type jsonSink struct {
+type jsonSink struct{ lines *Lines }
+
+// Lines writes NDJSON: one object per line, whole lines only, from any
+// number of goroutines. Every -o json output (apply's events, verify's
+// checks, the rollout's summary) goes through one.
+type Lines struct {
 	mu  sync.Mutex
 	enc *json.Encoder
+}
+
+// NewLines writes NDJSON to w.
+func NewLines(w io.Writer) *Lines { return &Lines{enc: json.NewEncoder(w)} }
+
+// Write writes v and its newline in one Write.
+func (l *Lines) Write(v any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_ = l.enc.Encode(v)
 }
 
 type jsonRunStart struct {
@@ -129,9 +144,7 @@ func (s *jsonSink) Emit(e engine.Event) {
 	default:
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_ = s.enc.Encode(v) // Encode writes the object and its newline in one Write
+	s.lines.Write(v)
 }
 
 func nonNil(s []string) []string {

@@ -1,23 +1,19 @@
 package verify
 
 import (
-	"encoding/json"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/loadgen"
+	"github.com/clusterctl/clusterctl/internal/output"
 )
 
 // NewJSON writes one JSON object per line (NDJSON): verify_start, one
 // check per result (health checks and drill steps alike), summary. Field
 // names are part of the CLI's interface.
-func NewJSON(w io.Writer) Sink { return &jsonSink{enc: json.NewEncoder(w)} }
+func NewJSON(w io.Writer) Sink { return &jsonSink{lines: output.NewLines(w)} }
 
-type jsonSink struct {
-	mu  sync.Mutex
-	enc *json.Encoder
-}
+type jsonSink struct{ lines *output.Lines }
 
 type jsonStart struct {
 	Type  string    `json:"type"`
@@ -63,11 +59,7 @@ type jsonSummary struct {
 	Summary      string    `json:"summary"`
 }
 
-func (s *jsonSink) write(v any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_ = s.enc.Encode(v) // one Write per object and its newline
-}
+func (s *jsonSink) write(v any) { s.lines.Write(v) }
 
 func (s *jsonSink) Begin(hosts []string, drill bool) {
 	if hosts == nil {
