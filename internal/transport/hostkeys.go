@@ -99,10 +99,12 @@ func (h *hostKeyChecker) explain(hostname string, key ssh.PublicKey, err error) 
 }
 
 // appendKey records a new host key like OpenSSH's accept-new: file and
-// directories created private, "[addr]:port" form for non-22 ports.
+// directories created private, "[addr]:port" form for non-22 ports, and
+// hashed when asked or when the file already hashes its names (Debian's
+// HashKnownHosts yes), so one file keeps one style.
 func (h *hostKeyChecker) appendKey(hostname string, key ssh.PublicKey) error {
 	name := knownhosts.Normalize(hostname)
-	if h.hash {
+	if h.hash || usesHashedNames(h.file) {
 		name = knownhosts.HashHostname(name)
 	}
 	line := knownhosts.Line([]string{name}, key) + "\n"
@@ -128,6 +130,21 @@ func (h *hostKeyChecker) appendKey(hostname string, key ssh.PublicKey) error {
 		return fmt.Errorf("record host key in %s: %w", h.file, err)
 	}
 	return nil
+}
+
+// usesHashedNames reports whether a known_hosts file has hashed entries
+// ("|1|salt|hash key-type key").
+func usesHashedNames(file string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "|1|") {
+			return true
+		}
+	}
+	return false
 }
 
 var (

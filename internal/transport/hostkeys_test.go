@@ -2,6 +2,7 @@ package transport
 
 import (
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"os"
@@ -142,4 +143,25 @@ func TestKnownKeyTypeIsNegotiated(t *testing.T) {
 	_, err := Dial(ctxT(t), f.cfg)
 	wantErr(t, err, "t58: host key for [127.0.0.1]:"+strconv.Itoa(f.srv.Port())+" has CHANGED",
 		"knows it only by ssh-ed25519 keys and the server offers none of them", "man-in-the-middle")
+}
+
+// A file that already hashes its names (Debian's default for users) gets
+// the new entry hashed too, and a hashed entry is honoured: the next dial
+// without --accept-new-host-keys is accepted.
+func TestAcceptNewFollowsTheFilesHashedStyle(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.KnownHostsFile = filepath.Join(t.TempDir(), "known_hosts")
+	other := knownhosts.HashHostname("10.9.9.9")
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	key, _ := ssh.NewPublicKey(pub)
+	os.WriteFile(f.cfg.KnownHostsFile, []byte(knownhosts.Line([]string{other}, key)+"\n"), 0o600)
+	f.cfg.AcceptNewHostKeys = true
+	dialT(t, f.cfg)
+	b, _ := os.ReadFile(f.cfg.KnownHostsFile)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "|1|") || strings.Contains(string(b), "127.0.0.1") {
+		t.Fatalf("the new entry is not hashed like the file's: %q", b)
+	}
+	f.cfg.AcceptNewHostKeys = false
+	dialT(t, f.cfg)
 }
