@@ -76,12 +76,11 @@ func (c *Cluster) javaPackageFor(h *engine.Host) string {
 // JRE package has no /usr/lib/jvm/default-java, and a guessed path is a
 // Tomcat that never starts.
 func (c *Cluster) javaPackageSteps() []engine.Step {
-	name := c.javaPackageFor
 	return []engine.Step{
 		perHost("packages java", func(h *engine.Host) engine.Step {
-			return engine.Package{Names: []string{name(h)}, Label: "packages java"}
+			return engine.Package{Names: []string{c.javaPackageFor(h)}, Label: "packages java"}
 		}),
-		engine.Notify(javaHomeLink{home: c.Inv.Java.Home, pkg: name}, restartTomcat),
+		engine.Notify(javaHomeLink{home: c.Inv.Java.Home, pkg: c.javaPackageFor}, restartTomcat),
 	}
 }
 

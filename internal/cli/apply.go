@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/output"
+	"github.com/clusterctl/clusterctl/internal/parallel"
 	"github.com/clusterctl/clusterctl/internal/preflight"
 	"github.com/clusterctl/clusterctl/internal/rollout"
 	"github.com/clusterctl/clusterctl/playbooks"
@@ -98,7 +100,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	}
 	out := cmd.OutOrStdout()
 	if inv.MSM.SessionBackupAsync {
-		fmt.Fprintln(cmd.ErrOrStderr(), "warning: msm.session_backup_async is true: a request's session change may still be on its way to memcached when a rollout or a failover moves the session, which then answers with the change before (measured: 3 stale answers in 3,300 requests during a rollout); false, the default, keeps it at 0")
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning: msm.session_backup_async is true: a request's session change may still be on its way to memcached when a rollout or a failover moves the session, which then answers with the change before (measured: up to 3 stale answers in ~3,400 requests during a rollout); false, the default, keeps it at 0")
 	}
 	if g.dryRun && g.output == "text" {
 		if err := printEffectiveInventory(out, inv); err != nil {
@@ -157,12 +159,17 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	// Only a finished rollout makes the new settings live, and frees what
 	// the old ones used.
 	opts := engine.Options{DryRun: g.dryRun, Diff: g.diff}
-	for _, h := range hosts {
+	errs := make([]error, len(hosts))
+	parallel.Each(len(hosts), g.parallel, func(i int) {
 		for _, s := range []engine.Step{cluster.LiveSettingsStep(), cluster.StaleJavaStep(), cluster.StaleFirewallStep()} {
-			if _, err := engine.RunStep(ctx, h, "after rollout", s, opts, sink); err != nil {
-				return hostsFailed(fmt.Errorf("%s: %w", h.Name(), err))
+			if _, err := engine.RunStep(ctx, hosts[i], "after rollout", s, opts, sink); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", hosts[i].Name(), err)
+				return
 			}
 		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return hostsFailed(err)
 	}
 	return nil
 }

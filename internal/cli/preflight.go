@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,7 +30,7 @@ manager not locked by another process, and the hosts' clocks agreeing.
 
 A failed check prints what was found and what to do. --skip-preflight NAME
 (repeatable) leaves a check out, here and in apply, restart and teardown.
-Checks: ` + joinChecks() + `.
+Checks: ` + strings.Join(preflight.Checks, ", ") + `.
 
 Environment: CLUSTERCTL_PREFLIGHT_LOCK_WAIT (default 1m) is how long a held
 package manager lock is waited for; CLUSTERCTL_PREFLIGHT_MIN_FREE_MB (default
@@ -56,17 +57,6 @@ package manager lock is waited for; CLUSTERCTL_PREFLIGHT_MIN_FREE_MB (default
 			return nil
 		},
 	}
-}
-
-func joinChecks() string {
-	s := ""
-	for i, c := range preflight.Checks {
-		if i > 0 {
-			s += ", "
-		}
-		s += c
-	}
-	return s
 }
 
 // preflightOptions reads --skip-preflight and the environment; a bad

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
@@ -19,9 +18,9 @@ import (
 //
 // plan is that model, one per host and run: what the steps reported as
 // "would change" so far would have done. Steps read it in their Check only
-// in a dry run, and only for facts they cannot read from the host yet.
+// in a dry run, and only for facts they cannot read from the host yet. A
+// host's steps run one after another, so it needs no lock.
 type plan struct {
-	mu       sync.Mutex
 	changed  []string                   // titles of the steps that would change so far
 	packages map[string]bool            // packages a step would install
 	started  map[string]bool            // units a step would start (or an install would)
@@ -29,6 +28,12 @@ type plan struct {
 }
 
 type dryRunKey struct{}
+
+// stepContext is the context a host's steps run in: the run's state dir,
+// and in a dry run a fresh plan.
+func stepContext(ctx context.Context, opts Options) context.Context {
+	return withStateDir(withDryRun(ctx, opts.DryRun), opts.stateDir())
+}
 
 // withDryRun gives ctx a fresh plan when dry is set.
 func withDryRun(ctx context.Context, dry bool) context.Context {
@@ -53,8 +58,6 @@ func (p *plan) stepChanged(title string) {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.changed = append(p.changed, title)
 }
 
@@ -64,8 +67,6 @@ func (p *plan) before() string {
 	if p == nil {
 		return ""
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	const show = 3
 	var names []string
 	for i := len(p.changed) - 1; i >= 0 && len(names) < show; i-- {
@@ -81,8 +82,6 @@ func (p *plan) install(names ...string) {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	for _, n := range names {
 		p.packages[n] = true
 	}
@@ -92,8 +91,6 @@ func (p *plan) installs(name string) bool {
 	if p == nil || name == "" {
 		return false
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return p.packages[name]
 }
 
@@ -101,8 +98,6 @@ func (p *plan) start(unit string) {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.started[unitName(unit)] = true
 }
 
@@ -110,8 +105,6 @@ func (p *plan) starts(unit string) bool {
 	if p == nil {
 		return false
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	return p.started[unitName(unit)]
 }
 
@@ -119,8 +112,6 @@ func (p *plan) mkdir(path string, m remote.FileMeta) {
 	if p == nil {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.dirs[path] = m
 }
 
@@ -128,8 +119,6 @@ func (p *plan) dir(path string) (remote.FileMeta, bool) {
 	if p == nil {
 		return remote.FileMeta{}, false
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	m, ok := p.dirs[path]
 	return m, ok
 }

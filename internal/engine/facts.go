@@ -53,7 +53,7 @@ func (f Facts) NologinShell() (string, error) {
 // starts the services it ships: Debian policy does (deb-systemd-helper in
 // the maintainer scripts); RHEL's presets leave them disabled and stopped.
 // A dry run needs it to know what the real run would find after an install.
-func (f Facts) InstallStartsServices() bool { return f.Family == FamilyDebian }
+func (f Facts) InstallStartsServices() bool { return Families[f.Family].InstallStartsServices }
 
 // supportedReleases is what clusterctl is built and tested for: the
 // distributions' own IDs and the major versions with the tooling the plays

@@ -17,22 +17,26 @@ type FamilyNames struct {
 	// NologinShell is the shell of system users: Debian ships it in
 	// /usr/sbin, RHEL in /sbin (the /usr/sbin one is only a usrmerge alias).
 	NologinShell string
+	// InstallStartsServices: installing a package enables and starts the
+	// services it ships (Debian policy; RHEL's presets leave them off).
+	InstallStartsServices bool
 }
 
 // Families is the table, by family.
 var Families = map[Family]FamilyNames{
 	FamilyDebian: {
-		NginxUser:         "www-data",
-		NginxModules:      "/etc/nginx/modules-enabled/*.conf",
-		MemcachedConf:     "/etc/memcached.conf",
-		MemcachedUser:     "memcache",
-		MemcachedTemplate: "memcached.conf.tmpl",
-		ChronyConf:        "/etc/chrony/chrony.conf",
-		ChronyDrift:       "/var/lib/chrony/chrony.drift",
-		ChronyService:     "chrony",
-		DistroTomcat:      []string{"tomcat9", "tomcat10", "tomcat11"},
-		JavaPackage:       "default-jdk-headless",
-		NologinShell:      "/usr/sbin/nologin",
+		NginxUser:             "www-data",
+		NginxModules:          "/etc/nginx/modules-enabled/*.conf",
+		MemcachedConf:         "/etc/memcached.conf",
+		MemcachedUser:         "memcache",
+		MemcachedTemplate:     "memcached.conf.tmpl",
+		ChronyConf:            "/etc/chrony/chrony.conf",
+		ChronyDrift:           "/var/lib/chrony/chrony.drift",
+		ChronyService:         "chrony",
+		DistroTomcat:          []string{"tomcat9", "tomcat10", "tomcat11"},
+		JavaPackage:           "default-jdk-headless",
+		NologinShell:          "/usr/sbin/nologin",
+		InstallStartsServices: true,
 	},
 	FamilyRHEL: {
 		NginxUser:         "nginx",

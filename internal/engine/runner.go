@@ -100,7 +100,7 @@ func (r *runner) emit(e Event) {
 
 func (r *runner) runHost(ctx context.Context, h *Host) HostRecap {
 	start := time.Now()
-	ctx = withStateDir(withDryRun(ctx, r.opts.DryRun), r.opts.stateDir())
+	ctx = stepContext(ctx, r.opts)
 	rec := HostRecap{Host: h.Name()}
 	r.emit(Event{Type: EventHostStart, Host: rec.Host})
 	rec.Err = r.runPlays(ctx, h, &rec)
@@ -275,7 +275,7 @@ func RunStep(ctx context.Context, h *Host, play string, s Step, opts Options, si
 		sink = SinkFunc(func(Event) {})
 	}
 	r := &runner{opts: opts, sink: sink}
-	res := r.runStep(withStateDir(withDryRun(ctx, opts.DryRun), opts.stateDir()), h, Play{Name: play}, s, EventStep)
+	res := r.runStep(stepContext(ctx, opts), h, Play{Name: play}, s, EventStep)
 	return res.status, res.err
 }
 

@@ -283,24 +283,19 @@ func (c *hostCheck) run(needs NeedsFunc) {
 	if h.Unreachable() != nil {
 		c.failed = true
 	}
-	c.do(CheckOS, func() (string, string, error) {
-		if !h.Facts.Gathered() {
-			if err := h.GatherFacts(c.ctx); err != nil {
-				c.failed = true
-				return "", "the host must have a readable " + engine.OSReleasePath, err
-			}
-		}
-		if h.Facts.Family == "" { // the family-specific checks cannot run
-			c.failed = true
-		}
-		return h.Facts.ID + " " + h.Facts.VersionID, "use a supported release, or --skip-preflight os to try anyway", h.Facts.Supported()
-	})
-	if !c.failed && !h.Facts.Gathered() { // os skipped: the later checks still need the family
+	// The later checks need the family, whether or not os is skipped.
+	if !c.failed && !h.Facts.Gathered() {
 		if err := h.GatherFacts(c.ctx); err != nil {
 			c.add(CheckOS, err, "", "the host must have a readable "+engine.OSReleasePath)
 			c.failed = true
 		}
 	}
+	c.do(CheckOS, func() (string, string, error) {
+		if h.Facts.Family == "" { // the family-specific checks cannot run
+			c.failed = true
+		}
+		return h.Facts.ID + " " + h.Facts.VersionID, "use a supported release, or --skip-preflight os to try anyway", h.Facts.Supported()
+	})
 	c.do(CheckSudo, c.sudo)
 	c.do(CheckSystemd, c.systemd)
 	n, err := needs(h)
