@@ -28,6 +28,8 @@ type Client struct {
 	mu     sync.Mutex
 	conn   *conn // nil only after Close
 	closed bool
+
+	ownJumps bool // cfg.Jumps was made for this client alone
 }
 
 // conn is one SSH connection and what hangs off it.
@@ -46,19 +48,10 @@ var _ remote.Conn = (*Client)(nil)
 // a non-root user it also checks that `sudo -n` works, so a missing sudo
 // rule fails here with a clear message instead of in the first task.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
-	cfg = cfg.withDefaults()
-	// Until the credentials are loaded, redact the env secrets directly.
-	c := &Client{cfg: cfg, sudo: cfg.User != "root", creds: &credentials{secret: envSecrets(cfg)}}
-	creds, err := loadCredentials(cfg)
-	if err != nil {
-		return nil, c.errorf(err, "%v", err)
-	}
-	c.creds = creds
-	cn, err := c.connect(ctx)
+	c, err := open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	c.conn = cn
 	if c.sudo {
 		if err := c.checkSudo(ctx); err != nil {
 			c.Close()
@@ -66,6 +59,39 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// open connects and logs in, without the sudo check: a bastion's login
+// only forwards connections.
+func open(ctx context.Context, cfg Config) (*Client, error) {
+	cfg = cfg.withDefaults()
+	// Until the credentials are loaded, redact the env secrets directly.
+	c := &Client{cfg: cfg, sudo: cfg.User != "root", creds: &credentials{secret: envSecrets(cfg)}}
+	if err := checkChain(cfg); err != nil {
+		return nil, c.errorf(err, "%v", err)
+	}
+	if cfg.Bastion != nil && cfg.Jumps == nil {
+		c.cfg.Jumps, c.ownJumps = NewJumps(), true
+	}
+	creds, err := loadCredentials(cfg)
+	if err != nil {
+		c.closeJumps()
+		return nil, c.errorf(err, "%v", err)
+	}
+	c.creds = creds
+	cn, err := c.connect(ctx)
+	if err != nil {
+		c.closeJumps()
+		return nil, err
+	}
+	c.conn = cn
+	return c, nil
+}
+
+func (c *Client) closeJumps() {
+	if c.ownJumps {
+		c.cfg.Jumps.Close()
+	}
 }
 
 // Host is the inventory name.
@@ -86,6 +112,7 @@ func (c *Client) Close() error {
 	if c.conn != nil {
 		c.conn.close()
 	}
+	c.closeJumps()
 	return nil
 }
 
@@ -116,8 +143,13 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	defer cancel()
 
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
+	var nc net.Conn
+	var err error
+	if cfg.Bastion != nil {
+		if nc, err = c.dialVia(ctx, addr); err != nil {
+			return nil, err
+		}
+	} else if nc, err = d.DialContext(ctx, "tcp", addr); err != nil {
 		return nil, c.errorf(err, "connect %s: %s", addr, c.dialReason(ctx, err))
 	}
 	// The handshake has no context of its own: a deadline bounds a server

@@ -49,6 +49,15 @@ type Config struct {
 	ConnectTimeout    time.Duration // TCP connect + SSH handshake; default 10s
 	KeepaliveInterval time.Duration // default 15s; negative disables
 
+	// Bastion is the jump host this host is reached through; its own
+	// Bastion is the hop before it (ProxyJump a,b is b with a as its
+	// Bastion). Nil dials directly. Its Host names it in messages and
+	// defaults to "bastion user@address:port".
+	Bastion *Config
+	// Jumps shares bastion connections between the hosts of a run. Nil
+	// gives the client a private one, closed with it.
+	Jumps *Jumps
+
 	// Progress receives an upload progress bar for large files. Nil means
 	// os.Stderr when it is a terminal and nothing otherwise; io.Discard
 	// turns it off.

@@ -20,7 +20,13 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts ...sshtest.Option) *fixture {
 	t.Helper()
-	key := sshtest.NewClientKey(t, "")
+	return newFixtureKey(t, sshtest.NewClientKey(t, ""), opts...)
+}
+
+// newFixtureKey is a fixture trusting key, for servers that must all let
+// one client in (a bastion and the hosts behind it).
+func newFixtureKey(t testing.TB, key sshtest.ClientKey, opts ...sshtest.Option) *fixture {
+	t.Helper()
 	srv := sshtest.Start(t, append([]sshtest.Option{sshtest.WithAuthorizedKey(key.Public)}, opts...)...)
 	return &fixture{srv: srv, key: key, cfg: Config{
 		Host:              "t58",
