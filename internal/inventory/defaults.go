@@ -13,6 +13,17 @@ const (
 	DefaultMSMVersion = "2.3.2"
 )
 
+// resolveBastion resolves the paths of a bastion chain; bounded, because
+// validation reports a chain that is too long only after defaults ran.
+func resolveBastion(b *Bastion, resolve func(*string)) {
+	for n := 0; b != nil && n <= maxBastionHops; b, n = b.Bastion, n+1 {
+		for i := range b.KeyFiles {
+			resolve(&b.KeyFiles[i])
+		}
+		resolve(&b.KnownHosts)
+	}
+}
+
 func homeDir() string {
 	home, _ := os.UserHomeDir()
 	return home
@@ -70,6 +81,23 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 		resolve(&inv.SSH.KeyFiles[i])
 	}
 	resolve(&inv.SSH.KnownHosts)
+	// ~/.ssh/config, as ssh(1) reads it: an operator's Host blocks (user,
+	// key, ProxyJump) are how they reach these hosts already.
+	// Without a home directory there is no ~/.ssh/config to read.
+	if home == "" {
+		setStr(&inv.SSH.Config, "ssh.config", SSHConfigNone)
+	} else {
+		setStr(&inv.SSH.Config, "ssh.config", "~/.ssh/config")
+	}
+	if inv.SSH.Config != SSHConfigNone {
+		resolve(&inv.SSH.Config)
+	}
+	resolveBastion(inv.SSH.Bastion, resolve)
+	for i := range inv.Hosts {
+		if s := inv.Hosts[i].SSH; s != nil {
+			resolveBastion(s.Bastion, resolve)
+		}
+	}
 
 	// hosts: the fqdn defaults to name + "." + cluster.domain (the seed's t58 -> t58.shone.cn).
 	inherited := &hostDefaults{sshUser: inv.SSH.User, sshPort: inv.SSH.Port, ntpServers: inv.Cluster.NTPServers}

@@ -246,6 +246,20 @@ func TestErrors(t *testing.T) {
 		},
 			"ssh.known_hosts", "only ~ and ~/ are expanded"},
 
+		// bastions
+		{"bastion without address", func(t *testing.T) string {
+			return edit(t, "  port: 22\n", "  port: 22\n  bastion:\n    ⇒user: jump\n")
+		}, "ssh.bastion.address", "is required"},
+		{"second hop's port", func(t *testing.T) string {
+			return edit(t, "  port: 22\n", "  port: 22\n  bastion:\n    address: b.example.com\n    bastion:\n      address: 10.0.0.1\n      port: ⇒0\n")
+		}, "ssh.bastion.bastion.port", "0 is out of range"},
+		{"host bastion address", func(t *testing.T) string {
+			return edit(t, "    address: 10.0.0.58\n", "    address: 10.0.0.58\n    ssh:\n      bastion: {address: ⇒\"jump host\"}\n")
+		}, "hosts[1].ssh.bastion.address", `"jump host" is neither a host name nor an IP address`},
+		{"ssh.address", func(t *testing.T) string {
+			return edit(t, "    address: 10.0.0.58\n", "    address: 10.0.0.58\n    ssh:\n      address: ⇒a_b\n")
+		}, "hosts[1].ssh.address", `"a_b" is neither`},
+
 		// YAML features we refuse
 		{"merge key", func(t *testing.T) string {
 			return edit(t, "memcached:\n  port: 11211\n", "memcached:\n  ⇒<<: {port: 11211}\n")

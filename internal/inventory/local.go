@@ -15,6 +15,12 @@ func (inv *Inventory) CheckLocal(artifacts bool) error {
 	for i, f := range inv.SSH.KeyFiles {
 		c.readable(fmt.Sprintf("ssh.key_files[%d]", i), f, "a private key")
 	}
+	c.bastionKeys("ssh.bastion", inv.SSH.Bastion)
+	for i, h := range inv.all {
+		if h.SSH != nil {
+			c.bastionKeys(fmt.Sprintf("hosts[%d].ssh.bastion", i), h.SSH.Bastion)
+		}
+	}
 	tomcats := false
 	for _, h := range inv.AllHosts() {
 		tomcats = tomcats || h.Has(RoleTomcat)
@@ -30,6 +36,15 @@ func (inv *Inventory) CheckLocal(artifacts bool) error {
 		}
 	}
 	return c.errs.errOrNil()
+}
+
+func (c *checker) bastionKeys(path string, b *Bastion) {
+	for n := 0; b != nil && n < maxBastionHops; b, n = b.Bastion, n+1 {
+		for i, f := range b.KeyFiles {
+			c.readable(fmt.Sprintf("%s.key_files[%d]", path, i), f, "a private key")
+		}
+		path += ".bastion"
+	}
 }
 
 func (c *checker) readable(path, file, what string) {

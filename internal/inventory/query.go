@@ -32,6 +32,19 @@ func (h Host) SSHPort() int {
 	return DefaultSSHPort
 }
 
+// SSHWritten reports whether the inventory itself sets the SSH setting key
+// ("user", "port", "key_files", "known_hosts", "connect_timeout", "agent")
+// for h, in hosts[].ssh or in ssh, rather than leaving it to a default:
+// only a written value wins over ~/.ssh/config.
+func (inv *Inventory) SSHWritten(h Host, key string) bool {
+	for i, o := range inv.AllHosts() {
+		if o.Name == h.Name && inv.pos.has(fmt.Sprintf("hosts[%d].ssh.%s", i, key)) {
+			return true
+		}
+	}
+	return inv.pos.has("ssh." + key)
+}
+
 // EffectiveNTPServers is the host's ntp_servers override, else cluster.ntp_servers.
 // Empty means: leave time synchronisation alone.
 func (h Host) EffectiveNTPServers() []string {

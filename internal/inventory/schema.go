@@ -46,7 +46,9 @@ type Cluster struct {
 	ManageFirewall bool `yaml:"manage_firewall"`
 }
 
-// SSH is how clusterctl reaches every host; Host.SSH may override user and port.
+// SSH is how clusterctl reaches every host; Host.SSH may override user,
+// port, address and bastion. What the inventory leaves unset comes from
+// Config (OpenSSH's client configuration), then from the defaults.
 type SSH struct {
 	User       string   `yaml:"user"`
 	Port       int      `yaml:"port"`
@@ -58,6 +60,28 @@ type SSH struct {
 	PasswordEnv    string   `yaml:"password_env,omitempty" inv:"noecho"`
 	PassphraseEnv  string   `yaml:"passphrase_env,omitempty" inv:"noecho"`
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// Config is the ssh_config(5) file read for what the inventory leaves
+	// unset, as ssh(1) reads it; SSHConfigNone reads none.
+	Config string `yaml:"config"`
+	// Bastion is the jump host every host is reached through (none if nil).
+	Bastion *Bastion `yaml:"bastion,omitempty"`
+}
+
+// SSHConfigNone as ssh.config turns ~/.ssh/config off, like `ssh -F none`.
+const SSHConfigNone = "none"
+
+// Bastion is a jump host: reached like a host (through its own bastion
+// first, if it names one, like OpenSSH's ProxyJump a,b), it only forwards
+// the connections to the hosts behind it; nothing runs on it. Unset fields
+// come from the global ssh section (user, key_files, known_hosts, agent,
+// passphrase_env), then ~/.ssh/config, then port 22.
+type Bastion struct {
+	Address    string   `yaml:"address"`
+	Port       int      `yaml:"port,omitempty"`
+	User       string   `yaml:"user,omitempty"`
+	KeyFiles   []string `yaml:"key_files,omitempty"`
+	KnownHosts string   `yaml:"known_hosts,omitempty"`
+	Bastion    *Bastion `yaml:"bastion,omitempty"`
 }
 
 // Role is what a host is for.
@@ -92,6 +116,12 @@ type Host struct {
 type HostSSH struct {
 	User string `yaml:"user,omitempty"`
 	Port int    `yaml:"port,omitempty"`
+	// Address is where SSH connects when that is not the host's cluster
+	// address (a NAT, a management network); it defaults to ~/.ssh/config's
+	// HostName, then to the host's address.
+	Address string `yaml:"address,omitempty"`
+	// Bastion replaces ssh.bastion for this host.
+	Bastion *Bastion `yaml:"bastion,omitempty"`
 }
 
 // hostDefaults is what a Host inherits from the global sections; set by

@@ -259,6 +259,47 @@ func (c *checker) ssh(inv *Inventory) {
 	if s.ConnectTimeout <= 0 {
 		c.fail("ssh.connect_timeout", "must be positive, got %s", s.ConnectTimeout)
 	}
+	if s.Config != SSHConfigNone {
+		c.localPath("ssh.config", s.Config)
+	}
+	c.bastion("ssh.bastion", s.Bastion)
+}
+
+// maxBastionHops is how many bastions one host may be behind; the same
+// bound as transport's, so a chain the inventory accepts can be dialled.
+const maxBastionHops = 8
+
+func (c *checker) bastion(path string, b *Bastion) {
+	for n := 0; b != nil; b, n = b.Bastion, n+1 {
+		if n == maxBastionHops {
+			c.fail(path, "more than %d bastions in a row", maxBastionHops)
+			return
+		}
+		switch {
+		case b.Address == "":
+			c.fail(path+".address", "is required (the bastion's IP address or host name)")
+		case !isHostOrIP(b.Address):
+			c.fail(path+".address", "%q is neither a host name nor an IP address", b.Address)
+		}
+		if c.pos.has(path + ".port") {
+			c.port(path+".port", b.Port)
+		}
+		if c.pos.has(path+".user") && !unixUserRE.MatchString(b.User) {
+			c.fail(path+".user", "%q is not a valid user name", b.User)
+		}
+		for i, f := range b.KeyFiles {
+			c.localPath(fmt.Sprintf("%s.key_files[%d]", path, i), f)
+		}
+		if c.pos.has(path + ".known_hosts") {
+			c.localPath(path+".known_hosts", b.KnownHosts)
+		}
+		path += ".bastion"
+	}
+}
+
+func isHostOrIP(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return (err == nil && a.Zone() == "") || isHostname(s)
 }
 
 func (c *checker) java(inv *Inventory) {

@@ -96,6 +96,10 @@ func (c *checker) host(inv *Inventory, hp string, h Host) {
 		if c.pos.has(hp + ".ssh.port") {
 			c.port(hp+".ssh.port", h.SSH.Port)
 		}
+		if c.pos.has(hp+".ssh.address") && !isHostOrIP(h.SSH.Address) {
+			c.fail(hp+".ssh.address", "%q is neither a host name nor an IP address", h.SSH.Address)
+		}
+		c.bastion(hp+".ssh.bastion", h.SSH.Bastion)
 	}
 	c.ntpServers(hp+".ntp_servers", h.NTPServers)
 	c.portClashes(inv, hp, h)
