@@ -64,6 +64,9 @@ func loadInventory(g *globalOptions) (*inventory.Inventory, error) {
 			return nil, usageError(err) // Limit names --hosts itself
 		}
 	}
+	if g.reach, err = resolveSSH(inv, g); err != nil {
+		return nil, usageError(err)
+	}
 	return inv, nil
 }
 
@@ -106,6 +109,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 		if err := printEffectiveInventory(out, inv); err != nil {
 			return err
 		}
+		printSSHSettings(out, inv, g)
 	}
 
 	ctx, stop := signalContext()

@@ -3,42 +3,76 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/parallel"
 	"github.com/clusterctl/clusterctl/internal/remote"
+	"github.com/clusterctl/clusterctl/internal/sshsettings"
 	"github.com/clusterctl/clusterctl/internal/transport"
 )
 
-// transportConfig is how one inventory host is reached; the inventory has
-// already expanded ~ and resolved relative paths.
-func transportConfig(inv *inventory.Inventory, h inventory.Host, g *globalOptions) transport.Config {
-	timeout := inv.SSH.ConnectTimeout.Std()
-	if g.connectTimeout > 0 {
-		timeout = g.connectTimeout
-	}
-	return transport.Config{
-		Host:              h.Name,
-		Address:           h.Address,
-		Port:              h.SSHPort(),
-		User:              h.SSHUser(),
-		KeyFiles:          inv.SSH.KeyFiles,
-		UseAgent:          inv.SSH.Agent,
-		PasswordEnv:       inv.SSH.PasswordEnv,
-		PassphraseEnv:     inv.SSH.PassphraseEnv,
-		Prompt:            transport.TerminalPrompt(),
-		KnownHostsFile:    inv.SSH.KnownHosts,
+// resolveSSH derives every host's connection settings (inventory, then
+// ssh.config, then defaults) and prints what of the ssh_config is not
+// honoured. An ssh_config line at fault is a usage error: nothing has been
+// contacted yet.
+func resolveSSH(inv *inventory.Inventory, g *globalOptions) (map[string]sshsettings.Host, error) {
+	r, err := sshsettings.Load(inv, sshsettings.Options{
 		AcceptNewHostKeys: g.acceptNewHostKeys,
-		ConnectTimeout:    timeout,
+		ConnectTimeout:    g.connectTimeout,
+		Prompt:            transport.TerminalPrompt(),
+	})
+	if err != nil {
+		return nil, err
 	}
+	for _, w := range r.Warnings() {
+		fmt.Fprintln(g.stderr, "warning:", w)
+	}
+	reach := map[string]sshsettings.Host{}
+	for _, h := range inv.AllHosts() {
+		if reach[h.Name], err = r.For(h); err != nil {
+			return nil, err
+		}
+	}
+	return reach, nil
+}
+
+// printSSHSettings is the dry run's account of how each host would be
+// reached, and where each value came from. Secrets never appear: the
+// settings hold file names and env var names only.
+func printSSHSettings(w io.Writer, inv *inventory.Inventory, g *globalOptions) {
+	fmt.Fprintln(w, "# SSH settings (the inventory wins, then "+sshConfigName(inv)+", then defaults):")
+	for _, h := range inv.Hosts {
+		r := g.reach[h.Name]
+		c := r.Config
+		fmt.Fprintf(w, "#   %s: %s@%s\n", h.Name, c.User, net.JoinHostPort(c.Address, strconv.Itoa(c.Port)))
+		for _, s := range r.Settings {
+			fmt.Fprintf(w, "#     %-16s %s  (%s)\n", s.Name, s.Value, s.Source)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func sshConfigName(inv *inventory.Inventory) string {
+	if inv.SSH.Config == inventory.SSHConfigNone {
+		return "no ssh_config (ssh.config: none)"
+	}
+	if _, err := os.Stat(inv.SSH.Config); err != nil {
+		return inv.SSH.Config + " (absent)"
+	}
+	return inv.SSH.Config
 }
 
 // dialed is one host's connection, or why there is none.
 type dialed struct {
-	host inventory.Host
-	conn remote.Conn
-	err  error
+	host  inventory.Host
+	conn  remote.Conn
+	err   error
+	jumps *transport.Jumps // the bastion connections of this dial, shared
 }
 
 // dialAll connects to every host at once (bounded by --parallel), so that
@@ -46,9 +80,12 @@ type dialed struct {
 func dialAll(ctx context.Context, inv *inventory.Inventory, g *globalOptions) []dialed {
 	hosts := inv.Hosts
 	out := make([]dialed, len(hosts))
+	jumps := transport.NewJumps()
 	parallel.Each(len(hosts), g.parallel, func(i int) {
-		c, err := transport.Dial(ctx, transportConfig(inv, hosts[i], g))
-		out[i] = dialed{host: hosts[i], err: err}
+		cfg := g.reach[hosts[i].Name].Config
+		cfg.Jumps = jumps
+		c, err := transport.Dial(ctx, cfg)
+		out[i] = dialed{host: hosts[i], err: err, jumps: jumps}
 		if err == nil {
 			out[i].conn = c
 		}
@@ -80,10 +117,14 @@ func recapError(recap engine.Recap) error {
 	return hostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
 }
 
+// closeAll ends the hosts' connections, then the bastions' under them.
 func closeAll(ds []dialed) {
 	for _, d := range ds {
 		if d.conn != nil {
 			d.conn.Close()
 		}
+	}
+	for _, d := range ds {
+		d.jumps.Close()
 	}
 }

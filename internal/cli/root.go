@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/clusterctl/clusterctl/internal/sshsettings"
 )
 
 // Exit codes, documented in README.md and `clusterctl --help`.
@@ -33,6 +35,10 @@ type globalOptions struct {
 	skipPreflight     []string
 	forceUnlock       bool
 	stderr            io.Writer // for notices that are no error
+
+	// reach is how each host of the inventory is connected to, derived
+	// by loadInventory before any host is contacted.
+	reach map[string]sshsettings.Host
 }
 
 // exitError carries an exit code up to Main; its message is printed once.

@@ -163,7 +163,10 @@ func (r *Resolver) resolve(h inventory.Host) (Host, error) {
 		return out, err
 	}
 	cfg.Bastion = skipSelf(chain.cfg, cfg.Address, cfg.Port)
-	if cfg.Bastion == nil {
+	switch {
+	case cfg.Bastion == nil && chain.cfg != nil:
+		out.Settings = append(out.Settings, Setting{"bastion", "none: this host is the bastion", chain.src})
+	case cfg.Bastion == nil:
 		out.Settings = append(out.Settings, Setting{"bastion", "none (direct)", chain.src})
 	}
 	for b := cfg.Bastion; b != nil; b = b.Bastion {

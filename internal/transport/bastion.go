@@ -39,6 +39,9 @@ func NewJumps() *Jumps { return &Jumps{hops: map[string]*hop{}} }
 // Close ends every bastion connection. Hosts behind them lose theirs, so
 // it comes after the hosts' own Close.
 func (j *Jumps) Close() error {
+	if j == nil {
+		return nil
+	}
 	j.mu.Lock()
 	hops := j.hops
 	j.hops, j.close = map[string]*hop{}, true
