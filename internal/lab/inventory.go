@@ -18,7 +18,7 @@ var inventoryTemplate = template.Must(template.New("inventory").Funcs(template.F
 }).Parse(`# clusterctl inventory for the local lab, written by ` + "`clusterctl lab up`" + `.
 # Regenerated on every ` + "`lab up`" + ` (fresh keys each time); edit the shipped
 # inventory.yaml instead. Differences from it: addresses (the lab bridge
-# 10.250.0.0/24), SSH key and known_hosts (the lab's own, no agent), the time
+# 10.250.0.0/24), SSH key and known_hosts (the lab's own, no agent, no ~/.ssh/config), the time
 # source (the proxy serves time to the lab) and the artifacts (prepared
 # offline from Debian's packages).
 #
@@ -47,6 +47,9 @@ ssh:
   agent: false
   known_hosts: {{q .KnownHosts}}
   connect_timeout: 10s
+  # The lab is reached directly on its bridge: a ProxyJump or a User from
+  # the operator's ~/.ssh/config must not send it anywhere else.
+  config: none
 
 hosts:
 {{- range .Hosts}}

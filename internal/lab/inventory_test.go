@@ -50,6 +50,7 @@ func TestInventoryDiffersFromShippedOnlyInLabValues(t *testing.T) {
 	set("ssh.key_files", []any{"/x/lab/id_ed25519"})
 	set("ssh.agent", false)
 	set("ssh.known_hosts", "/x/lab/known_hosts")
+	set("ssh.config", "none")
 	set("artifacts.dir", "/x/art")
 	set("java.tarball", "jdk-17-linux-x64.tar.gz")
 	set("tomcat.version", "9.0.70")
