@@ -91,7 +91,9 @@ func TestReachedOnlyThroughTheProxy(t *testing.T) {
 		// also proxy-only) through ProxyJump.
 		for _, h := range []string{"t58", "t68"} {
 			runVia(t, proxy, h, "/usr/sbin/sshd -p 2222 -o PidFile=/run/sshd-e2e-2222.pid -E /run/sshd-e2e-2222.log -o AllowUsers=root@"+proxy)
-			t.Cleanup(func() { runVia(t, proxy, h, "kill $(cat /run/sshd-e2e-2222.pid) 2>/dev/null; rm -f /run/sshd-e2e-2222.log /run/sshd-e2e-2222.pid") })
+			t.Cleanup(func() {
+				runVia(t, proxy, h, "kill $(cat /run/sshd-e2e-2222.pid) 2>/dev/null; rm -f /run/sshd-e2e-2222.log /run/sshd-e2e-2222.pid")
+			})
 		}
 		home := t.TempDir()
 		os.MkdirAll(filepath.Join(home, ".ssh"), 0o700)

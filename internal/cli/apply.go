@@ -111,6 +111,9 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 		}
 		printSSHSettings(out, inv, g)
 	}
+	if g.dryRun && g.output == "json" {
+		writeSSHSettings(out, inv, g)
+	}
 
 	ctx, stop := signalContext()
 	defer stop()

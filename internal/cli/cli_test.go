@@ -46,6 +46,7 @@ ssh:
   agent: false
   known_hosts: ./known_hosts
   connect_timeout: 3s
+  config: none
 hosts:
   - {name: proxy, address: 127.0.0.1, roles: [proxy]}
   - {name: t58, address: 127.0.0.2, roles: [tomcat, memcached]}
@@ -306,6 +307,43 @@ func countingListener(t *testing.T) (port string, contacted *atomic.Int32) {
 	})
 	_, port, _ = net.SplitHostPort(addr)
 	return port, contacted
+}
+
+// A bad value in the ssh_config is a usage error naming its file and
+// line, found before any host is contacted; a directive clusterctl does
+// not honour is named in a warning, and the dry run says where each
+// setting came from.
+func TestSSHConfigProblemsNamedBeforeAnyHost(t *testing.T) {
+	port, contacted := countingListener(t)
+	inv := loopbackInventory(t, port)
+	cfg := filepath.Join(t.TempDir(), "ssh_config")
+	text, _ := os.ReadFile(inv)
+	os.WriteFile(inv, []byte(strings.Replace(string(text), "config: none", "config: "+cfg, 1)), 0o644)
+
+	os.WriteFile(cfg, []byte("Host t58\n  ProxyJump ops@\n"), 0o600)
+	for _, verb := range []string{"apply", "verify", "teardown", "preflight"} {
+		code, _, errOut := run("-i", inv, verb)
+		if code != ExitUsage || !strings.Contains(errOut, "t58: "+cfg+`:2: ProxyJump entry "ops@" is not [user@]host[:port]`) {
+			t.Errorf("%s: exit %d, want %d naming the line: %q", verb, code, ExitUsage, errOut)
+		}
+	}
+	if n := contacted.Load(); n > 0 {
+		t.Errorf("%d connection(s) to the hosts with a bad ssh_config", n)
+	}
+
+	os.WriteFile(cfg, []byte("Host t68\n  HostName 127.0.0.9\n  ProxyCommand nc %h %p\nMatch exec \"true\"\n  User x\n"), 0o600)
+	_, out, errOut := run("-i", inv, "apply", "--dry-run", "--skip-preflight", "connect")
+	for _, want := range []string{
+		"warning: " + cfg + ":3: ProxyCommand for t68 is not supported and not applied",
+		"warning: " + cfg + ":4: `Match exec \"true\"` is not evaluated",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out, "#     address          127.0.0.9  ("+cfg+":2)") || !strings.Contains(out, "#   t58: root@127.0.0.2:"+port) {
+		t.Errorf("the dry run's SSH settings are not shown with their sources:\n%s", out)
+	}
 }
 
 // msm.serializer: kryo with the kryo jars nowhere (not in artifacts.dir,

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"strconv"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/output"
 	"github.com/clusterctl/clusterctl/internal/parallel"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/sshsettings"
@@ -48,13 +47,37 @@ func printSSHSettings(w io.Writer, inv *inventory.Inventory, g *globalOptions) {
 	fmt.Fprintln(w, "# SSH settings (the inventory wins, then "+sshConfigName(inv)+", then defaults):")
 	for _, h := range inv.Hosts {
 		r := g.reach[h.Name]
-		c := r.Config
-		fmt.Fprintf(w, "#   %s: %s@%s\n", h.Name, c.User, net.JoinHostPort(c.Address, strconv.Itoa(c.Port)))
+		fmt.Fprintf(w, "#   %s: %s\n", h.Name, r.Destination())
 		for _, s := range r.Settings {
 			fmt.Fprintf(w, "#     %-16s %s  (%s)\n", s.Name, s.Value, s.Source)
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// writeSSHSettings is printSSHSettings for -o json: one "ssh_settings"
+// line per host before the run's events.
+func writeSSHSettings(w io.Writer, inv *inventory.Inventory, g *globalOptions) {
+	type setting struct {
+		Name   string `json:"name"`
+		Value  string `json:"value"`
+		Source string `json:"source"`
+	}
+	type line struct {
+		Type        string    `json:"type"`
+		Host        string    `json:"host"`
+		Destination string    `json:"destination"`
+		Settings    []setting `json:"settings"`
+	}
+	lines := output.NewLines(w)
+	for _, h := range inv.Hosts {
+		r := g.reach[h.Name]
+		var ss []setting
+		for _, s := range r.Settings {
+			ss = append(ss, setting{s.Name, s.Value, s.Source})
+		}
+		lines.Write(line{"ssh_settings", h.Name, r.Destination(), ss})
+	}
 }
 
 func sshConfigName(inv *inventory.Inventory) string {

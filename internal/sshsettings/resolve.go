@@ -49,6 +49,13 @@ type Host struct {
 	Settings []Setting
 }
 
+// Destination is "user@address:port".
+func (h Host) Destination() string { return describeDest(&h.Config) }
+
+func describeDest(c *transport.Config) string {
+	return c.User + "@" + net.JoinHostPort(c.Address, strconv.Itoa(c.Port))
+}
+
 // Load reads the inventory's ssh_config file (a missing one is none). A
 // file that cannot be parsed is an error naming its line: a half-read
 // configuration could connect somewhere the operator's ssh would not.
@@ -341,7 +348,7 @@ func describeHop(b *transport.Config) string {
 	if b.UseAgent {
 		agent = " and the agent"
 	}
-	return fmt.Sprintf("%s@%s (keys %s%s; known_hosts %s)", b.User, net.JoinHostPort(b.Address, strconv.Itoa(b.Port)),
+	return fmt.Sprintf("%s (keys %s%s; known_hosts %s)", describeDest(b),
 		strings.TrimSuffix((&Resolver{}).list(b.KeyFiles), " (the agent only)"), agent, tildify(b.KnownHostsFile))
 }
 
