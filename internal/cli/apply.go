@@ -123,7 +123,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	if err := cluster.CheckArtifacts(ctx); err != nil {
 		return usageError(fmt.Errorf("%s: %w (no host was contacted)", inv.File(), err))
 	}
-	l, err := startLoad(ctx, inv, load)
+	l, err := startLoad(ctx, inv, g, load)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/topology"
+	"github.com/clusterctl/clusterctl/internal/transport"
 
 	"github.com/spf13/cobra"
 
@@ -127,7 +130,7 @@ func writeJSONLine(w io.Writer, v any) {
 }
 
 // startLoad starts the user simulator against every proxy, when asked.
-func startLoad(ctx context.Context, inv *inventory.Inventory, on bool) (*loadgen.Load, error) {
+func startLoad(ctx context.Context, inv *inventory.Inventory, g *globalOptions, on bool) (*loadgen.Load, error) {
 	if !on {
 		return nil, nil
 	}
@@ -137,11 +140,32 @@ func startLoad(ctx context.Context, inv *inventory.Inventory, on bool) (*loadgen
 			urls = append(urls, fmt.Sprintf("http://%s:%d%s/", h.Address, inv.Nginx.Listen, topology.ProbeContext))
 		}
 	}
-	l, err := loadgen.Start(ctx, loadgen.Config{URLs: urls, Duration: 15 * time.Minute})
+	g.loadJumps = transport.NewJumps()
+	l, err := loadgen.Start(ctx, loadgen.Config{URLs: urls, Duration: 15 * time.Minute, Dial: loadDialer(inv, g)})
 	if err != nil {
 		return nil, usageError(err)
 	}
 	return l, nil
+}
+
+// loadDialer sends the simulated users' HTTP to a proxy that SSH reaches
+// through a bastion through that bastion too: behind one, the proxy's port
+// is as unreachable from here as its sshd. Other proxies are dialled
+// directly, as a user would.
+func loadDialer(inv *inventory.Inventory, g *globalOptions) func(context.Context, string, string) (net.Conn, error) {
+	via := map[string]*transport.Config{}
+	for _, h := range inv.AllHosts() {
+		if b := g.reach[h.Name].Config.Bastion; h.Has(inventory.RoleProxy) && b != nil {
+			via[net.JoinHostPort(h.Address, strconv.Itoa(inv.Nginx.Listen))] = b
+		}
+	}
+	direct := &net.Dialer{Timeout: 3 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if b, ok := via[addr]; ok {
+			return g.loadJumps.Dial(ctx, *b, addr)
+		}
+		return direct.DialContext(ctx, network, addr)
+	}
 }
 
 // stopLoad prints the figures of a load started by startLoad.
@@ -150,6 +174,7 @@ func stopLoad(w io.Writer, g *globalOptions, l *loadgen.Load) {
 		return
 	}
 	r := l.Stop()
+	g.loadJumps.Close()
 	if g.output == "json" {
 		writeJSONLine(w, map[string]any{"type": "load", "report": r})
 		return
@@ -185,7 +210,7 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			l, err := startLoad(ctx, inv, load)
+			l, err := startLoad(ctx, inv, g, load)
 			if err != nil {
 				return err
 			}

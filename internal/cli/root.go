@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/sshsettings"
+	"github.com/clusterctl/clusterctl/internal/transport"
 )
 
 // Exit codes, documented in README.md and `clusterctl --help`.
@@ -39,6 +40,8 @@ type globalOptions struct {
 	// reach is how each host of the inventory is connected to, derived
 	// by loadInventory before any host is contacted.
 	reach map[string]sshsettings.Host
+	// loadJumps carries --load's HTTP to proxies behind a bastion.
+	loadJumps *transport.Jumps
 }
 
 // exitError carries an exit code up to Main; its message is printed once.

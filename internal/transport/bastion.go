@@ -92,6 +92,17 @@ func (j *Jumps) client(ctx context.Context, cfg Config) (*Client, error) {
 	return h.c, h.err
 }
 
+// Dial opens a TCP connection to addr from bastion (dialled on first use
+// and shared like a host's): how traffic other than SSH, such as the user
+// simulator's HTTP to a proxy, reaches a network only a bastion can.
+func (j *Jumps) Dial(ctx context.Context, bastion Config, addr string) (net.Conn, error) {
+	b, err := j.client(ctx, bastionConfig(bastion, j))
+	if err != nil {
+		return nil, err
+	}
+	return b.DialTCP(ctx, addr)
+}
+
 // hopKey identifies a bastion connection: who logs in where, through which
 // chain. Two hosts naming the same bastion by the same settings share it.
 func hopKey(cfg *Config) string {
