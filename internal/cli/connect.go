@@ -92,10 +92,9 @@ func sshConfigName(inv *inventory.Inventory) string {
 
 // dialed is one host's connection, or why there is none.
 type dialed struct {
-	host  inventory.Host
-	conn  remote.Conn
-	err   error
-	jumps *transport.Jumps // the bastion connections of this dial, shared
+	host inventory.Host
+	conn remote.Conn
+	err  error
 }
 
 // dialAll connects to every host at once (bounded by --parallel), so that
@@ -103,12 +102,12 @@ type dialed struct {
 func dialAll(ctx context.Context, inv *inventory.Inventory, g *globalOptions) []dialed {
 	hosts := inv.Hosts
 	out := make([]dialed, len(hosts))
-	jumps := transport.NewJumps()
+	jumps := g.bastions()
 	parallel.Each(len(hosts), g.parallel, func(i int) {
 		cfg := g.reach[hosts[i].Name].Config
 		cfg.Jumps = jumps
 		c, err := transport.Dial(ctx, cfg)
-		out[i] = dialed{host: hosts[i], err: err, jumps: jumps}
+		out[i] = dialed{host: hosts[i], err: err}
 		if err == nil {
 			out[i].conn = c
 		}
@@ -140,14 +139,12 @@ func recapError(recap engine.Recap) error {
 	return hostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
 }
 
-// closeAll ends the hosts' connections, then the bastions' under them.
+// closeAll ends the hosts' connections; the bastions' under them stay for
+// the rest of the command (Main closes them).
 func closeAll(ds []dialed) {
 	for _, d := range ds {
 		if d.conn != nil {
 			d.conn.Close()
 		}
-	}
-	for _, d := range ds {
-		d.jumps.Close()
 	}
 }

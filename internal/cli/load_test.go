@@ -42,8 +42,8 @@ func TestLoadDialerGoesThroughTheBastionOfItsProxy(t *testing.T) {
 	g := &globalOptions{reach: map[string]sshsettings.Host{
 		"proxy":  {Config: transport.Config{Bastion: bastion}},
 		"proxy2": {},
-	}, loadJumps: transport.NewJumps()}
-	defer g.loadJumps.Close()
+	}}
+	defer g.bastions().Close()
 	dial := loadDialer(inv, g)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -140,7 +140,6 @@ func startLoad(ctx context.Context, inv *inventory.Inventory, g *globalOptions, 
 			urls = append(urls, fmt.Sprintf("http://%s:%d%s/", h.Address, inv.Nginx.Listen, topology.ProbeContext))
 		}
 	}
-	g.loadJumps = transport.NewJumps()
 	l, err := loadgen.Start(ctx, loadgen.Config{URLs: urls, Duration: 15 * time.Minute, Dial: loadDialer(inv, g)})
 	if err != nil {
 		return nil, usageError(err)
@@ -162,7 +161,7 @@ func loadDialer(inv *inventory.Inventory, g *globalOptions) func(context.Context
 	direct := &net.Dialer{Timeout: 3 * time.Second}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if b, ok := via[addr]; ok {
-			return g.loadJumps.Dial(ctx, *b, addr)
+			return g.bastions().Dial(ctx, *b, addr)
 		}
 		return direct.DialContext(ctx, network, addr)
 	}
@@ -174,7 +173,6 @@ func stopLoad(w io.Writer, g *globalOptions, l *loadgen.Load) {
 		return
 	}
 	r := l.Stop()
-	g.loadJumps.Close()
 	if g.output == "json" {
 		writeJSONLine(w, map[string]any{"type": "load", "report": r})
 		return

@@ -40,8 +40,18 @@ type globalOptions struct {
 	// reach is how each host of the inventory is connected to, derived
 	// by loadInventory before any host is contacted.
 	reach map[string]sshsettings.Host
-	// loadJumps carries --load's HTTP to proxies behind a bastion.
-	loadJumps *transport.Jumps
+	// jumps are the command's bastion connections, one per bastion for the
+	// whole command (every dial of hosts and --load's HTTP share them);
+	// Main closes them after the command returns.
+	jumps *transport.Jumps
+}
+
+// bastions is the command's shared bastion connections.
+func (g *globalOptions) bastions() *transport.Jumps {
+	if g.jumps == nil {
+		g.jumps = transport.NewJumps()
+	}
+	return g.jumps
 }
 
 // exitError carries an exit code up to Main; its message is printed once.
@@ -58,9 +68,10 @@ func hostsFailed(err error) error { return &exitError{code: ExitHostFailed, err:
 
 // Main runs clusterctl with args and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	root := newRootCommand(stdout, stderr)
+	root, g := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	g.jumps.Close()
 	if err == nil {
 		return ExitOK
 	}
@@ -76,7 +87,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return ExitUsage
 }
 
-func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+func newRootCommand(stdout, stderr io.Writer) (*cobra.Command, *globalOptions) {
 	g := &globalOptions{stderr: stderr}
 	root := &cobra.Command{
 		Use:   "clusterctl",
@@ -133,5 +144,5 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 		newLabCommand(g),
 		newVersionCommand(),
 	)
-	return root
+	return root, g
 }

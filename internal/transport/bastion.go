@@ -55,8 +55,8 @@ func (j *Jumps) Close() error {
 	return nil
 }
 
-// Dialled is how many bastion connections were attempted, for tests that
-// hold the "one connection per bastion" promise.
+// Dialled is how many bastion connections are open or being opened, for
+// tests that hold the "one connection per bastion" promise.
 func (j *Jumps) Dialled() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -64,9 +64,10 @@ func (j *Jumps) Dialled() int {
 }
 
 // client returns the connection to the bastion cfg names, dialling it on
-// first use. A failed dial is kept for the run: the hosts behind a bastion
-// that refused us all report that refusal, instead of each trying again.
-// A connection that drops later is redialled by Client.current like any.
+// first use. The hosts that ask while a dial is under way wait for it and
+// share its outcome: behind a bastion that refuses us, they all report
+// that refusal instead of each trying again. A connection that drops
+// later is redialled by Client.current like any.
 func (j *Jumps) client(ctx context.Context, cfg Config) (*Client, error) {
 	key := hopKey(&cfg)
 	j.mu.Lock()
@@ -82,6 +83,15 @@ func (j *Jumps) client(ctx context.Context, cfg Config) (*Client, error) {
 	j.mu.Unlock()
 	if !ok {
 		h.c, h.err = open(ctx, cfg)
+		if h.err != nil {
+			// The hosts waiting now share the failure; a later dial (the
+			// next round of verify --repeat) tries again.
+			j.mu.Lock()
+			if j.hops[key] == h {
+				delete(j.hops, key)
+			}
+			j.mu.Unlock()
+		}
 		close(h.ready)
 	}
 	select {

@@ -160,3 +160,23 @@ func TestBastionChainLoopIsRefusedBeforeConnecting(t *testing.T) {
 		t.Fatalf("%d logins to a looping bastion, want none", n)
 	}
 }
+
+func TestBastionRefusalIsSharedThenRetried(t *testing.T) {
+	bf := newFixture(t)
+	b := bastionFor(t, bf)
+	b.KnownHostsFile = t.TempDir() + "/known_hosts" // unknown: refused
+	jumps := NewJumps()
+	t.Cleanup(func() { jumps.Close() })
+	h := behind(t, bf, b, jumps)
+	if _, err := Dial(ctxT(t), h.cfg); err == nil {
+		t.Fatal("an unknown bastion was accepted")
+	}
+	if n := jumps.Dialled(); n != 0 {
+		t.Fatalf("a refused bastion is kept as %d connection(s)", n)
+	}
+	os.WriteFile(b.KnownHostsFile, []byte(bf.srv.KnownHostsLine()+"\n"), 0o600)
+	c := dialT(t, h.cfg)
+	if res, err := c.Run(ctxT(t), "true"); err != nil || !res.OK() {
+		t.Fatalf("after the bastion became known: %+v %v", res, err)
+	}
+}
