@@ -352,21 +352,4 @@ func describeHop(b *transport.Config) string {
 		strings.TrimSuffix((&Resolver{}).list(b.KeyFiles), " (the agent only)"), agent, tildify(b.KnownHostsFile))
 }
 
-// tildify shortens the home directory to ~ in what is shown.
-func tildify(path string) string {
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" || home == "/" {
-		return path
-	}
-	if strings.HasPrefix(path, home+string(filepath.Separator)) {
-		return "~" + path[len(home):]
-	}
-	return path
-}
-
-func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}
+var tildify = transport.Tildify

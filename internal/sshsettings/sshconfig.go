@@ -41,7 +41,11 @@ func readSSHConfig(path string) (*sshConfig, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", tildify(path), unwrapPathError(err))
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("read %s: %w", tildify(path), err)
 	}
 	sc := &sshConfig{path: tildify(path)}
 	lines := strings.Split(string(data), "\n")

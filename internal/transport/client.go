@@ -235,7 +235,7 @@ func (c *Client) handshakeError(ctx context.Context, addr string, hk *hostKeyChe
 	case strings.Contains(msg, "no common algorithm for host key"):
 		return c.errorf(err, "host key for %s has CHANGED: %s knows it only by %s keys and the server offers none of them; "+
 			"this may be a man-in-the-middle attack (if the host was reinstalled, delete its lines and reconnect)",
-			knownhosts.Normalize(addr), tildify(c.cfg.KnownHostsFile), strings.Join(hk.knownAlgorithms(addr), "/"))
+			knownhosts.Normalize(addr), Tildify(c.cfg.KnownHostsFile), strings.Join(hk.knownAlgorithms(addr), "/"))
 	case errors.Is(err, io.EOF):
 		return c.errorf(err, "connect %s: connection closed during the SSH handshake", addr)
 	}

@@ -85,15 +85,15 @@ func (h *hostKeyChecker) explain(hostname string, key ssh.PublicKey, err error) 
 	switch {
 	case errors.As(err, &re):
 		return fmt.Errorf("host key for %s is REVOKED in %s line %d; refusing to connect",
-			name, tildify(re.Revoked.Filename), re.Revoked.Line)
+			name, Tildify(re.Revoked.Filename), re.Revoked.Line)
 	case errors.As(err, &ke) && len(ke.Want) > 0:
 		w := ke.Want[0]
 		return fmt.Errorf("host key for %s has CHANGED: the server presents %s %s but %s line %d has a different key; "+
 			"this may be a man-in-the-middle attack (if the host was reinstalled, delete that line and reconnect)",
-			name, key.Type(), ssh.FingerprintSHA256(key), tildify(w.Filename), w.Line)
+			name, key.Type(), ssh.FingerprintSHA256(key), Tildify(w.Filename), w.Line)
 	case errors.As(err, &ke):
 		return fmt.Errorf("host key for %s is unknown (not in %s); re-run with --accept-new-host-keys to trust it (%s %s)",
-			name, tildify(h.file), key.Type(), ssh.FingerprintSHA256(key))
+			name, Tildify(h.file), key.Type(), ssh.FingerprintSHA256(key))
 	}
 	return err
 }
@@ -191,8 +191,9 @@ func algorithmsFor(keyType string) []string {
 	return []string{keyType}
 }
 
-// tildify shortens the home directory to "~" in messages.
-func tildify(path string) string {
+// Tildify shortens the home directory to "~" in messages (sshsettings
+// shows paths the same way).
+func Tildify(path string) string {
 	home, err := os.UserHomeDir()
 	if err != nil || home == "" || home == "/" {
 		return path
