@@ -23,6 +23,7 @@ ssh:
   agent: false
   known_hosts: ./known_hosts
   connect_timeout: 3s
+  config: none
 hosts:
   - name: proxy
     address: 127.0.0.1

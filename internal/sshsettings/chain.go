@@ -147,18 +147,17 @@ func (r *Resolver) hop(c *chain, s hopSpec, depth int) (*transport.Config, error
 		AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
 		UseAgent:          r.inv.SSH.Agent,
 	}
-	var ignored []Setting
-	pk := pick{"", &ignored}
-	cfg.Address = pk.str(cand{s.address, s.src, s.address != ""}, cfgv(r.hostName(get("HostName"), s.alias)), cand{s.alias, s.src, true})
-	portStr := pk.str(cand{strconv.Itoa(s.port), s.src, s.port != 0}, cfgv(get("Port")), def(strconv.Itoa(inventory.DefaultSSHPort)))
+	// A hop's settings are shown as one line (describeHop), not one by one.
+	var discard []Setting
+	cfg.Address = first(cand{s.address, s.src, s.address != ""}, cfgv(r.hostName(get("HostName"), s.alias)), cand{s.alias, s.src, true}).v
 	var err error
-	if cfg.Port, err = r.port(portStr, ignored); err != nil {
+	if cfg.Port, err = r.port(first(cand{strconv.Itoa(s.port), s.src, s.port != 0}, cfgv(get("Port")), def(strconv.Itoa(inventory.DefaultSSHPort)))); err != nil {
 		return nil, err
 	}
-	cfg.User = pk.str(cand{s.user, s.src, s.user != ""}, cfgv(get("User")), def(r.inv.SSH.User))
+	cfg.User = first(cand{s.user, s.src, s.user != ""}, cfgv(get("User")), def(r.inv.SSH.User)).v
 	if len(s.keyFiles) > 0 {
 		cfg.KeyFiles = s.keyFiles
-	} else if cfg.KeyFiles, err = r.keyFiles(&ignored, false, nil, aliases, cfg.User, cfg.Address); err != nil {
+	} else if cfg.KeyFiles, err = r.keyFiles(&discard, false, nil, aliases, cfg.User, cfg.Address); err != nil {
 		return nil, err
 	} else if len(cfg.KeyFiles) == 0 {
 		cfg.KeyFiles = r.inv.SSH.KeyFiles
@@ -168,11 +167,11 @@ func (r *Resolver) hop(c *chain, s hopSpec, depth int) (*transport.Config, error
 	}
 	if s.knownHosts != "" {
 		cfg.KnownHostsFile = s.knownHosts
-	} else if cfg.KnownHostsFile, err = r.knownHosts(&ignored, false, r.inv.SSH.KnownHosts, aliases, cfg.User, cfg.Address); err != nil {
+	} else if cfg.KnownHostsFile, err = r.knownHosts(&discard, false, r.inv.SSH.KnownHosts, aliases, cfg.User, cfg.Address); err != nil {
 		return nil, err
 	}
 	cfg.HashKnownHosts = strings.EqualFold(get("HashKnownHosts").v, "yes")
-	if cfg.ConnectTimeout, err = r.timeout(&ignored, r.inv.SSHWritten(inventory.Host{}, "connect_timeout"), aliases); err != nil {
+	if cfg.ConnectTimeout, err = r.timeout(&discard, aliases); err != nil {
 		return nil, err
 	}
 	c.srcs[cfg] = s.src

@@ -34,6 +34,9 @@ type Resolver struct {
 	sc   *sshConfig // nil: none read
 	opts Options
 	home string
+	// timeoutWritten: the inventory writes ssh.connect_timeout, which
+	// then bounds every hop as well as every host.
+	timeoutWritten bool
 }
 
 // Setting is one effective value and where it came from: "inventory",
@@ -60,7 +63,7 @@ func describeDest(c *transport.Config) string {
 // file that cannot be parsed is an error naming its line: a half-read
 // configuration could connect somewhere the operator's ssh would not.
 func Load(inv *inventory.Inventory, opts Options) (*Resolver, error) {
-	r := &Resolver{inv: inv, opts: opts}
+	r := &Resolver{inv: inv, opts: opts, timeoutWritten: inv.SSHWritten(inventory.Host{}, "connect_timeout")}
 	r.home, _ = os.UserHomeDir()
 	if inv.SSH.Config != inventory.SSHConfigNone {
 		sc, err := readSSHConfig(inv.SSH.Config)
@@ -97,14 +100,23 @@ type pick struct {
 	out  *[]Setting
 }
 
-func (p pick) str(cands ...cand) string {
+// of is the first set candidate, recorded as the setting's value.
+func (p pick) of(cands ...cand) cand {
+	c := first(cands...)
+	*p.out = append(*p.out, Setting{p.name, c.v, c.src})
+	return c
+}
+
+func (p pick) str(cands ...cand) string { return p.of(cands...).v }
+
+// first is the first candidate that is set; the last one always is.
+func first(cands ...cand) cand {
 	for _, c := range cands {
 		if c.ok {
-			*p.out = append(*p.out, Setting{p.name, c.v, c.src})
-			return c.v
+			return c
 		}
 	}
-	return ""
+	return cand{}
 }
 
 // cand is one source's value for a setting.
@@ -147,9 +159,8 @@ func (r *Resolver) resolve(h inventory.Host) (Host, error) {
 		AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
 	}
 	cfg.Address = p("address").str(inv(hs.Address, hs.Address != ""), cfgv(r.hostName(get("HostName"), h.Name)), cand{h.Address, "hosts[].address", true})
-	port := p("port").str(inv(strconv.Itoa(h.SSHPort()), written("port")), cfgv(get("Port")), def(strconv.Itoa(h.SSHPort())))
 	var err error
-	if cfg.Port, err = r.port(port, out.Settings); err != nil {
+	if cfg.Port, err = r.port(p("port").of(inv(strconv.Itoa(h.SSHPort()), written("port")), cfgv(get("Port")), def(strconv.Itoa(h.SSHPort())))); err != nil {
 		return out, err
 	}
 	cfg.User = p("user").str(inv(h.SSHUser(), written("user")), cfgv(get("User")), def(h.SSHUser()))
@@ -161,7 +172,7 @@ func (r *Resolver) resolve(h inventory.Host) (Host, error) {
 		return out, err
 	}
 	cfg.HashKnownHosts = strings.EqualFold(get("HashKnownHosts").v, "yes")
-	if cfg.ConnectTimeout, err = r.timeout(&out.Settings, written("connect_timeout"), aliases); err != nil {
+	if cfg.ConnectTimeout, err = r.timeout(&out.Settings, aliases); err != nil {
 		return out, err
 	}
 
@@ -189,18 +200,17 @@ func (r *Resolver) hostName(v value, alias string) value {
 	return v
 }
 
-func (r *Resolver) port(s string, settings []Setting) (int, error) {
-	n, err := strconv.Atoi(s)
+func (r *Resolver) port(c cand) (int, error) {
+	n, err := strconv.Atoi(c.v)
 	if err != nil || n < 1 || n > 65535 {
-		src := settings[len(settings)-1].Source
-		return 0, fmt.Errorf("%s: Port %q is not a port number (1-65535)", src, s)
+		return 0, fmt.Errorf("%s: Port %q is not a port number (1-65535)", c.src, c.v)
 	}
 	return n, nil
 }
 
 func (r *Resolver) keyFiles(out *[]Setting, written bool, fromInv []string, aliases []string, user, host string) ([]string, error) {
 	if written {
-		*out = append(*out, Setting{"key files", r.list(fromInv), "inventory"})
+		*out = append(*out, Setting{"key files", keyList(fromInv), "inventory"})
 		return fromInv, nil
 	}
 	_, all := r.sc.get(aliases, "IdentityFile")
@@ -216,11 +226,11 @@ func (r *Resolver) keyFiles(out *[]Setting, written bool, fromInv []string, alia
 		}
 		files = append(files, f)
 	}
-	*out = append(*out, Setting{"key files", r.list(files), all[0].src})
+	*out = append(*out, Setting{"key files", keyList(files), all[0].src})
 	return files, nil
 }
 
-func (r *Resolver) list(files []string) string {
+func keyList(files []string) string {
 	if len(files) == 0 {
 		return "none (the agent only)"
 	}
@@ -271,12 +281,12 @@ func (r *Resolver) knownHosts(out *[]Setting, written bool, fromInv string, alia
 	return fromInv, nil
 }
 
-func (r *Resolver) timeout(out *[]Setting, written bool, aliases []string) (time.Duration, error) {
+func (r *Resolver) timeout(out *[]Setting, aliases []string) (time.Duration, error) {
 	switch v, _ := r.sc.get(aliases, "ConnectTimeout"); {
 	case r.opts.ConnectTimeout > 0:
 		*out = append(*out, Setting{"connect timeout", r.opts.ConnectTimeout.String(), "--connect-timeout"})
 		return r.opts.ConnectTimeout, nil
-	case written:
+	case r.timeoutWritten:
 		d := r.inv.SSH.ConnectTimeout.Std()
 		*out = append(*out, Setting{"connect timeout", d.String(), "inventory"})
 		return d, nil
@@ -349,7 +359,7 @@ func describeHop(b *transport.Config) string {
 		agent = " and the agent"
 	}
 	return fmt.Sprintf("%s (keys %s%s; known_hosts %s)", describeDest(b),
-		strings.TrimSuffix((&Resolver{}).list(b.KeyFiles), " (the agent only)"), agent, tildify(b.KnownHostsFile))
+		strings.TrimSuffix(keyList(b.KeyFiles), " (the agent only)"), agent, tildify(b.KnownHostsFile))
 }
 
 var tildify = transport.Tildify

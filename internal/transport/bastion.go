@@ -55,14 +55,6 @@ func (j *Jumps) Close() error {
 	return nil
 }
 
-// Dialled is how many bastion connections are open or being opened, for
-// tests that hold the "one connection per bastion" promise.
-func (j *Jumps) Dialled() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return len(j.hops)
-}
-
 // client returns the connection to the bastion cfg names, dialling it on
 // first use. The hosts that ask while a dial is under way wait for it and
 // share its outcome: behind a bastion that refuses us, they all report

@@ -10,8 +10,15 @@ import (
 	"github.com/clusterctl/clusterctl/internal/sshtest"
 )
 
+// dialled is how many bastion connections are open or being opened.
+func dialled(j *Jumps) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.hops)
+}
+
 // bastionFor is a Config reaching f's server as a bastion.
-func bastionFor(t *testing.T, f *fixture) *Config {
+func bastionFor(t testing.TB, f *fixture) *Config {
 	t.Helper()
 	b := f.cfg
 	b.Host = "" // the bastion names itself in messages
@@ -20,7 +27,7 @@ func bastionFor(t *testing.T, f *fixture) *Config {
 
 // behind is a fixture reached through the bastion of fixture via, with the
 // same client key.
-func behind(t *testing.T, via *fixture, b *Config, jumps *Jumps) *fixture {
+func behind(t testing.TB, via *fixture, b *Config, jumps *Jumps) *fixture {
 	t.Helper()
 	f := newFixtureKey(t, via.key)
 	f.cfg.Bastion = b
@@ -45,7 +52,7 @@ func TestBastionOneConnectionSharedByEveryHostBehindIt(t *testing.T) {
 	if n := len(bf.srv.Users()); n != 1 {
 		t.Errorf("the bastion saw %d logins, want 1 shared by both hosts", n)
 	}
-	if n := jumps.Dialled(); n != 1 {
+	if n := dialled(jumps); n != 1 {
 		t.Errorf("%d bastion connections, want 1", n)
 	}
 	fw := bf.srv.Forwards()
@@ -78,7 +85,7 @@ func TestBastionMultiHopLikeProxyJumpAB(t *testing.T) {
 	if fw := bf.srv.Forwards(); !slices.Equal(fw, []string{target.srv.Addr()}) {
 		t.Errorf("second hop forwarded to %v, want only the target %s", fw, target.srv.Addr())
 	}
-	if n := jumps.Dialled(); n != 2 {
+	if n := dialled(jumps); n != 2 {
 		t.Errorf("%d bastion connections, want 2 (one per hop)", n)
 	}
 }
@@ -171,7 +178,7 @@ func TestBastionRefusalIsSharedThenRetried(t *testing.T) {
 	if _, err := Dial(ctxT(t), h.cfg); err == nil {
 		t.Fatal("an unknown bastion was accepted")
 	}
-	if n := jumps.Dialled(); n != 0 {
+	if n := dialled(jumps); n != 0 {
 		t.Fatalf("a refused bastion is kept as %d connection(s)", n)
 	}
 	os.WriteFile(b.KnownHostsFile, []byte(bf.srv.KnownHostsLine()+"\n"), 0o600)

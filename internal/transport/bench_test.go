@@ -104,9 +104,5 @@ func BenchmarkUploadSeedJDK(b *testing.B) {
 // bastionPair is a host fixture reached through a second in-process server.
 func bastionPair(b *testing.B) *fixture {
 	via := newFixture(b)
-	bc := via.cfg
-	bc.Host = ""
-	f := newFixtureKey(b, via.key)
-	f.cfg.Bastion = &bc
-	return f
+	return behind(b, via, bastionFor(b, via), nil)
 }
