@@ -3,7 +3,9 @@ package playbooks
 import (
 	"context"
 	"fmt"
+	"net"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +38,219 @@ func DrainedTomcats(ctx context.Context, h *engine.Host) (map[string]bool, error
 		out[n] = true
 	}
 	return out, nil
+}
+
+// UpstreamServer is one `server` line of an nginx upstream block.
+type UpstreamServer struct {
+	Address string // as written: an IP address, a name, or unix:PATH
+	Port    int    // 80, nginx's default, when none is written; 0 for unix:
+	Down    bool
+	Backup  bool
+}
+
+// ProxyUpstreams reads the upstream blocks of a proxy's live nginx.conf,
+// by upstream name: what nginx was last given, which the markers
+// (DrainedTomcats) only say it should be. A proxy without the file has no
+// upstreams. Like DrainStep, it needs the host's facts for its paths.
+func (c *Cluster) ProxyUpstreams(ctx context.Context, h *engine.Host) (map[string][]UpstreamServer, error) {
+	p, err := c.target(h).Paths()
+	if err != nil {
+		return nil, err
+	}
+	q := engine.Quote(p.NginxConf)
+	res, err := h.Conn.Run(ctx, "[ -e "+q+" ] || exit 0; cat "+q)
+	if err != nil {
+		return nil, fmt.Errorf("read upstreams: %w", err)
+	}
+	if err := res.ExitError("read " + p.NginxConf); err != nil {
+		return nil, err
+	}
+	ups, err := ParseUpstreams([]byte(res.Stdout))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", h.Name(), p.NginxConf, err)
+	}
+	return ups, nil
+}
+
+// ParseUpstreams reads every `upstream NAME { ... }` block of an nginx
+// configuration, wherever it is nested; directives other than `server` in
+// them (ip_hash, keepalive, ...) and server parameters other than backup
+// and down are ignored. It reads nginx's syntax (quotes, comments), not
+// just the lines nginx.conf.tmpl writes, so a hand-edited file is read as
+// nginx would read it or refused.
+func ParseUpstreams(conf []byte) (map[string][]UpstreamServer, error) {
+	toks, err := nginxTokens(string(conf))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]UpstreamServer{}
+	depth := 0
+	var stmt []nginxToken // the directive being read
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.punct && t.text == "{":
+			if len(stmt) == 2 && stmt[0].is("upstream") {
+				name := stmt[1].text
+				if _, dup := out[name]; dup {
+					return nil, fmt.Errorf("line %d: upstream %s defined twice", t.line, name)
+				}
+				servers, next, err := upstreamServers(toks, i+1)
+				if err != nil {
+					return nil, fmt.Errorf("upstream %s: %w", name, err)
+				}
+				out[name] = servers
+				i, stmt = next, nil
+				continue
+			}
+			if len(stmt) > 0 && stmt[0].is("upstream") {
+				return nil, fmt.Errorf("line %d: upstream wants one name, has %d", t.line, len(stmt)-1)
+			}
+			depth++
+			stmt = nil
+		case t.punct && t.text == "}":
+			if depth == 0 {
+				return nil, fmt.Errorf("line %d: unexpected }", t.line)
+			}
+			if len(stmt) > 0 {
+				return nil, fmt.Errorf("line %d: %s has no ;", stmt[0].line, stmt[0].text)
+			}
+			depth--
+		case t.punct && t.text == ";":
+			stmt = nil
+		default:
+			stmt = append(stmt, t)
+		}
+	}
+	if depth > 0 || len(stmt) > 0 {
+		return nil, fmt.Errorf("unexpected end of file")
+	}
+	return out, nil
+}
+
+// upstreamServers reads an upstream block's directives from toks[i:] up to
+// its closing brace and returns the index of that brace.
+func upstreamServers(toks []nginxToken, i int) ([]UpstreamServer, int, error) {
+	servers := []UpstreamServer{}
+	var stmt []nginxToken
+	for ; i < len(toks); i++ {
+		t := toks[i]
+		if !t.punct {
+			stmt = append(stmt, t)
+			continue
+		}
+		switch {
+		case t.text == "{":
+			return nil, 0, fmt.Errorf("line %d: unexpected { in an upstream", t.line)
+		case t.text == "}":
+			if len(stmt) > 0 {
+				return nil, 0, fmt.Errorf("line %d: %s has no ;", stmt[0].line, stmt[0].text)
+			}
+			return servers, i, nil
+		}
+		if len(stmt) > 0 && stmt[0].is("server") {
+			s, err := upstreamServer(stmt)
+			if err != nil {
+				return nil, 0, err
+			}
+			servers = append(servers, s)
+		}
+		stmt = nil
+	}
+	return nil, 0, fmt.Errorf("no closing }")
+}
+
+func upstreamServer(stmt []nginxToken) (UpstreamServer, error) {
+	if len(stmt) < 2 {
+		return UpstreamServer{}, fmt.Errorf("line %d: server without an address", stmt[0].line)
+	}
+	s := UpstreamServer{Address: stmt[1].text, Port: 80}
+	if strings.HasPrefix(s.Address, "unix:") {
+		s.Port = 0
+	} else if host, port, err := net.SplitHostPort(s.Address); err == nil {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return UpstreamServer{}, fmt.Errorf("line %d: server %s: bad port", stmt[1].line, s.Address)
+		}
+		s.Address, s.Port = host, n
+	} else if strings.Contains(s.Address, "]:") {
+		return UpstreamServer{}, fmt.Errorf("line %d: server %s: %v", stmt[1].line, s.Address, err)
+	} else {
+		s.Address = strings.TrimSuffix(strings.TrimPrefix(s.Address, "["), "]")
+	}
+	for _, p := range stmt[2:] {
+		switch p.text {
+		case "down":
+			s.Down = true
+		case "backup":
+			s.Backup = true
+		}
+	}
+	return s, nil
+}
+
+// nginxToken is a word (quotes removed) or one of { } ; of nginx's syntax.
+type nginxToken struct {
+	text  string
+	punct bool
+	line  int
+}
+
+func (t nginxToken) is(word string) bool { return !t.punct && t.text == word }
+
+// nginxTokens splits a configuration the way nginx does: whitespace
+// separates words, # starts a comment outside quotes, quotes and
+// backslashes escape.
+func nginxTokens(s string) ([]nginxToken, error) {
+	var toks []nginxToken
+	line := 1
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\n':
+			line++
+			i++
+		case c == ' ' || c == '\t' || c == '\r':
+			i++
+		case c == '#':
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+		case c == '{' || c == '}' || c == ';':
+			toks = append(toks, nginxToken{text: string(c), punct: true, line: line})
+			i++
+		case c == '"' || c == '\'':
+			start := line
+			var b strings.Builder
+			for i++; ; i++ {
+				if i >= len(s) {
+					return nil, fmt.Errorf("line %d: unterminated quote", start)
+				}
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				} else if s[i] == c {
+					i++
+					break
+				}
+				if s[i] == '\n' {
+					line++
+				}
+				b.WriteByte(s[i])
+			}
+			toks = append(toks, nginxToken{text: b.String(), line: start})
+		default:
+			var b strings.Builder
+			for i < len(s) && !strings.ContainsRune(" \t\r\n{};", rune(s[i])) {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				b.WriteByte(s[i])
+				i++
+			}
+			toks = append(toks, nginxToken{text: b.String(), line: line})
+		}
+	}
+	return toks, nil
 }
 
 // nginxConfStep is nginx.conf for a proxy, with its drained Tomcats down.
@@ -75,7 +290,11 @@ func (c *Cluster) nginxFile(h *engine.Host, drained map[string]bool) (engine.Fil
 // nginx.conf, `nginx -t`, a graceful reload. A drain then waits, bounded by
 // wait, until every nginx worker that was running before the reload has
 // exited: those are the only ones that may still hold requests to the
-// Tomcat, and they exit once their requests are done.
+// Tomcat, and they exit once their requests are done. A drain that finds
+// the marker and the file in place still reloads and waits: that is how a
+// drain that ran out of time is retried with a longer wait, since the file
+// says nothing about the workers that may still hold requests. An undrain
+// that finds both in place does nothing.
 func (c *Cluster) DrainStep(tomcat string, drain bool, wait time.Duration) engine.Step {
 	return drainStep{c: c, tomcat: tomcat, drain: drain, wait: wait}
 }
@@ -110,8 +329,12 @@ func (s drainStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 		return nil, err
 	}
 	fc, err := f.Check(ctx, h)
-	if err != nil || (fc == nil && markerOK) {
-		return fc, err
+	if err != nil {
+		return nil, err
+	}
+	inPlace := fc == nil && markerOK
+	if inPlace && !s.drain {
+		return nil, nil
 	}
 	marker := engine.Quote(path.Join(drainedDir, s.tomcat))
 	markCmd := "rm -f " + marker + " && { rmdir " + engine.Quote(drainedDir) + " 2>/dev/null || true; }"
@@ -119,7 +342,10 @@ func (s drainStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 		markCmd = "mkdir -p " + engine.Quote(drainedDir) + " && : > " + marker
 	}
 	what := "marked down in every upstream, graceful reload, in-flight requests finished"
-	if !s.drain {
+	switch {
+	case inPlace:
+		what = "already marked down in every upstream; graceful reload, in-flight requests finished"
+	case !s.drain:
 		what = "back in every upstream, graceful reload"
 	}
 	ch := &engine.Change{Summary: s.tomcat + " " + what}
@@ -129,8 +355,10 @@ func (s drainStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 	ch.Apply = func(ctx context.Context) error {
 		// The marker first: it is what the nginx play renders from, so a run
 		// stopped between the two still converges to the same file.
-		if res, err := h.Conn.Run(ctx, markCmd); err != nil || !res.OK() {
-			return fmt.Errorf("%s: marker: %v%s", s.Title(), err, res.Stderr)
+		if !markerOK {
+			if res, err := h.Conn.Run(ctx, markCmd); err != nil || !res.OK() {
+				return fmt.Errorf("%s: marker: %v%s", s.Title(), err, res.Stderr)
+			}
 		}
 		if fc != nil {
 			if err := fc.Apply(ctx); err != nil {
@@ -146,7 +374,7 @@ func (s drainStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 			return nil
 		case 3:
 			return fmt.Errorf("%s: requests still in flight after %s (nginx workers %s did not exit); "+
-				"the Tomcat stays drained: raise rollout.drain_timeout or find the long request", s.Title(), s.wait, strings.TrimSpace(res.Stdout))
+				"raise rollout.drain_timeout or find the long request; a retried drain reloads and waits again", s.Title(), s.wait, strings.TrimSpace(res.Stdout))
 		default:
 			return res.ExitError(s.Title() + ": reload nginx")
 		}

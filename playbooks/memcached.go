@@ -30,19 +30,32 @@ func (c *Cluster) memcachedPlay() engine.Play {
 
 // restartMemcachedHandler: a memcached that holds items holds the only
 // second copy of sessions, so its restart rolls (internal/rollout: one
-// host at a time, its keys handed over); an empty one (a new cluster)
-// restarts at once.
+// host at a time, its keys handed over). Only one that shows it is empty
+// (a new cluster) restarts at once: one that cannot be read, such as a
+// memcached at its connection limit that turns new clients away, may hold
+// every session's backup, so it rolls too.
 func (c *Cluster) restartMemcachedHandler() engine.Step {
-	return engine.Restart{Service: "memcached", Rolling: true, RollIf: memcachedHoldsItems(c.Inv.Memcached.Port), Label: restartMemcached}
+	return engine.Restart{Service: "memcached", Rolling: true, RestartNowIf: memcachedEmpty(c.Inv.Memcached.Port), Label: restartMemcached}
 }
 
-// memcachedHoldsItems asks the local memcached, at whichever address it
-// listens on, for its item count (bash's /dev/tcp: no client needed).
-func memcachedHoldsItems(port int) string {
-	return fmt.Sprintf(`a=$(ss -Hltn "sport = :%d" | awk '{print $4; exit}') && [ -n "$a" ] && a=${a%%:*} && a=${a#[} && a=${a%%]} && `+
-		`timeout 3 bash -c "exec 3<>/dev/tcp/$a/%d && printf 'stats
-quit
-' >&3 && cat <&3" | grep -q '^STAT curr_items [1-9]'`, port, port)
+// memcachedEmpty holds only when the local memcached, at whichever address
+// it listens on, answers `stats` with no item.
+func memcachedEmpty(port int) string {
+	return memcachedEmptyVia(fmt.Sprintf(`ss -Hltn "sport = :%d" | awk '{print $4; exit}'`, port), port)
+}
+
+// memcachedEmptyVia is memcachedEmpty with the command that prints the
+// listening address (ADDR:PORT, [V6]:PORT) given, so tests can point it at
+// a server of their own. A few tries, because the handler can run a moment
+// after the memcached play's first start, before memcached listens; bash's
+// /dev/tcp, because minimal hosts have no memcached client.
+func memcachedEmptyVia(listening string, port int) string {
+	ask := fmt.Sprintf(`exec 3<>/dev/tcp/$a/%d && printf 'stats\nquit\n' >&3 && cat <&3`, port)
+	return `r=; for i in 1 2 3; do ` +
+		`a=$(` + listening + `) && a=${a%:*} && a=${a#[} && a=${a%]} && [ -n "$a" ] && ` +
+		`r=$(timeout 2 bash -c "` + ask + `" 2>/dev/null | tr -d '\r'); ` +
+		`case "$r" in *"STAT curr_items "*) break;; esac; sleep 0.5; done; ` +
+		`printf '%s\n' "$r" | grep -qx 'STAT curr_items 0'`
 }
 
 type tmplMemcached struct {

@@ -72,7 +72,7 @@ func TestDryRunIsThePlan(t *testing.T) {
 				Directory{Path: dir, Label: "directory /srv/x"},
 				Directory{Path: dir, Label: "directory /srv/x again"},
 				Service{Name: "memcached", Package: "memcached", State: Started, Enabled: Bool(true)},
-				Restart{Service: "memcached", Rolling: true, RollIf: "false"},
+				Restart{Service: "memcached", Rolling: true, RestartNowIf: "true"},
 				WaitFor{Label: "memcached ready", Condition: "test -e " + Quote(filepath.Join(state, "active", "memcached")), Timeout: time.Minute},
 			}
 			t0 := time.Now()

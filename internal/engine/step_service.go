@@ -163,11 +163,16 @@ type Restart struct {
 	// needs no restart (its first start reads the new config), so the
 	// handler is then "ok".
 	Rolling bool
-	// RollIf, with Rolling, is a shell condition on the host: only where it
-	// holds is the restart deferred; elsewhere a running service restarts
-	// at once (memcached holding no item has no session backup to lose).
-	RollIf string
-	Label  string
+	// RestartNowIf, with Rolling, is a shell condition on the host that
+	// proves a restart there loses nothing (memcached answers and holds no
+	// item: a new cluster). Only where it holds does a running service
+	// restart at once; anywhere else, including where the condition cannot
+	// tell (a memcached at its connection limit, refusing new clients), the
+	// restart is deferred to the rollout, which hands the keys over. A
+	// condition that fails for any reason thus costs a rollout, never the
+	// sessions' second copy.
+	RestartNowIf string
+	Label        string
 }
 
 func (r Restart) Title() string {
@@ -186,16 +191,23 @@ func (r Restart) Check(ctx context.Context, h *Host) (*Change, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.Title(), err)
 		}
-		if !isActiveState(firstLine(res.Stdout)) && !planOf(ctx).starts(r.Service) {
+		active := isActiveState(firstLine(res.Stdout))
+		if !active && !planOf(ctx).starts(r.Service) {
 			return nil, nil
 		}
 		roll := true
-		if r.RollIf != "" {
-			res, err := h.Conn.Run(ctx, "{ "+r.RollIf+"; } >/dev/null 2>&1")
+		switch {
+		case r.RestartNowIf != "" && !active:
+			// A dry run, for a service only this run starts: nothing there to
+			// ask yet, and nothing to lose, as the real run's condition will
+			// find.
+			roll = false
+		case r.RestartNowIf != "":
+			res, err := h.Conn.Run(ctx, "{ "+r.RestartNowIf+"; } >/dev/null 2>&1")
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", r.Title(), err)
 			}
-			roll = res.OK()
+			roll = !res.OK()
 		}
 		if roll {
 			return &Change{Summary: "deferred: rolled across hosts after the converge", deferred: true}, nil

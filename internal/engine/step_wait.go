@@ -16,7 +16,7 @@ import (
 type WaitFor struct {
 	Label     string
 	Condition string        // shell command that exits 0 when ready
-	Timeout   time.Duration // 0 means DefaultWaitTimeout
+	Timeout   time.Duration // wall-clock, however long each try takes; 0 means DefaultWaitTimeout
 	// Hint is added to the timeout error: where to look.
 	Hint string
 }
@@ -37,20 +37,30 @@ func (w WaitFor) Check(ctx context.Context, h *Host) (*Change, error) {
 	if dry != nil {
 		wait = 0 // a dry run looks once: only the real run starts what it waits for
 	}
-	// One remote loop instead of one round trip per poll; the loop is
-	// bounded by the host's clock, the context bounds the session.
-	res, err := h.Conn.Run(ctx, waitCmd(w.Condition, wait))
-	if err != nil {
+	// One remote loop instead of one round trip per poll, bounded by the
+	// host's clock. The loop cannot cut short a condition that hangs, nor
+	// survive a host that stops answering, so the call as a whole has a
+	// deadline of its own, late enough that the loop's answer normally
+	// comes first.
+	rctx, cancel := context.WithTimeout(ctx, wait+waitGrace)
+	defer cancel()
+	res, err := h.Conn.Run(rctx, waitCmd(w.Condition, wait))
+	expired := err != nil && ctx.Err() == nil && rctx.Err() != nil
+	if err != nil && !expired {
 		return nil, fmt.Errorf("%s: %w", w.Title(), err)
 	}
-	if !res.OK() && dry != nil {
+	ok := !expired && res.OK()
+	if !ok && dry != nil {
 		if before := dry.before(); before != "" {
 			return nil, &AssumeError{Reason: fmt.Sprintf("would wait up to %s for %s: not so now, and it depends on steps this run would change first (%s)", timeout, w.Title(), before)}
 		}
 		return nil, fmt.Errorf("%s: not so now, and no step of this run would change the host before it: the real run would wait %s and fail", w.Title(), timeout)
 	}
-	if !res.OK() {
+	if !ok {
 		msg := fmt.Sprintf("%s: not ready after %s", w.Title(), timeout)
+		if expired {
+			msg += fmt.Sprintf(" (and no answer from the host %s later)", waitGrace)
+		}
 		if w.Hint != "" {
 			msg += " (" + w.Hint + ")"
 		}
@@ -59,8 +69,22 @@ func (w WaitFor) Check(ctx context.Context, h *Host) (*Change, error) {
 	return nil, nil
 }
 
-// waitCmd polls cond every second for at most timeout; 0 checks once.
+// waitGrace is how much longer than its Timeout a WaitFor lets the remote
+// loop run: enough for one more try of a condition that bounds itself (the
+// Tomcat probe's `timeout 5`) after the deadline the loop checks.
+var waitGrace = 10 * time.Second
+
+// waitCmd tries cond, then once a second, until it holds or the host's
+// clock says timeout has passed; 0 tries once. The deadline is wall-clock
+// because a slow condition (a Tomcat that accepts and then stalls) would
+// otherwise stretch a count of tries far past timeout. `date +%s` has
+// whole seconds, so the loop gives up only once the clock is past the
+// deadline's second: never sooner than timeout.
 func waitCmd(cond string, timeout time.Duration) string {
-	secs := int(timeout.Seconds())
-	return fmt.Sprintf("i=0; while ! { %s; } >/dev/null 2>&1; do i=$((i+1)); [ $i -gt %d ] && exit 1; sleep 1; done", cond, secs)
+	try := "{ " + cond + "; } >/dev/null 2>&1"
+	if timeout <= 0 {
+		return try
+	}
+	secs := int((timeout + time.Second - 1) / time.Second)
+	return fmt.Sprintf(`end=$(( $(date +%%s) + %d )); until %s; do [ "$(date +%%s)" -gt "$end" ] && exit 1; sleep 1; done`, secs, try)
 }
