@@ -154,8 +154,11 @@ func printPreflight(cmd *cobra.Command, g *globalOptions, rep preflight.Report, 
 
 // lockHosts takes the run lock on every reachable host before a command
 // changes anything (hostlock); a dry run changes nothing and takes none.
-// The returned release frees them; a lock another run holds ends the
-// command (exit 1) with nothing changed.
+// The returned release stops the heartbeat and frees them; a lock another
+// run holds ends the command (exit 1) with nothing changed. A lock lost
+// while the command runs (another run's --force-unlock) is reported on
+// stderr as soon as a heartbeat finds it: the callers' signature has no
+// way to stop the run, and the operator must know two runs now overlap.
 func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host) (func(), error) {
 	if g.dryRun {
 		return func() {}, nil
@@ -166,14 +169,24 @@ func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts 
 			conns = append(conns, h.Conn)
 		}
 	}
-	out, err := hostlock.Lock(ctx, conns, hostlock.Me(cmd.CommandPath()), g.forceUnlock)
+	lease, err := hostlock.Hold(ctx, conns, hostlock.Me(cmd.CommandPath()), g.forceUnlock)
 	if err != nil {
 		return nil, hostsFailed(fmt.Errorf("%w; nothing was changed", err))
 	}
-	for _, o := range out {
+	for _, o := range lease.Outcomes() {
 		if o.TookStale != "" {
 			fmt.Fprintf(g.stderr, "notice: %s: took over the run lock of a run that is gone: %s\n", o.Host, o.TookStale)
 		}
 	}
-	return func() { hostlock.Unlock(context.WithoutCancel(ctx), conns) }, nil
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		for err := range lease.Lost() {
+			fmt.Fprintf(g.stderr, "error: %v; two runs may now change this host at once\n", err)
+		}
+	}()
+	return func() {
+		lease.Release(context.WithoutCancel(ctx))
+		<-reported
+	}, nil
 }
