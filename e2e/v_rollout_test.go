@@ -58,15 +58,13 @@ func startLoad(t testing.TB) *loadgen.Load {
 	return l
 }
 
-// applyUnderLoad applies inv (with env added) while the load runs and
+// applyUnderLoad applies inv (with args added) while the load runs and
 // returns the run and what the sessions saw.
-func applyUnderLoad(t *testing.T, inv string, env ...string) (RunResult, loadgen.Report) {
+func applyUnderLoad(t *testing.T, inv string, args ...string) (RunResult, loadgen.Report) {
 	t.Helper()
 	l := startLoad(t)
 	time.Sleep(time.Second) // a steady load before the change
-	cmd := invCmd(t, inv, "apply")
-	cmd.Env = append(os.Environ(), env...)
-	res := runCmd(t, cmd)
+	res := runCmd(t, invCmd(t, inv, "apply", args...))
 	time.Sleep(time.Second) // and after it
 	rep := l.Stop()
 	t.Logf("load: %s", rep)
@@ -178,9 +176,9 @@ func TestRolloutOfContextXMLUnderLoad(t *testing.T) {
 		t.Errorf("second apply: exit %d, changed %q", again.ExitCode, again.Changed())
 	}
 
-	// The same rollout without the drain (test-only switch) must show what
+	// The same rollout without the drain (a hidden flag) must show what
 	// users would see, or this test could not fail.
-	res, rep = applyUnderLoad(t, testLab.Inventory, rollout.EnvNoDrain+"=1")
+	res, rep = applyUnderLoad(t, testLab.Inventory, "--unsafe-no-drain")
 	if res.ExitCode != 0 {
 		t.Fatalf("apply back (no drain) exit %d:\n%s", res.ExitCode, strings.Join(res.Failures(), "\n"))
 	}

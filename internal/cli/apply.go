@@ -115,15 +115,16 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 		writeSSHSettings(out, inv, g)
 	}
 
-	ctx, stop := signalContext()
-	defer stop()
+	ints := newInterrupts(cmd.ErrOrStderr())
+	defer ints.stop()
+	ctx := ints.soft
 	if err := inv.CheckLocal(true); err != nil {
 		return usageError(err)
 	}
 	if err := cluster.CheckArtifacts(ctx); err != nil {
 		return usageError(fmt.Errorf("%s: %w (no host was contacted)", inv.File(), err))
 	}
-	l, err := startLoad(ctx, inv, g, load)
+	l, err := startLoad(ints.hard, inv, g, load)
 	if err != nil {
 		return err
 	}
@@ -142,7 +143,13 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 		return usageError(fmt.Errorf("these changes cannot roll across a live cluster unnoticed, and nothing was changed:\n  %s\nrun again with --disruptive to make them anyway (in a quiet hour), or keep the old values",
 			strings.Join(changes, "\n  ")))
 	}
-	release, err := lockHosts(ctx, cmd, g, hosts)
+	// The proxies and Tomcats outside --hosts are dialled and locked
+	// before anything changes: a rollout drains at every proxy and gates
+	// on every Tomcat, so a run limited to one host still works on them.
+	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts, disruptive: disruptive}
+	r.withPeers(ctx)
+	defer r.close()
+	release, err := lockHosts(ctx, cmd, g, r.lockSet())
 	if err != nil {
 		return err
 	}
@@ -157,10 +164,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 		// for the next run, and so do all of them while a proxy failed.
 		return err
 	}
-	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts, disruptive: disruptive}
-	r.withPeers(ctx)
-	defer r.close()
-	if err := r.roll(ctx, rollout.PlanOf(recap), sink); err != nil {
+	if err := r.roll(ints.hard, ints.soft.Done(), rollout.PlanOf(recap), sink); err != nil {
 		return err
 	}
 	// Only a finished rollout makes the new settings live, and frees what

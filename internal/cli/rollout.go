@@ -63,18 +63,43 @@ func (r *rolloutRun) withPeers(ctx context.Context) {
 
 func (r *rolloutRun) close() { closeAll(r.extra) }
 
-// roll runs the rollout and reports it; the error is the command's.
-func (r *rolloutRun) roll(ctx context.Context, plan rollout.Plan, sink engine.EventSink) error {
+// lockSet is every host the rollout touches, reads or gates on, in
+// inventory order: --hosts limits what changes, not what is locked, and one
+// order for every run means two runs racing for one cluster cannot each
+// take a part of it and both give up.
+func (r *rolloutRun) lockSet() []*engine.Host {
+	byName := map[string]*engine.Host{}
+	for _, h := range r.hosts {
+		byName[h.Name()] = h
+	}
+	var out []*engine.Host
+	for _, ih := range r.inv.AllHosts() {
+		if h := byName[ih.Name]; h != nil {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// roll runs the rollout and reports it; the error is the command's. ctx
+// aborts it at once; stop asks it to stop at its next safe point.
+func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollout.Plan, sink engine.EventSink) error {
 	for _, d := range r.extra {
 		if d.err != nil {
 			return hostsFailed(fmt.Errorf("rollout: %s (a rollout needs every proxy and Tomcat): %w; the restarts stay pending", d.host.Name, d.err))
 		}
 	}
+	ro := r.inv.Rollout
 	res := rollout.Run(ctx, rollout.Config{
-		Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink, Disruptive: r.disruptive,
+		Env:            &rollout.SSH{Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink},
+		MaxUnavailable: ro.MaxUnavailable, DrainTimeout: ro.DrainTimeout.Std(), ReadyTimeout: ro.ReadyTimeout.Std(),
+		NoDrain: r.g.unsafeNoDrain, Disruptive: r.disruptive, DryRun: r.g.dryRun, Stop: stop,
 	}, plan)
 	r.report(res)
-	if res.Err != nil {
+	switch {
+	case res.Err != nil && ctx.Err() != nil:
+		return hostsFailed(fmt.Errorf("rollout aborted at %s: %w", res.Failed, res.Err))
+	case res.Err != nil:
 		return hostsFailed(fmt.Errorf("rollout stopped at %s: %w", res.Failed, res.Err))
 	}
 	return nil
@@ -84,11 +109,15 @@ func (r *rolloutRun) report(res rollout.Result) {
 	w := r.cmd.OutOrStdout()
 	if r.g.output == "json" {
 		writeJSONLine(w, map[string]any{"type": "rollout", "memcached_restarted": res.MemcachedRestarted, "restarted": res.Restarted, "undrained": res.Undrained,
-			"phases": res.Phases, "healed": res.Healed, "waited": res.Waited, "failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
+			"resumed": res.Resumed, "phases": res.Phases, "healed": res.Healed, "waited": res.Waited, "stopped": res.Stopped, "left": res.Left,
+			"failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.dryRun})
 		return
 	}
-	if len(res.MemcachedRestarted)+len(res.Restarted)+len(res.Undrained) == 0 && res.Err == nil {
+	if len(res.MemcachedRestarted)+len(res.Restarted)+len(res.Undrained)+len(res.Resumed) == 0 && res.Err == nil {
 		return
+	}
+	if len(res.Resumed) > 0 {
+		fmt.Fprintf(w, "rollout: finished the memcached hand-over an earlier run left on %s\n", strings.Join(res.Resumed, ", "))
 	}
 	if len(res.MemcachedRestarted) > 0 {
 		fmt.Fprintf(w, "rollout: memcached restarted one at a time, keys handed over: %s\n", strings.Join(res.MemcachedRestarted, ", "))
@@ -114,6 +143,9 @@ func (r *rolloutRun) report(res rollout.Result) {
 	}
 	if res.Err != nil {
 		fmt.Fprintf(w, "rollout stopped at %s: %v\n", res.Failed, res.Err)
+	}
+	if len(res.Left) > 0 {
+		fmt.Fprintf(w, "left for the next run (apply or restart resumes it):\n  %s\n", strings.Join(res.Left, "\n  "))
 	}
 }
 
@@ -206,9 +238,10 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			if err != nil {
 				return err
 			}
-			ctx, stop := signalContext()
-			defer stop()
-			l, err := startLoad(ctx, inv, g, load)
+			ints := newInterrupts(cmd.ErrOrStderr())
+			defer ints.stop()
+			ctx := ints.soft
+			l, err := startLoad(ints.hard, inv, g, load)
 			if err != nil {
 				return err
 			}
@@ -225,14 +258,14 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 				stopLoad(cmd.OutOrStdout(), g, l)
 				return err
 			}
-			release, err := lockHosts(ctx, cmd, g, r.hosts)
+			r.withPeers(ctx)
+			defer r.close()
+			release, err := lockHosts(ctx, cmd, g, r.lockSet())
 			if err != nil {
 				stopLoad(cmd.OutOrStdout(), g, l)
 				return err
 			}
 			defer release()
-			r.withPeers(ctx)
-			defer r.close()
 			restart := map[string][]engine.Deferred{}
 			for _, h := range inv.Hosts {
 				if h.Has(inventory.RoleTomcat) {
@@ -242,7 +275,7 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			if len(restart) == 0 {
 				return usageError(errors.New("no Tomcat host among the selected hosts"))
 			}
-			err = r.roll(ctx, rollout.Plan{Tomcat: restart}, newSink(cmd.OutOrStdout(), g))
+			err = r.roll(ints.hard, ints.soft.Done(), rollout.Plan{Tomcat: restart}, newSink(cmd.OutOrStdout(), g))
 			stopLoad(cmd.OutOrStdout(), g, l)
 			return err
 		},

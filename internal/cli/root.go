@@ -35,6 +35,7 @@ type globalOptions struct {
 	connectTimeout    time.Duration
 	skipPreflight     []string
 	forceUnlock       bool
+	unsafeNoDrain     bool      // hidden: the rollout without drains, for the test that shows what they prevent
 	stderr            io.Writer // for notices that are no error
 
 	// reach is how each host of the inventory is connected to, derived
@@ -119,6 +120,10 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	f.IntVar(&g.parallel, "parallel", 10, "hosts worked on at the same time")
 	f.BoolVar(&g.acceptNewHostKeys, "accept-new-host-keys", false, "trust and record host keys not yet in known_hosts (never changed ones)")
 	f.BoolVar(&g.forceUnlock, "force-unlock", false, "take over the run lock even from a run that looks alive (only when you know it is gone)")
+	f.BoolVar(&g.unsafeNoDrain, "unsafe-no-drain", false, "roll restarts without draining them at the proxies (only to show what users see without the drain)")
+	if err := f.MarkHidden("unsafe-no-drain"); err != nil {
+		panic(err)
+	}
 	f.StringSliceVar(&g.skipPreflight, "skip-preflight", nil, "leave out these preflight checks (see clusterctl preflight --help)")
 	f.DurationVar(&g.connectTimeout, "connect-timeout", 0, "SSH connect timeout (default: the inventory's ssh.connect_timeout)")
 

@@ -42,7 +42,7 @@ func TestDumpAndRestoreRoundTrip(t *testing.T) {
 		t.Fatalf("flush_all: %q", l)
 	}
 	memcachetest.Set(t, addr, "B-n2.t58", 7, []byte("newer")) // MSM's write after the restart
-	added, kept, err := m.Restore(ctx, items, time.Now())
+	added, kept, err := m.Restore(ctx, items, time.Now().Unix())
 	if err != nil || added != 2 || kept != 1 {
 		t.Fatalf("Restore: added %d kept %d, %v; want 2 and 1", added, kept, err)
 	}
@@ -59,7 +59,53 @@ func TestDumpAndRestoreRoundTrip(t *testing.T) {
 		}
 	}
 	// Expired items are not brought back.
-	if added, _, _ := m.Restore(ctx, []Item{{Key: "old", Exp: time.Now().Add(-time.Minute).Unix(), Value: []byte("x")}}, time.Now()); added != 0 {
+	if added, _, _ := m.Restore(ctx, []Item{{Key: "old", Exp: time.Now().Add(-time.Minute).Unix(), Value: []byte("x")}}, time.Now().Unix()); added != 0 {
 		t.Error("an expired item was restored")
+	}
+}
+
+// A key written after the dump (a new CAS), one written for the first time
+// and one deleted are all caught up with; an unchanged key is not read
+// again. Without the CAS comparison the written-anew key would be restored
+// in its older version: a session going back in time.
+func TestCatchUpSeesWritesAfterTheDump(t *testing.T) {
+	addr := memcachetest.Start(t)
+	ctx := context.Background()
+	m := dialMC(t, addr)
+	for _, k := range []string{"same", "rewritten", "deleted"} {
+		memcachetest.Set(t, addr, k, 0, []byte(k+"-v1"))
+	}
+	items, err := m.Dump(ctx)
+	if err != nil || len(items) != 3 {
+		t.Fatalf("Dump: %d items, %v", len(items), err)
+	}
+	memcachetest.Set(t, addr, "rewritten", 0, []byte("rewritten-v2"))
+	memcachetest.Set(t, addr, "new", 0, []byte("new-v1"))
+	if _, err := m.c.Write([]byte("delete deleted\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := m.line(); l != "DELETED" {
+		t.Fatalf("delete: %q", l)
+	}
+	got, changed, err := m.CatchUp(ctx, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]string{}
+	for _, it := range got {
+		values[it.Key] = string(it.Value)
+	}
+	want := map[string]string{"same": "same-v1", "rewritten": "rewritten-v2", "new": "new-v1"}
+	if len(values) != len(want) || changed != 3 {
+		t.Fatalf("CatchUp: %v (%d changed), want %v (3 changed)", values, changed, want)
+	}
+	for k, v := range want {
+		if values[k] != v {
+			t.Errorf("CatchUp: %s = %q, want %q", k, values[k], v)
+		}
+	}
+	st, err := m.Stats(ctx)
+	if err != nil || st["curr_items"] != "3" || st["time"] == "" {
+		t.Errorf("Stats: curr_items %q time %q, %v", st["curr_items"], st["time"], err)
 	}
 }

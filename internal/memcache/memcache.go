@@ -48,19 +48,36 @@ func (m *Memcache) Version(ctx context.Context) (string, error) {
 
 // Get reads one key. found is false when memcached has no such key.
 func (m *Memcache) Get(ctx context.Context, key string) (value []byte, flags uint32, found bool, err error) {
+	value, flags, _, found, err = m.get(ctx, "get", key)
+	return value, flags, found, err
+}
+
+// Gets is Get with the item's CAS (its version).
+func (m *Memcache) Gets(ctx context.Context, key string) (value []byte, flags uint32, cas uint64, found bool, err error) {
+	return m.get(ctx, "gets", key)
+}
+
+func (m *Memcache) get(ctx context.Context, verb, key string) (value []byte, flags uint32, cas uint64, found bool, err error) {
 	if err := checkKey(key); err != nil {
-		return nil, 0, false, err
+		return nil, 0, 0, false, err
 	}
-	err = m.untilEnd(ctx, "get "+key, func(line string) error {
-		// VALUE <key> <flags> <bytes>
+	err = m.untilEnd(ctx, verb+" "+key, func(line string) error {
+		// VALUE <key> <flags> <bytes> [<cas>]
 		f := strings.Fields(line)
-		if len(f) < 4 || f[0] != "VALUE" {
-			return replyError("get", line)
+		if len(f) < 4 || f[0] != "VALUE" || verb == "gets" && len(f) < 5 {
+			return replyError(verb, line)
 		}
 		fl, err1 := strconv.ParseUint(f[2], 10, 32)
 		n, err2 := strconv.Atoi(f[3])
 		if err1 != nil || err2 != nil || n < 0 {
-			return replyError("get", line)
+			return replyError(verb, line)
+		}
+		if verb == "gets" {
+			c, err := strconv.ParseUint(f[4], 10, 64)
+			if err != nil {
+				return replyError(verb, line)
+			}
+			cas = c
 		}
 		buf := make([]byte, n+2)
 		if _, err := io.ReadFull(m.r, buf); err != nil {
@@ -74,7 +91,22 @@ func (m *Memcache) Get(ctx context.Context, key string) (value []byte, flags uin
 		}
 		return nil
 	})
-	return value, flags, found, err
+	return value, flags, cas, found, err
+}
+
+// Stats is memcached's `stats`: "time" (its clock), "curr_items",
+// "evictions", "curr_connections", "pid", ...
+func (m *Memcache) Stats(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	err := m.untilEnd(ctx, "stats", func(line string) error {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "STAT" {
+			return replyError("stats", line)
+		}
+		out[f[1]] = f[2]
+		return nil
+	})
+	return out, err
 }
 
 // untilEnd sends cmd and hands each reply line to each until memcached's

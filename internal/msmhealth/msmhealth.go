@@ -238,3 +238,52 @@ func runHeal(ctx context.Context, h *engine.Host, s engine.Step, run StepRunner)
 	}
 	return ch.Summary, ch.Apply(ctx)
 }
+
+// Connected is the step, run on a Tomcat host, that checks that the
+// Tomcat's JVM holds an established connection to every memcached node.
+// The probe sessions of Whole land on one node per pair, so with three or
+// more nodes a Tomcat that lost its connection to one node (spymemcached
+// stuck after a restart, or the node unreachable from it) can pass Whole;
+// spymemcached keeps one connection per node for as long as it works, so a
+// node without one is a node that Tomcat cannot read from right now.
+func Connected(topo *topology.Topology) engine.Step { return connected{topo: topo} }
+
+type connected struct{ topo *topology.Topology }
+
+func (c connected) Title() string { return "the Tomcat is connected to every memcached node" }
+
+func (c connected) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	res, err := h.Conn.Run(ctx, connectedScript(c.topo))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Title(), err)
+	}
+	if res.OK() {
+		return nil, nil
+	}
+	var missing []string
+	for _, l := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
+		if a, ok := strings.CutPrefix(l, "MISSING "); ok {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) == 0 {
+		return nil, res.ExitError(c.Title())
+	}
+	return nil, &NotWholeError{Pairs: []string{h.Name() + "'s Tomcat has no connection to memcached " + strings.Join(missing, ", ")}}
+}
+
+// connectedScript lists the JVM's established connections to memcached's
+// ports (ss -p names the process: connections of sshd, a hand-over's
+// tunnel, do not count) and names each node missing from them.
+func connectedScript(topo *topology.Topology) string {
+	var b strings.Builder
+	b.WriteString(`out=$(ss -Htnp state established | grep '"java"' | awk '{print $4}')
+rc=0
+`)
+	for _, n := range topo.Nodes {
+		a := n.Address + ":" + strconv.Itoa(n.Port)
+		fmt.Fprintf(&b, "printf '%%s\\n' \"$out\" | grep -qxF %s || { echo 'MISSING %s (%s)'; rc=1; }\n", engine.Quote(a), n.ID, a)
+	}
+	b.WriteString("exit $rc\n")
+	return b.String()
+}

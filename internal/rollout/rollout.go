@@ -1,48 +1,62 @@
-// Package rollout restarts Tomcat across a live cluster without dropping a
-// request or losing a session: one batch of at most max_unavailable hosts at
-// a time, in inventory order, each drained at every proxy, restarted,
-// waited for until it serves with MSM on its regular memcached node, and
-// undrained. A host that does not become ready stops the rollout and stays
-// drained, so no user reaches it; the next run resumes from what the hosts
-// record (pending restart markers, drained markers on the proxies).
+// Package rollout restarts Tomcat and memcached across a live cluster
+// without dropping a request or losing a session, and stays safe when it is
+// cut at any point: by a signal, a killed process, a dropped SSH link.
+//
+// Its rules (this file) run against an Env: the SSH one in production
+// (ssh.go, handover.go), a fake in the unit tests. They are:
+//   - Reconcile first: a memcached hand-over an earlier run left half done
+//     is finished, then every proxy's actual upstreams and every Tomcat's
+//     readiness are read, and a Tomcat an earlier run left drained is
+//     resumed (ready: undrained; else restarted while still drained).
+//   - memcached before Tomcat, one host at a time, its keys handed over
+//     through a dump on the host that outlives the run.
+//   - Tomcat in batches of at most max_unavailable, each drained at every
+//     proxy, restarted, waited for, undrained; never a drain that leaves an
+//     upstream at some proxy with no serving member, counted from the state
+//     read, whatever --hosts or --disruptive say.
+//   - Cluster whole before each drain and after each memcached restart
+//     (skipped with Disruptive, except the last-serving rule).
+//   - Stop at a safe point: once Stop is closed the current host's step is
+//     finished or undone (a drained, ready Tomcat undrained; memcached's
+//     keys restored) and nothing new starts. Cancelling ctx aborts at once;
+//     the next run resumes from what the hosts record (drained markers,
+//     pending restarts, the dump).
 package rollout
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/clusterctl/clusterctl/internal/topology"
-	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
-	"github.com/clusterctl/clusterctl/internal/inventory"
-	"github.com/clusterctl/clusterctl/internal/msmhealth"
 	"github.com/clusterctl/clusterctl/internal/parallel"
-	"github.com/clusterctl/clusterctl/playbooks"
 )
 
 // Play is the play name rollout steps are reported under.
 const Play = "rollout"
 
-// EnvNoDrain, set to 1, skips drain and undrain: for the test that proves
-// the load test fails without them. Never for real clusters.
-const EnvNoDrain = "CLUSTERCTL_TEST_ROLLOUT_NO_DRAIN"
-
 // Config is one rollout.
 type Config struct {
-	Cluster *playbooks.Cluster
-	Hosts   []*engine.Host // the run's hosts; proxies and Tomcats are picked by role
-	Engine  engine.Options // DryRun, state dir
-	Sink    engine.EventSink
+	Env            Env
+	MaxUnavailable int
+	DrainTimeout   time.Duration
+	ReadyTimeout   time.Duration
+	// NoDrain skips drain and undrain: only for the test that proves the
+	// load test fails without them (a hidden flag), never for real.
+	NoDrain bool
 	// Disruptive rolls a change that cannot keep the cluster whole while
 	// it rolls (playbooks.DisruptiveChanges: a port, the session key
-	// prefix): the whole-cluster gates before each drain and after each
-	// memcached are skipped, since only the finished rollout can make the
-	// cluster whole again. The check at the end still must pass.
+	// prefix): the whole-cluster gates are skipped, since only the
+	// finished rollout makes the cluster whole again. The last-serving
+	// rule still holds, and the check at the end must still pass.
 	Disruptive bool
+	DryRun     bool
+	// Stop, closed, asks the rollout to stop at its next safe point.
+	Stop <-chan struct{}
 }
 
 // Phase is one timed part of one host's turn.
@@ -57,20 +71,32 @@ type Result struct {
 	MemcachedRestarted []string // memcached hosts restarted (keys handed over), in order
 	Restarted          []string // Tomcats restarted, in order
 	Undrained          []string // Tomcats an earlier run had left drained, now serving again
-	Phases             []Phase
+	// Resumed are memcached hand-overs an earlier run left half done and
+	// this one finished.
+	Resumed []string
+	Phases  []Phase
 	// Healed counts the whole-cluster checks that passed only after the
 	// Tomcats' half-closed memcached connections were closed.
 	Healed int
 	// Waited counts the whole-cluster checks that found the cluster not
 	// whole at first and waited (healing or not) until it was: a gate that
-	// noticed. A memcached restart sometimes leaves spymemcached reconnecting
-	// by itself within seconds, so Waited > 0 with Healed == 0 is normal.
+	// noticed. A memcached restart sometimes leaves spymemcached
+	// reconnecting by itself within seconds, so Waited > 0 with Healed == 0
+	// is normal.
 	Waited int
+	// Stopped: Stop was closed and the rollout stopped at a safe point.
+	Stopped bool
+	// Left is what the next run will resume, when the rollout did not
+	// finish ("t58 drained at proxy", "t68: tomcat restart pending").
+	Left []string
 	// Failed is the host whose turn failed, with the error; the hosts
 	// after it were not touched.
 	Failed string
 	Err    error
 }
+
+// ErrStopped is the error of a rollout stopped at a safe point.
+var ErrStopped = errors.New("stopped at a safe point by a signal")
 
 // Plan is what a rollout restarts: host -> the deferred handlers whose
 // pending markers the restart clears (nil for an on-demand restart).
@@ -95,152 +121,429 @@ func PlanOf(recap engine.Recap) Plan {
 	return p
 }
 
-// Run restarts the memcacheds of the plan, one at a time and keys handed
-// over, then its Tomcats, and undrains every Tomcat an earlier rollout left
-// drained once it is ready.
+type roller struct {
+	cfg Config
+	env Env
+
+	mu    sync.Mutex
+	res   *Result
+	ups   map[string]map[string][]Member // proxy -> upstream -> members
+	ready map[string]bool
+	done  map[string]bool // Tomcats whose turn is over
+	dumps map[string]bool // memcached hosts whose dump is on the host
+}
+
+// Run rolls plan across the cluster; see the package comment for the rules.
 func Run(ctx context.Context, cfg Config, plan Plan) Result {
-	restart := plan.Tomcat
 	var res Result
-	inv := cfg.Cluster.Inv
-	byName := map[string]*engine.Host{}
-	var proxies []*engine.Host
-	for _, h := range cfg.Hosts {
-		byName[h.Name()] = h
-		if ih, ok := inv.Host(h.Name()); ok && ih.Has(inventory.RoleProxy) {
-			proxies = append(proxies, h)
-		}
+	r := &roller{cfg: cfg, env: cfg.Env, res: &res, ready: map[string]bool{}, done: map[string]bool{}, dumps: map[string]bool{}}
+	if cfg.MaxUnavailable < 1 {
+		r.cfg.MaxUnavailable = 1
 	}
-	for _, h := range proxies {
-		if !h.Facts.Gathered() {
-			if err := h.GatherFacts(ctx); err != nil {
-				return failed(res, h.Name(), err)
-			}
-		}
+	host, err := r.run(ctx, plan)
+	if err != nil {
+		res.Failed, res.Err = host, err
+		res.Stopped = errors.Is(err, ErrStopped)
+		res.Left = r.left(plan)
 	}
-	// What the proxies say is drained, so a host left drained is undrained
-	// (once ready) even when it needs no restart.
-	leftDrained := map[string]bool{}
-	for _, p := range proxies {
-		d, err := playbooks.DrainedTomcats(ctx, p)
+	return res
+}
+
+func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
+	env := r.env
+	if r.stopping() {
+		return "", ErrStopped
+	}
+	for _, m := range env.MemcachedHosts() {
+		left, err := env.HandoverLeft(ctx, m)
 		if err != nil {
-			return failed(res, p.Name(), err)
+			return m, err
 		}
-		for n := range d {
-			leftDrained[n] = true
+		if left {
+			r.dumps[m] = true
+			if err := r.finishHandover(ctx, m); err != nil {
+				return m, fmt.Errorf("finishing the memcached hand-over an earlier run left: %w", err)
+			}
+			r.res.Resumed = append(r.res.Resumed, m)
 		}
 	}
-	var tomcats []*engine.Host
-	var order []string
-	for _, tc := range cfg.Cluster.Topo.Tomcats {
-		h := byName[tc.Host]
-		if h == nil {
+	if err := r.readState(ctx); err != nil {
+		return "", err
+	}
+	drain := !r.cfg.NoDrain && len(env.Proxies()) > 0
+
+	// Tomcats an earlier run left drained come back before anything else
+	// goes out: they are what the next drain needs serving.
+	for _, t := range env.Tomcats() {
+		if !r.drainedSomewhere(t) || r.cfg.NoDrain {
 			continue
 		}
-		tomcats = append(tomcats, h)
-		if _, ok := restart[tc.Host]; ok || leftDrained[tc.Host] {
-			order = append(order, tc.Host)
+		if r.stopping() {
+			return t, ErrStopped
+		}
+		deferred, inPlan := plan.Tomcat[t]
+		restart := inPlan || !r.ready[t]
+		if err := r.tomcatTurn(ctx, t, restart, false); err != nil {
+			return t, err
+		}
+		if err := r.clear(ctx, t, deferred); err != nil {
+			return t, err
+		}
+		r.done[t] = true
+		if restart {
+			r.res.Restarted = append(r.res.Restarted, t)
+		} else {
+			r.res.Undrained = append(r.res.Undrained, t)
 		}
 	}
-	noDrain := os.Getenv(EnvNoDrain) == "1"
-	r := &roller{cfg: cfg, proxies: proxies, tomcats: tomcats, res: &res, noDrain: noDrain}
+
 	// memcached first: a Tomcat must not go out of service while the
-	// memcached holding its sessions' backups is down, and its drain gate
-	// needs MSM whole again after the memcached restarts.
-	for _, n := range cfg.Cluster.Topo.Nodes {
-		deferred, ok := plan.Memcached[n.Host]
-		if h := byName[n.Host]; ok && h != nil {
-			if err := r.memcachedTurn(ctx, h); err != nil {
-				return failed(res, n.Host, err)
-			}
-			if !cfg.Engine.DryRun {
-				for _, d := range deferred {
-					if err := engine.ClearPending(ctx, h, cfg.Engine, d); err != nil {
-						return failed(res, n.Host, err)
-					}
-				}
-			}
-			res.MemcachedRestarted = append(res.MemcachedRestarted, n.Host)
+	// memcached holding its sessions' backups restarts, and its drain gate
+	// needs MSM whole again afterwards.
+	for _, m := range env.MemcachedHosts() {
+		deferred, ok := plan.Memcached[m]
+		if !ok {
+			continue
+		}
+		if r.stopping() {
+			return m, ErrStopped
+		}
+		if err := r.memcachedTurn(ctx, m); err != nil {
+			return m, err
+		}
+		if err := r.clear(ctx, m, deferred); err != nil {
+			return m, err
+		}
+		r.res.MemcachedRestarted = append(r.res.MemcachedRestarted, m)
+	}
+
+	var order []string
+	for _, t := range env.Tomcats() {
+		if _, ok := plan.Tomcat[t]; ok && !r.done[t] {
+			order = append(order, t)
 		}
 	}
-	if len(order) == 0 {
-		return res
-	}
-	// Never take the last serving Tomcat: with one Tomcat there is nothing
-	// to drain to, and the restart is an outage whatever we do.
-	batch := min(inv.Rollout.MaxUnavailable, len(cfg.Cluster.Topo.Tomcats)-1)
-	drain := batch >= 1 && len(proxies) > 0 && !noDrain
-	batch = max(batch, 1)
-	for start := 0; start < len(order); start += batch {
-		group := order[start:min(start+batch, len(order))]
-		// A Tomcat may go out of service only while the others can take
-		// over its sessions.
-		if drain && !cfg.Disruptive {
-			for _, name := range group {
-				if err := r.ensureHealthy(ctx, msmhealth.CanTakeOver(cfg.Cluster.Topo, topology.ProbeContext+"/", name)); err != nil {
-					return failed(res, name, fmt.Errorf("%w; stopped before draining %s (if this run changed a port or msm.storage_key_prefix, the cluster is whole again only once every Tomcat rolled: run apply --disruptive)", err, strings.Join(group, ", ")))
+	// With one Tomcat there is nothing to drain to: its restart is an
+	// outage whatever we do, and draining it would only turn that into 502s.
+	drain = drain && len(env.Tomcats()) > 1
+	for start := 0; start < len(order); start += r.cfg.MaxUnavailable {
+		group := order[start:min(start+r.cfg.MaxUnavailable, len(order))]
+		if r.stopping() {
+			return group[0], ErrStopped
+		}
+		if drain {
+			if err := r.refreshReady(ctx, group); err != nil {
+				return group[0], err
+			}
+			if err := r.keepsServing(group); err != nil {
+				return group[0], err
+			}
+			if !r.cfg.Disruptive {
+				for _, t := range group {
+					if err := r.gate(ctx, t, false); err != nil {
+						return t, fmt.Errorf("%w; stopped before draining %s (if this run changed a port or msm.storage_key_prefix, the cluster is whole again only once every Tomcat rolled: run apply --disruptive)", err, strings.Join(group, ", "))
+					}
 				}
 			}
 		}
 		errs := make([]error, len(group))
 		parallel.Each(len(group), len(group), func(i int) {
-			_, needsRestart := restart[group[i]]
-			errs[i] = r.turn(ctx, byName[group[i]], restart[group[i]], needsRestart, drain)
+			errs[i] = r.tomcatTurn(ctx, group[i], true, drain)
 		})
 		for i, err := range errs {
 			if err != nil {
-				return failed(res, group[i], err)
+				return group[i], err
+			}
+		}
+		for _, t := range group {
+			if err := r.clear(ctx, t, plan.Tomcat[t]); err != nil {
+				return t, err
+			}
+			r.done[t] = true
+			r.res.Restarted = append(r.res.Restarted, t)
+		}
+	}
+	if drain && (len(order) > 0 || len(r.res.MemcachedRestarted) > 0 || len(r.res.Undrained) > 0) {
+		if err := r.gate(ctx, "", false); err != nil {
+			last := "cluster"
+			if len(order) > 0 {
+				last = order[len(order)-1]
+			}
+			return last, fmt.Errorf("after the rollout: %w", err)
+		}
+	}
+	return "", nil
+}
+
+func (r *roller) stopping() bool {
+	if r.cfg.Stop == nil {
+		return false
+	}
+	select {
+	case <-r.cfg.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// readState reads what every proxy serves from and whether each Tomcat
+// serves: what an earlier run left is judged from this, not from the
+// inventory.
+func (r *roller) readState(ctx context.Context) error {
+	r.ups = map[string]map[string][]Member{}
+	for _, p := range r.env.Proxies() {
+		u, err := r.env.Upstreams(ctx, p)
+		if err != nil {
+			return fmt.Errorf("%s: reading its upstreams: %w", p, err)
+		}
+		r.ups[p] = u
+	}
+	return r.refreshReady(ctx, nil)
+}
+
+// refreshReady looks once at every Tomcat but those in skip.
+func (r *roller) refreshReady(ctx context.Context, skip []string) error {
+	for _, t := range r.env.Tomcats() {
+		if contains(skip, t) {
+			continue
+		}
+		err := r.env.Ready(ctx, t, 0)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.setReady(t, err == nil)
+	}
+	return nil
+}
+
+func (r *roller) setReady(t string, ok bool) {
+	r.mu.Lock()
+	r.ready[t] = ok
+	r.mu.Unlock()
+}
+
+func (r *roller) drainedSomewhere(t string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ups := range r.ups {
+		for _, ms := range ups {
+			for _, m := range ms {
+				if m.Tomcat == t && m.Down {
+					return true
+				}
 			}
 		}
 	}
-	if drain {
-		if err := r.ensureHealthy(ctx, msmhealth.Whole(cfg.Cluster.Topo, topology.ProbeContext+"/")); err != nil {
-			return failed(res, order[len(order)-1], fmt.Errorf("after the rollout: %w", err))
-		}
-	}
-	return res
+	return false
 }
 
-// ensureHealthy runs check (a msmhealth step) on a proxy, healing the
-// Tomcats' memcached connections while it fails, bounded by
-// rollout.ready_timeout.
-func (r *roller) ensureHealthy(ctx context.Context, check engine.Step) error {
-	if r.cfg.Engine.DryRun || len(r.proxies) == 0 {
-		return nil
-	}
-	proxy := r.proxies[0]
-	rec, err := msmhealth.Ensure(ctx, proxy, r.tomcats, check, r.cfg.Cluster.Inv.Memcached.Port,
-		r.cfg.Cluster.Inv.Rollout.ReadyTimeout.Std(), r.step)
-	ev := engine.Event{Type: engine.EventStep, Time: time.Now(), Host: proxy.Name(), Play: Play, Step: check.Title(),
-		Status: engine.StatusOK, Duration: rec.Took, Err: err}
-	if err != nil {
-		ev.Status = engine.StatusFailed
-	}
-	r.cfg.Sink.Emit(ev)
+// setDown records t as down (or up) in every upstream of proxy.
+func (r *roller) setDown(proxy, t string, down bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.res.Phases = append(r.res.Phases, Phase{Host: "cluster", Name: "takeover", Duration: rec.Took})
-	if rec.Heals > 0 && err == nil {
+	for _, ms := range r.ups[proxy] {
+		for i := range ms {
+			if ms[i].Tomcat == t {
+				ms[i].Down = down
+			}
+		}
+	}
+}
+
+// keepsServing is the last-serving rule: draining group must leave every
+// upstream at every proxy with a member that is up there and ready.
+func (r *roller) keepsServing(group []string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.env.Proxies() {
+		names := make([]string, 0, len(r.ups[p]))
+		for n := range r.ups[p] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, up := range names {
+			var why []string
+			serving := false
+			for _, m := range r.ups[p][up] {
+				switch {
+				case contains(group, m.Tomcat):
+					why = append(why, m.Tomcat+" (to be drained)")
+				case m.Down:
+					why = append(why, m.Tomcat+" (drained at "+p+")")
+				case !r.ready[m.Tomcat]:
+					why = append(why, m.Tomcat+" (not ready)")
+				default:
+					serving = true
+				}
+			}
+			if !serving {
+				return fmt.Errorf("draining %s would leave upstream %s at %s with no serving Tomcat: %s; nothing was drained: bring the others back first (journalctl -u tomcat), then run again",
+					strings.Join(group, ", "), up, p, strings.Join(why, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+// tomcatTurn is one Tomcat's drain, restart, ready, undrain. A Stop
+// between the drain and the restart undoes the drain; once restarted the
+// turn is finished (waited for and undrained), since a drained Tomcat that
+// is ready again is the one the cluster needs back.
+func (r *roller) tomcatTurn(ctx context.Context, t string, restart, drain bool) error {
+	if drain {
+		t0 := time.Now()
+		if err := r.onProxies(ctx, func(p string) error {
+			err := r.env.Drain(ctx, p, t, r.cfg.DrainTimeout)
+			if err == nil {
+				r.setDown(p, t, true)
+			}
+			return err
+		}); err != nil {
+			return r.afterFailure(ctx, t, err)
+		}
+		r.phase(t, "drain", t0)
+		if r.stopping() {
+			return r.afterFailure(ctx, t, ErrStopped)
+		}
+	}
+	if restart {
+		t0 := time.Now()
+		r.setReady(t, false)
+		if err := r.env.RestartTomcat(ctx, t); err != nil {
+			return fmt.Errorf("%w; %s", err, r.stuck(t))
+		}
+		r.phase(t, "restart", t0)
+	}
+	t0 := time.Now()
+	if err := r.env.Ready(ctx, t, r.cfg.ReadyTimeout); err != nil {
+		return fmt.Errorf("%w; %s", err, r.stuck(t))
+	}
+	r.setReady(t, true)
+	r.phase(t, "ready", t0)
+	if r.cfg.NoDrain {
+		return nil
+	}
+	t0 = time.Now()
+	if err := r.undrain(ctx, t); err != nil {
+		return err
+	}
+	r.phase(t, "undrain", t0)
+	return nil
+}
+
+func (r *roller) undrain(ctx context.Context, t string) error {
+	return r.onProxies(ctx, func(p string) error {
+		if !r.isDownAt(p, t) {
+			return nil
+		}
+		err := r.env.Undrain(ctx, p, t)
+		if err == nil {
+			r.setDown(p, t, false)
+		}
+		return err
+	})
+}
+
+func (r *roller) isDownAt(p, t string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ms := range r.ups[p] {
+		for _, m := range ms {
+			if m.Tomcat == t && m.Down {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// afterFailure runs when a drained Tomcat's turn ends before its restart:
+// a Tomcat that is still ready goes back into service, so neither a Stop
+// nor a failed drain at one proxy leaves a healthy Tomcat out.
+func (r *roller) afterFailure(ctx context.Context, t string, cause error) error {
+	if r.cfg.DryRun || ctx.Err() != nil {
+		return cause
+	}
+	if r.env.Ready(ctx, t, 0) == nil && r.undrain(ctx, t) == nil {
+		return fmt.Errorf("%w (%s was ready and is serving again)", cause, t)
+	}
+	return fmt.Errorf("%w; %s", cause, r.stuck(t))
+}
+
+func (r *roller) stuck(t string) string {
+	return t + " stays drained at the proxies, so no user reaches it; fix it (journalctl -u tomcat on " + t +
+		"), then run apply (or restart) again: it finishes the rollout and undrains " + t
+}
+
+// memcachedTurn hands over, restarts and restores one memcached. A Stop
+// before the restart discards the dump (nothing was restarted); after it,
+// the keys are restored first. The dump is on the host throughout, so a
+// run killed in between leaves the next run a hand-over to finish.
+func (r *roller) memcachedTurn(ctx context.Context, m string) error {
+	t0 := time.Now()
+	if _, err := r.env.Dump(ctx, m); err != nil {
+		return fmt.Errorf("%s: handing memcached's keys over before its restart: %w (nothing was restarted)", m, err)
+	}
+	r.dumps[m] = true
+	r.phase(m, "memcached dump", t0)
+	if r.stopping() {
+		if err := r.env.Discard(ctx, m); err != nil {
+			return err
+		}
+		delete(r.dumps, m)
+		return ErrStopped
+	}
+	t0 = time.Now()
+	if err := r.env.RestartMemcached(ctx, m); err != nil {
+		return err
+	}
+	r.phase(m, "memcached restart", t0)
+	return r.finishHandover(ctx, m)
+}
+
+// finishHandover restores a dump and waits until MSM is whole again.
+func (r *roller) finishHandover(ctx context.Context, m string) error {
+	t0 := time.Now()
+	ri, err := r.env.Restore(ctx, m)
+	if err != nil {
+		return err
+	}
+	delete(r.dumps, m)
+	r.phase(m, "memcached restore", t0)
+	if ri.Evicted > 0 {
+		return fmt.Errorf("%s: memcached evicted %d of the %d keys written back: memcached.memory_mb is too small for the sessions it holds; raise it, or their Tomcats' crash would lose those sessions", m, ri.Evicted, ri.Added)
+	}
+	if ri.NotNeeded || r.cfg.Disruptive {
+		return nil // nothing restarted; or the Tomcats read new settings only once they rolled
+	}
+	return r.gate(ctx, "", true)
+}
+
+func (r *roller) gate(ctx context.Context, t string, afterMemcached bool) error {
+	gr, err := r.env.Gate(ctx, t, afterMemcached)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Phases = append(r.res.Phases, Phase{Host: "cluster", Name: "takeover", Duration: gr.Took})
+	if err == nil && gr.Heals > 0 {
 		r.res.Healed++
 	}
-	if rec.Checks > 1 && err == nil {
+	if err == nil && gr.Checks > 1 {
 		r.res.Waited++
 	}
 	return err
 }
 
-func failed(res Result, host string, err error) Result {
-	res.Failed, res.Err = host, err
-	return res
-}
-
-type roller struct {
-	cfg     Config
-	proxies []*engine.Host
-	tomcats []*engine.Host // every Tomcat host dialled, for Heal
-	noDrain bool
-
-	mu  sync.Mutex
-	res *Result
+func (r *roller) clear(ctx context.Context, host string, ds []engine.Deferred) error {
+	if r.cfg.DryRun {
+		return nil
+	}
+	for _, d := range ds {
+		if err := r.env.ClearPending(ctx, host, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (r *roller) phase(host, name string, t0 time.Time) {
@@ -249,104 +552,52 @@ func (r *roller) phase(host, name string, t0 time.Time) {
 	r.mu.Unlock()
 }
 
-// turn is one Tomcat's drain, restart, ready, undrain. Interrupted, it
-// still undrains the host if the host is ready, so Ctrl-C never leaves a
-// healthy Tomcat out of service.
-func (r *roller) turn(ctx context.Context, h *engine.Host, deferred []engine.Deferred, needsRestart, drain bool) error {
-	err := r.work(ctx, h, needsRestart, drain)
-	name := h.Name()
-	if err != nil && ctx.Err() != nil && drain && !r.cfg.Engine.DryRun {
-		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if r.step(bg, h, r.cfg.Cluster.TomcatReadyStep(name, 10*time.Second)) == nil &&
-			r.onProxies(bg, r.cfg.Cluster.DrainStep(name, false, 0)) == nil {
-			return fmt.Errorf("%w (interrupted: %s was ready and is serving again)", err, name)
+// onProxies runs f for every proxy at once; all must succeed. One nginx.conf
+// is written by one drain at a time: the SSH Env serializes per proxy.
+func (r *roller) onProxies(ctx context.Context, f func(proxy string) error) error {
+	ps := r.env.Proxies()
+	errs := make([]error, len(ps))
+	parallel.Each(len(ps), len(ps), func(i int) { errs[i] = f(ps[i]) })
+	return errors.Join(errs...)
+}
+
+// left says what the next run resumes, from what this one knows it left.
+func (r *roller) left(plan Plan) []string {
+	var out []string
+	for _, m := range r.env.MemcachedHosts() {
+		if r.dumps[m] {
+			out = append(out, m+": memcached's keys are in a dump on the host; the next run writes them back")
 		}
-		return err
 	}
-	if err != nil {
-		return err
-	}
-	if !r.cfg.Engine.DryRun {
-		for _, d := range deferred {
-			if err := engine.ClearPending(ctx, h, r.cfg.Engine, d); err != nil {
-				return err
+	for _, t := range r.env.Tomcats() {
+		var at []string
+		for _, p := range r.env.Proxies() {
+			if r.isDownAt(p, t) {
+				at = append(at, p)
 			}
 		}
-	}
-	r.mu.Lock()
-	if needsRestart {
-		r.res.Restarted = append(r.res.Restarted, name)
-	} else {
-		r.res.Undrained = append(r.res.Undrained, name)
-	}
-	r.mu.Unlock()
-	return nil
-}
-
-func (r *roller) work(ctx context.Context, h *engine.Host, needsRestart, drain bool) error {
-	name := h.Name()
-	inv := r.cfg.Cluster.Inv
-	if drain {
-		t0 := time.Now()
-		if err := r.onProxies(ctx, r.cfg.Cluster.DrainStep(name, true, inv.Rollout.DrainTimeout.Std())); err != nil {
-			return err
+		if len(at) > 0 {
+			out = append(out, t+": drained at "+strings.Join(at, ", ")+"; the next run brings it back first")
 		}
-		r.phase(name, "drain", t0)
 	}
-	if needsRestart {
-		t0 := time.Now()
-		if err := r.step(ctx, h, playbooks.RestartTomcatStep()); err != nil {
-			return fmt.Errorf("%w; %s", err, r.stuck(name, drain))
+	for _, m := range r.env.MemcachedHosts() {
+		if _, ok := plan.Memcached[m]; ok && !contains(r.res.MemcachedRestarted, m) {
+			out = append(out, m+": memcached restart pending")
 		}
-		r.phase(name, "restart", t0)
 	}
-	t0 := time.Now()
-	if err := r.step(ctx, h, r.cfg.Cluster.TomcatReadyStep(name, inv.Rollout.ReadyTimeout.Std())); err != nil {
-		return fmt.Errorf("%w; %s", err, r.stuck(name, drain))
+	for _, t := range r.env.Tomcats() {
+		if _, ok := plan.Tomcat[t]; ok && !r.done[t] {
+			out = append(out, t+": tomcat restart pending")
+		}
 	}
-	r.phase(name, "ready", t0)
-	if r.noDrain {
-		return nil
-	}
-	// Undrain also when this run could not drain (a single Tomcat): a host
-	// an earlier run left drained must come back.
-	t0 = time.Now()
-	if err := r.onProxies(ctx, r.cfg.Cluster.DrainStep(name, false, 0)); err != nil {
-		return err
-	}
-	r.phase(name, "undrain", t0)
-	return nil
+	return out
 }
 
-func (r *roller) stuck(name string, drained bool) string {
-	if !drained {
-		return "fix it, then run apply (or restart) again"
+func contains(xs []string, x string) bool {
+	for _, s := range xs {
+		if s == x {
+			return true
+		}
 	}
-	return name + " stays drained at the proxies, so no user reaches it; fix it (journalctl -u tomcat on " + name +
-		"), then run apply (or restart) again: it finishes the rollout and undrains " + name
-}
-
-// step runs one rollout step on h; a dry run reports it and goes on.
-func (r *roller) step(ctx context.Context, h *engine.Host, s engine.Step) error {
-	if r.cfg.Engine.DryRun {
-		r.cfg.Sink.Emit(engine.Event{Type: engine.EventStep, Time: time.Now(), Host: h.Name(), Play: Play, Step: s.Title(),
-			Status: engine.StatusChanged, DryRun: true, Summary: "would " + s.Title()})
-		return nil
-	}
-	st, err := engine.RunStep(ctx, h, Play, s, r.cfg.Engine, r.cfg.Sink)
-	if err == nil && st == engine.StatusFailed {
-		err = errors.New(s.Title() + " failed")
-	}
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", h.Name(), s.Title(), err)
-	}
-	return nil
-}
-
-// onProxies runs s on every proxy at once; all must succeed.
-func (r *roller) onProxies(ctx context.Context, s engine.Step) error {
-	errs := make([]error, len(r.proxies))
-	parallel.Each(len(r.proxies), len(r.proxies), func(i int) { errs[i] = r.step(ctx, r.proxies[i], s) })
-	return errors.Join(errs...)
+	return false
 }
