@@ -277,7 +277,15 @@ func startUpstreamSampler(t *testing.T, ctx context.Context) *upstreamSampler {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		time.Sleep(300 * time.Millisecond) // a first answer from each prober
+		// Sample once every prober has answered once.
+		for t0 := time.Now(); time.Since(t0) < 5*time.Second; time.Sleep(50 * time.Millisecond) {
+			amu.Lock()
+			n := len(answering)
+			amu.Unlock()
+			if n == len(addrs) {
+				break
+			}
+		}
 		for ctx.Err() == nil {
 			b, err := os.ReadFile(root + "/etc/nginx/nginx.conf")
 			ups, perr := playbooks.ParseUpstreams(b)

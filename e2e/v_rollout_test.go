@@ -347,9 +347,10 @@ func variantFile(t *testing.T, file, old, new string) string {
 	return file
 }
 
-// Ctrl-C while the rollout works on a host that is still ready (just
-// drained, not restarted yet): the host is undrained before clusterctl
-// exits, so an interrupt never leaves a healthy Tomcat out of service.
+// Ctrl-C right after the rollout drained t58: clusterctl stops at the next
+// safe point (t58 undrained if its restart had not begun, else finished)
+// and exits non-zero, so an interrupt never leaves a healthy Tomcat out of
+// service.
 func TestRolloutInterruptUndrainsAReadyHost(t *testing.T) {
 	ensureApplied(t)
 	waitProbe(t, 2*time.Minute)
@@ -382,8 +383,15 @@ func TestRolloutInterruptUndrainsAReadyHost(t *testing.T) {
 	if ngx := RunOn(t, "proxy", "grep -c ' down;' /etc/nginx/nginx.conf || true"); strings.TrimSpace(ngx) != "0" {
 		t.Errorf("t58 left drained after Ctrl-C (%s down lines):\n%s", strings.TrimSpace(ngx), lastLines(strings.Join(lines, "\n"), 6))
 	}
-	if !strings.Contains(strings.Join(lines, "\n"), "serving again") {
-		t.Errorf("the report does not say t58 was put back:\n%s", lastLines(strings.Join(lines, "\n"), 4))
+	// Either the signal came before t58's restart (undone: t58 put back at
+	// once) or after it (finished: t58 waited for and undrained); either
+	// way the rollout stops there and says what it left.
+	out := strings.Join(lines, "\n")
+	if !strings.Contains(out, "serving again") && !strings.Contains(out, `"stopped":true`) {
+		t.Errorf("the report says neither that t58 was put back nor that the rollout stopped at a safe point:\n%s", lastLines(out, 4))
+	}
+	if !strings.Contains(out, `t68: tomcat restart pending`) {
+		t.Errorf("the report does not say t68 is left for the next run:\n%s", lastLines(out, 2))
 	}
 	ensureApplied(t)
 }

@@ -277,7 +277,8 @@ func (c connected) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 // tunnel, do not count) and names each node missing from them.
 func connectedScript(topo *topology.Topology) string {
 	var b strings.Builder
-	b.WriteString(`out=$(ss -Htnp state established | grep '"java"' | awk '{print $4}')
+	// The JVM's sockets are IPv6 ones: a peer reads [::ffff:10.0.0.58]:11211.
+	b.WriteString(`out=$(ss -Htnp state established | grep '"java"' | awk '{a=$4; gsub(/^\[::ffff:|\]/, "", a); print a}')
 rc=0
 `)
 	for _, n := range topo.Nodes {

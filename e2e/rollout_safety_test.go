@@ -1,0 +1,136 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Two rollouts started together with --hosts naming different Tomcats:
+// each drains at the same proxy and gates on the other Tomcat, so each
+// locks every host it touches, and exactly one runs; the other exits 1
+// naming the holder before it drains anything. (Before, each locked only
+// its --hosts and both rolled, the second undraining the first's host.)
+func TestTwoRolloutsWithDifferentHostsExactlyOneRuns(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	var cmds [2]*exec.Cmd
+	var outs, errs [2]bytes.Buffer
+	for i, h := range []string{"t58", "t68"} {
+		cmds[i] = labCmd(t, "restart", "tomcat", "--hosts", h)
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &errs[i]
+	}
+	if err := cmds[0].Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if err := cmds[1].Start(); err != nil {
+		t.Fatal(err)
+	}
+	var codes [2]int
+	for i, c := range cmds {
+		c.Wait()
+		codes[i] = c.ProcessState.ExitCode()
+	}
+	won, lost := -1, -1
+	for i, code := range codes {
+		switch code {
+		case 0:
+			won = i
+		case 1:
+			lost = i
+		}
+	}
+	if won < 0 || lost < 0 {
+		t.Fatalf("want one rollout to finish and one to exit 1; exits %v\n%s\n%s", codes, errs[0].String(), errs[1].String())
+	}
+	if msg := errs[lost].String(); !strings.Contains(msg, "is locked by another clusterctl run") || !strings.Contains(msg, `running "clusterctl restart"`) {
+		t.Errorf("the refused rollout does not name the holder: %s", msg)
+	}
+	if strings.Contains(outs[lost].String(), `"step":"drain `) {
+		t.Errorf("the refused rollout drained something:\n%s", lastLines(outs[lost].String(), 6))
+	}
+	if ngx := RunOn(t, "proxy", "grep -c ' down;' /etc/nginx/nginx.conf || true"); strings.TrimSpace(ngx) != "0" {
+		t.Errorf("a Tomcat is left drained (%s down lines)", strings.TrimSpace(ngx))
+	}
+}
+
+// memcached at its connection limit, and the apply an operator makes in
+// that state: raise max_connections. clusterctl cannot read the keys to
+// hand them over, so it must not restart memcached at all (before, the
+// unreadable item count was read as "empty" and memcached restarted at
+// once: a Tomcat crash afterwards lost 19 of 40 idle sessions). The apply
+// exits 1 naming the cause; a Tomcat crash loses no session.
+func TestMemcachedAtItsConnectionLimitIsNotRestartedBlind(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	t.Cleanup(func() {
+		TryRunOn("t68", "systemctl start tomcat")
+		ensureApplied(t)
+	})
+	idle := makeIdle(t, 40)
+	before := RunOn(t, "t58", "systemctl show -p InvocationID --value memcached")
+
+	// Fill t58's memcached: connections until it answers "Too many".
+	addr := hostAddr(t, "t58") + ":11211"
+	var held []net.Conn
+	t.Cleanup(func() {
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	full := false
+	for len(held) < 1500 && !full {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d to %s: %v", len(held), addr, err)
+		}
+		c.SetDeadline(time.Now().Add(2 * time.Second))
+		c.Write([]byte("version\r\n"))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		c.SetDeadline(time.Time{})
+		if strings.Contains(line, "Too many") || err != nil {
+			full = true
+			c.Close()
+			break
+		}
+		held = append(held, c)
+	}
+	if !full {
+		t.Fatalf("memcached on t58 still accepts connections after %d", len(held))
+	}
+	t.Logf("t58's memcached is full after %d connections", len(held))
+
+	raised := variantInventory(t, "memcached-conns", "max_connections: 1024", "max_connections: 2048")
+	res := runCmd(t, invCmd(t, raised, "apply"))
+	out := res.Stdout + res.Stderr
+	if res.ExitCode != 1 || !strings.Contains(out, "connection limit") {
+		t.Errorf("apply with t58's memcached full: exit %d, want 1 naming the connection limit:\n%s", res.ExitCode, lastLines(out, 10))
+	}
+	if after := RunOn(t, "t58", "systemctl show -p InvocationID --value memcached"); after != before {
+		t.Error("memcached on t58 was restarted while its keys could not be read")
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+
+	RunOn(t, "t68", "systemctl kill -s KILL tomcat")
+	time.Sleep(2 * time.Second)
+	if lost := lostIdle(t, idle); lost != 0 {
+		t.Errorf("%d of 40 idle sessions lost after the apply and a Tomcat crash", lost)
+	}
+	RunOn(t, "t68", "systemctl start tomcat")
+	waitProbe(t, 2*time.Minute)
+	// With the connections free, the same apply finishes: memcached
+	// restarts with its keys handed over.
+	if res := runCmd(t, invCmd(t, raised, "apply")); res.ExitCode != 0 || !strings.Contains(res.Stdout, `"memcached_restarted":["t58","t68"]`) {
+		t.Errorf("apply once the connections are free: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 10))
+	}
+}
