@@ -12,7 +12,7 @@ LAB_INV   := lab/inventory.yaml
 CLUSTERCTL_MSM_JARS ?= $(abspath $(wildcard $(CURDIR)/../shared/msm))
 export CLUSTERCTL_MSM_JARS
 
-.PHONY: all build test lint e2e bench bench-unit bench-lab deps lab lab-down demo test-all clean
+.PHONY: all build test lint e2e e2e-faults bench bench-unit bench-lab deps lab lab-down demo test-all clean
 
 all: build
 
@@ -31,6 +31,10 @@ lint:
 # End-to-end tests against the local lab (root; brings the lab up and down).
 e2e: build
 	$(GO) test -tags e2e -count=1 -timeout 60m -v ./e2e/...
+
+# The whole fault matrix (every boundary x every fault; about 40 minutes).
+e2e-faults: build
+	CLUSTERCTL_E2E_FAULTS=all $(GO) test -tags e2e -count=1 -timeout 90m -v -run 'FaultMatrix' ./e2e/...
 
 # Benchmarks: the unit ones, then (root) the lab's pristine and no-op apply.
 bench: bench-unit bench-lab

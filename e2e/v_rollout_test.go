@@ -102,7 +102,7 @@ done`
 }
 
 // restart tomcat on a cluster that a memcached restart has left degraded
-// (MSM-FACTS.md: every other restart leaves spymemcached in one Tomcat
+// (docs/msm.md: every other restart leaves spymemcached in one Tomcat
 // with a half-closed connection), under load: the rollout must notice,
 // heal, and only then drain. Without that gate the same run lost 11 of 20
 // sessions (shown once by disabling ensureWhole).

@@ -38,7 +38,7 @@ func TestVerifyTenTimesBackToBack(t *testing.T) {
 }
 
 // degradeMSM restarts t68's memcached until the lab's own takeover check
-// fails (MSM-FACTS.md: every other restart leaves a Tomcat stuck).
+// fails (docs/msm.md: every other restart leaves a Tomcat stuck).
 func degradeMSM(t *testing.T) {
 	t.Helper()
 	for i := 0; i < 6; i++ {
@@ -70,7 +70,7 @@ func TestVerifyNoDrillSeesDegradedMSM(t *testing.T) {
 	if full.ExitCode != 0 {
 		t.Fatalf("a full verify on the degraded cluster: %s\n%s", full.Summary, strings.Join(full.failed(), "\n"))
 	}
-	// MSM-FACTS.md: a stuck client sometimes recovers by itself within
+	// docs/msm.md: a stuck client sometimes recovers by itself within
 	// 30-40 s; then the full verify found it whole and says nothing more.
 	if c := full.find(t, "cluster", "msm takeover"); !strings.Contains(c.Reason, "not at first, only after recovering") {
 		if strings.Contains(c.Reason, "heal") || !strings.HasPrefix(c.Reason, "every Tomcat loads") {

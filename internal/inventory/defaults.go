@@ -143,7 +143,7 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 	setInt(&inv.Memcached.MemoryMB, "memcached.memory_mb", 64)
 	setInt(&inv.Memcached.MaxConnections, "memcached.max_connections", 1024)
 
-	// msm: the release MSM-FACTS.md describes, in the seed's sticky mode, with
+	// msm: the release docs/msm.md describes, in the seed's sticky mode, with
 	// JDK serialization (no extra jars, no --add-opens on JDK 16+).
 	setStr(&inv.MSM.Version, "msm.version", DefaultMSMVersion)
 	setBool(&inv.MSM.Sticky, "msm.sticky", true)

@@ -399,7 +399,7 @@ func (c *checker) nginx(inv *Inventory) {
 	n := inv.Nginx
 	c.port("nginx.listen", n.Listen)
 	c.oneOf("nginx.balance", n.Balance, BalanceSticky, BalanceIPHash, BalanceRoundRobin)
-	// MSM-FACTS: a non-sticky balancer breaks sticky mode (each Tomcat keeps
+	// docs/msm.md: a non-sticky balancer breaks sticky mode (each Tomcat keeps
 	// serving its own stale local copy of the session).
 	if n.Balance == BalanceRoundRobin && inv.MSM.Sticky {
 		c.fail("nginx.balance", "round_robin breaks msm.sticky: true (each Tomcat would serve its own stale copy of a session); use sticky or ip_hash, or set msm.sticky: false")

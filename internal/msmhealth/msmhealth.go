@@ -9,7 +9,7 @@
 // it cannot reach a regular one) and then requested from Tomcat B directly,
 // which must load it from memcached with its data (counter 2). A memcached
 // that restarted can leave spymemcached in a Tomcat with a half-closed
-// connection and no new one (../shared/MSM-FACTS.md): new sessions go to
+// connection and no new one (docs/msm.md): new sessions go to
 // the failover node, or another Tomcat's backups cannot be read, and a
 // drain would lose sessions. Heal closes such connections; spymemcached
 // then reconnects within about 2 s (seen in the lab: every stuck state

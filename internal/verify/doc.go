@@ -12,5 +12,5 @@
 // opened FROM a host, so verify sees what the cluster's hosts see and works
 // when the operator's machine has no route to the cluster. Judgements are
 // made against real memcached-session-manager 2.3.x behaviour (sticky mode,
-// ids <hex>-<node>.<jvmRoute>, one key per session), see MSM-FACTS.md.
+// ids <hex>-<node>.<jvmRoute>, one key per session), see docs/msm.md.
 package verify

@@ -121,7 +121,7 @@ type msmJar struct {
 	re   *regexp.Regexp
 }
 
-// requiredJars follows MSM-FACTS.md: core, the Tomcat-specific module and
+// requiredJars follows docs/msm.md: core, the Tomcat-specific module and
 // spymemcached always; kryo and its dependencies with serializer kryo.
 func requiredJars(inv *inventory.Inventory) []msmJar {
 	v := regexp.QuoteMeta(inv.MSM.Version)

@@ -10,7 +10,7 @@ import (
 
 // Pure judgements of the drill: given what the probe answered, is it what
 // memcached-session-manager in sticky mode does? Kept apart from the I/O
-// so each rule is tested on recorded answers (MSM-FACTS.md).
+// so each rule is tested on recorded answers (docs/msm.md).
 
 // servingTomcat names the Tomcat that answered: by the session's jvmRoute,
 // or, without one, by the machine's host name.

@@ -41,7 +41,7 @@ func TestJudgeStickyPasses(t *testing.T) {
 	}
 }
 
-// MSM-FACTS.md, observed with two Tomcats alternating one cookie behind a
+// docs/msm.md, observed with two Tomcats alternating one cookie behind a
 // round-robin balancer, without jvmRoute: 1,2,2,3,3,4.
 func TestJudgeStickyRoundRobinWithoutJvmRoute(t *testing.T) {
 	topo := labTopo(t, 0)
@@ -59,7 +59,7 @@ func TestJudgeStickyRoundRobinWithoutJvmRoute(t *testing.T) {
 }
 
 // With jvmRoute: 1,2,3,2,4,3 while the id flips between -n2.t1 and -n1.t2
-// (MSM-FACTS names the Tomcats t1, t2; here t58, t68).
+// (docs/msm.md names the Tomcats t1, t2; here t58, t68).
 func TestJudgeStickyRoundRobinWithJvmRoute(t *testing.T) {
 	topo := labTopo(t, 0)
 	a, b := hexA+"-n2.t58", hexA+"-n1.t68"

@@ -14,7 +14,7 @@ import (
 )
 
 // msmModel is a drillEnv that behaves like nginx + Tomcats + MSM 2.3.x in
-// sticky mode as MSM-FACTS.md describes them, in memory: each Tomcat serves
+// sticky mode as docs/msm.md describes them, in memory: each Tomcat serves
 // the sessions it holds from its own memory, backs them up to the node
 // named in the id, renames on memcached failure and on takeover. The
 // balancer is sticky (route on the jvmRoute suffix, backup = the next
