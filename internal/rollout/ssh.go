@@ -68,6 +68,13 @@ func (e *SSH) host(name string) *engine.Host { e.init(); return e.byName[name] }
 
 func (e *SSH) Upstreams(ctx context.Context, proxy string) (map[string][]Member, error) {
 	h := e.host(proxy)
+	// A proxy outside --hosts was dialled for the rollout only: its facts
+	// (the family, for the paths table) are not read yet.
+	if !h.Facts.Gathered() {
+		if err := h.GatherFacts(ctx); err != nil {
+			return nil, err
+		}
+	}
 	drained, err := playbooks.DrainedTomcats(ctx, h)
 	if err != nil {
 		return nil, err
@@ -176,8 +183,20 @@ func (e *SSH) Gate(ctx context.Context, tomcat string, afterMemcached bool) (Gat
 		check = msmhealth.CanTakeOver(e.Cluster.Topo, topology.ProbeContext+"/", tomcat)
 	}
 	timeout := inv.Rollout.ReadyTimeout.Std()
-	rec, err := msmhealth.Ensure(ctx, proxy, tomcats, check, inv.Memcached.Port, timeout, e.step)
-	gr.Checks, gr.Heals = rec.Checks, rec.Heals
+	var err error
+	for {
+		rec, werr := msmhealth.Ensure(ctx, proxy, tomcats, check, inv.Memcached.Port, timeout-time.Since(t0), e.step)
+		gr.Checks, gr.Heals, err = gr.Checks+rec.Checks, gr.Heals+rec.Heals, werr
+		// After a memcached restart spymemcached may reconnect only after
+		// its back-off (seen in the lab: seconds after a heal, when the run
+		// that restarted memcached was killed and the next one resumed),
+		// so the gate keeps healing and waiting up to ready_timeout rather
+		// than giving up after two idle rounds.
+		var nw *msmhealth.NotWholeError
+		if err == nil || !afterMemcached || !errors.As(err, &nw) || time.Since(t0) > timeout || ctx.Err() != nil {
+			break
+		}
+	}
 	if err == nil && tomcat == "" {
 		for _, h := range tomcats {
 			rec, cerr := msmhealth.Ensure(ctx, h, []*engine.Host{h}, msmhealth.Connected(e.Cluster.Topo), inv.Memcached.Port,
