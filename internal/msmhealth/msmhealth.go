@@ -69,12 +69,7 @@ func (w whole) Check(ctx context.Context, h *engine.Host) (*engine.Change, error
 	if res.OK() {
 		return nil, nil
 	}
-	var bad []string
-	for _, l := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
-		if strings.HasPrefix(l, "FAIL ") {
-			bad = append(bad, strings.TrimPrefix(l, "FAIL "))
-		}
-	}
+	bad := tagged(res.Stdout, "FAIL ")
 	if len(bad) == 0 {
 		return nil, res.ExitError(w.Title())
 	}
@@ -260,12 +255,7 @@ func (c connected) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 	if res.OK() {
 		return nil, nil
 	}
-	var missing []string
-	for _, l := range strings.Split(strings.TrimSpace(res.Stdout), "\n") {
-		if a, ok := strings.CutPrefix(l, "MISSING "); ok {
-			missing = append(missing, a)
-		}
-	}
+	missing := tagged(res.Stdout, "MISSING ")
 	if len(missing) == 0 {
 		return nil, res.ExitError(c.Title())
 	}
@@ -287,4 +277,16 @@ rc=0
 	}
 	b.WriteString("exit $rc\n")
 	return b.String()
+}
+
+// tagged is the rest of every line of a check script's output that starts
+// with tag: the scripts report each failure on a line of its own.
+func tagged(out, tag string) []string {
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if rest, ok := strings.CutPrefix(l, tag); ok {
+			got = append(got, rest)
+		}
+	}
+	return got
 }

@@ -50,7 +50,7 @@ type Env interface {
 	// (a key written anew wins), says if they did not fit, and removes
 	// the file. HandoverLeft tells whether an earlier run left a dump.
 	HandoverLeft(ctx context.Context, host string) (bool, error)
-	Dump(ctx context.Context, host string) (DumpInfo, error)
+	Dump(ctx context.Context, host string) error
 	RestartMemcached(ctx context.Context, host string) error
 	Restore(ctx context.Context, host string) (RestoreInfo, error)
 	// Discard removes a dump whose memcached was never restarted: its
@@ -69,12 +69,6 @@ type GateResult struct {
 	Took   time.Duration
 	Checks int // 1: whole at once
 	Heals  int // rounds in which a heal closed something
-}
-
-// DumpInfo is what a Dump wrote.
-type DumpInfo struct {
-	Keys  int
-	Bytes int
 }
 
 // RestoreInfo is what a Restore did.

@@ -127,15 +127,15 @@ func (e *SSH) writeDump(ctx context.Context, host string, d dump) error {
 	return h.Conn.WriteFile(ctx, e.dumpPath(), b, remote.FileMeta{Mode: 0o600})
 }
 
-func (e *SSH) Dump(ctx context.Context, host string) (DumpInfo, error) {
+func (e *SSH) Dump(ctx context.Context, host string) error {
 	t0 := time.Now()
 	if e.Engine.DryRun {
 		e.emit(host, "dump memcached's keys", "would read every key to "+e.dumpPath(), t0, nil)
-		return DumpInfo{}, nil
+		return nil
 	}
 	inv, err := e.invocation(ctx, host)
 	if err != nil {
-		return DumpInfo{}, err
+		return err
 	}
 	var d dump
 	err = e.withMemcache(ctx, host, func(m *memcache.Memcache) error {
@@ -151,12 +151,12 @@ func (e *SSH) Dump(ctx context.Context, host string) (DumpInfo, error) {
 		d.Invocation = inv
 		err = e.writeDump(ctx, host, d)
 	}
-	info := DumpInfo{Keys: len(d.Items)}
+	bytes := 0
 	for _, it := range d.Items {
-		info.Bytes += len(it.Key) + len(it.Value)
+		bytes += len(it.Key) + len(it.Value)
 	}
-	e.emit(host, "dump memcached's keys", fmt.Sprintf("%d keys (%d bytes) in %s", info.Keys, info.Bytes, e.dumpPath()), t0, err)
-	return info, err
+	e.emit(host, "dump memcached's keys", fmt.Sprintf("%d keys (%d bytes) in %s", len(d.Items), bytes, e.dumpPath()), t0, err)
+	return err
 }
 
 func (e *SSH) RestartMemcached(ctx context.Context, host string) error {

@@ -482,7 +482,7 @@ func (r *roller) stuck(t string) string {
 // run killed in between leaves the next run a hand-over to finish.
 func (r *roller) memcachedTurn(ctx context.Context, m string) error {
 	t0 := time.Now()
-	if _, err := r.env.Dump(ctx, m); err != nil {
+	if err := r.env.Dump(ctx, m); err != nil {
 		return fmt.Errorf("%s: handing memcached's keys over before its restart: %w (nothing was restarted)", m, err)
 	}
 	r.dumps[m] = true

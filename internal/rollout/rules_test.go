@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -186,8 +185,8 @@ func (f *fake) HandoverLeft(ctx context.Context, host string) (bool, error) {
 	return f.dumps[host] != nil, ctx.Err()
 }
 
-func (f *fake) Dump(ctx context.Context, host string) (DumpInfo, error) {
-	return DumpInfo{}, f.act(ctx, "dump "+host, func() {
+func (f *fake) Dump(ctx context.Context, host string) error {
+	return f.act(ctx, "dump "+host, func() {
 		f.dumps[host] = &fakeDump{inv: f.inv[host], keys: copyKeys(f.keys[host])}
 	})
 }
@@ -559,5 +558,3 @@ func index(xs []string, x string) int {
 	}
 	return -1
 }
-
-var _ = sort.Strings
