@@ -66,13 +66,71 @@ func (e *SSH) node(host string) string {
 	return ""
 }
 
+// liveAddr is where host's memcached listens now, read from its sockets,
+// not from the inventory: an apply that changes memcached.port dumps the
+// keys from the old port and writes them back to the new one. With no
+// memcached listening it is the configured node, whose refused connection
+// says so.
+func (e *SSH) liveAddr(ctx context.Context, host string) string {
+	node := e.node(host)
+	res, err := e.host(host).Conn.Run(ctx, "ss -Hltnp")
+	if err != nil || !res.OK() {
+		return node
+	}
+	if a := memcachedListener(res.Stdout, node); a != "" {
+		return a
+	}
+	return node
+}
+
+// memcachedListener picks, from `ss -Hltnp` lines, the address a local
+// client reaches memcached at: the node's own address if memcached listens
+// there, else a loopback or wildcard one (dialled on loopback), else the
+// first it listens on; "" when no memcached process listens.
+func memcachedListener(ss, node string) string {
+	nodeHost, _, _ := net.SplitHostPort(node)
+	var first, local string
+	for _, line := range strings.Split(ss, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 || !strings.Contains(line, `(("memcached",`) {
+			continue
+		}
+		h, port, err := net.SplitHostPort(f[3])
+		if err != nil {
+			continue
+		}
+		if i := strings.IndexByte(h, '%'); i >= 0 { // "127.0.0.1%lo"
+			h = h[:i]
+		}
+		switch {
+		case h == nodeHost:
+			return net.JoinHostPort(h, port)
+		case h == "*" || h == "0.0.0.0" || h == "::" || h == "127.0.0.1":
+			if local == "" {
+				local = net.JoinHostPort("127.0.0.1", port)
+			}
+		case h == "::1":
+			if local == "" {
+				local = net.JoinHostPort(h, port)
+			}
+		}
+		if first == "" {
+			first = net.JoinHostPort(h, port)
+		}
+	}
+	if local != "" {
+		return local
+	}
+	return first
+}
+
 // withMemcache runs f on a fresh connection to host's memcached.
 func (e *SSH) withMemcache(ctx context.Context, host string, f func(*memcache.Memcache) error) error {
 	d, ok := e.host(host).Conn.(tcpDialer)
-	addr := e.node(host)
-	if !ok || addr == "" {
+	if !ok || e.node(host) == "" {
 		return fmt.Errorf("%s: cannot reach its memcached through the SSH connection (no tunnel or no node)", host)
 	}
+	addr := e.liveAddr(ctx, host)
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	nc, err := d.DialTCP(dctx, addr)
 	cancel()
