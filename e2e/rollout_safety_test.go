@@ -5,6 +5,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"net"
 	"os/exec"
 	"strings"
@@ -66,7 +67,8 @@ func TestTwoRolloutsWithDifferentHostsExactlyOneRuns(t *testing.T) {
 // hand them over, so it must not restart memcached at all (before, the
 // unreadable item count was read as "empty" and memcached restarted at
 // once: a Tomcat crash afterwards lost 19 of 40 idle sessions). The apply
-// exits 1 naming the cause; a Tomcat crash loses no session.
+// exits 1 naming the cause before its converge, so no host changed; a
+// Tomcat crash loses no session.
 func TestMemcachedAtItsConnectionLimitIsNotRestartedBlind(t *testing.T) {
 	ensureApplied(t)
 	waitProbe(t, 2*time.Minute)
@@ -108,6 +110,7 @@ func TestMemcachedAtItsConnectionLimitIsNotRestartedBlind(t *testing.T) {
 	t.Logf("t58's memcached is full after %d connections", len(held))
 
 	raised := variantInventory(t, "memcached-conns", "max_connections: 1024", "max_connections: 2048")
+	fp := fingerprints(t)
 	res := runCmd(t, invCmd(t, raised, "apply"))
 	out := res.Stdout + res.Stderr
 	if res.ExitCode != 1 || !strings.Contains(out, "connection limit") {
@@ -115,6 +118,11 @@ func TestMemcachedAtItsConnectionLimitIsNotRestartedBlind(t *testing.T) {
 	}
 	if after := RunOn(t, "t58", "systemctl show -p InvocationID --value memcached"); after != before {
 		t.Error("memcached on t58 was restarted while its keys could not be read")
+	}
+	for _, h := range HostNames() {
+		if d := fingerprintDiff(fp[h], fingerprintHost(t, h)); d != "" {
+			t.Errorf("%s changed although the apply refused:\n%s", h, d)
+		}
 	}
 	for _, c := range held {
 		c.Close()
@@ -132,5 +140,58 @@ func TestMemcachedAtItsConnectionLimitIsNotRestartedBlind(t *testing.T) {
 	// restarts with its keys handed over.
 	if res := runCmd(t, invCmd(t, raised, "apply")); res.ExitCode != 0 || !strings.Contains(res.Stdout, `"memcached_restarted":["t58","t68"]`) {
 		t.Errorf("apply once the connections are free: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 10))
+	}
+}
+
+// A run whose lock is removed under it (an operator's rm, another run's
+// --force-unlock) may now share the cluster with another run: it stops at
+// its next safe point, leaves no Tomcat drained, exits 1 naming the lost
+// lock, and the next run finishes the rollout. (Before, the loss was only
+// printed and the run rolled on.)
+func TestARunThatLosesItsLockStopsAtASafePoint(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	cmd := labCmd(t, "restart", "tomcat")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if o, _, err := TryRunOn("t68", "cat /run/lock/clusterctl/holder 2>/dev/null"); err == nil && strings.Contains(o, "clusterctl restart") {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the rollout never locked t68:\n%s", errb.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	RunOn(t, "t68", "rm -rf /run/lock/clusterctl")
+	cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	if code != 1 || !strings.Contains(errb.String(), "t68: this run lost its run lock") {
+		t.Errorf("restart after its lock on t68 was removed: exit %d, want 1 naming the lost lock:\n%s", code, lastLines(errb.String(), 8))
+	}
+	var restarted []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.Contains(l, `"type":"rollout"`) {
+			var ev struct{ Restarted []string }
+			if err := json.Unmarshal([]byte(l), &ev); err != nil {
+				t.Fatal(err)
+			}
+			restarted = ev.Restarted
+		}
+	}
+	t.Logf("restarted before the stop: %v", restarted)
+	if len(restarted) == 2 {
+		t.Errorf("the rollout went on to every Tomcat after it lost its lock:\n%s", lastLines(out.String(), 6))
+	}
+	if ngx := RunOn(t, "proxy", "grep -c ' down;' /etc/nginx/nginx.conf || true"); strings.TrimSpace(ngx) != "0" {
+		t.Errorf("a Tomcat is left drained (%s down lines)", strings.TrimSpace(ngx))
+	}
+	if res := runCmd(t, labCmd(t, "restart", "tomcat")); res.ExitCode != 0 {
+		t.Errorf("the next run: exit %d:\n%s", res.ExitCode, lastLines(res.Stderr, 6))
 	}
 }

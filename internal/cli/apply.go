@@ -96,7 +96,7 @@ func loadForRun(g *globalOptions) (*inventory.Inventory, *playbooks.Cluster, pre
 
 // runPlays is the whole of apply (and of the other converging commands):
 // inventory -> plays -> connections -> engine -> output -> exit code.
-func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluster) []engine.Play, load, disruptive bool) error {
+func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluster) []engine.Play, load, disruptive bool) (retErr error) {
 	inv, cluster, popts, err := loadForRun(g)
 	if err != nil {
 		return err
@@ -149,12 +149,15 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts, disruptive: disruptive}
 	r.withPeers(ctx)
 	defer r.close()
-	release, err := lockHosts(ctx, cmd, g, r.lockSet())
+	release, err := lockHosts(ctx, cmd, g, r.lockSet(), ints.halt)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer func() { retErr = errors.Join(retErr, release()) }()
 
+	if err := r.refuseBlind(ctx, hosts, plays(cluster)); err != nil {
+		return err
+	}
 	sink := newSink(out, g)
 	recap := engine.Run(ctx, hosts, plays(cluster), engine.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel,

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -81,14 +82,15 @@ func preflightOptions(g *globalOptions) (preflight.Options, error) {
 }
 
 // connected is a command's run on every host of its inventory: the
-// preflight options (checked before any host is contacted), a context
-// that Ctrl-C cancels, and the hosts dialled.
+// preflight options (checked before any host is contacted), the
+// signals' contexts (ctx is the soft one: the run stops between steps),
+// and the hosts dialled.
 type connected struct {
 	ctx       context.Context
+	ints      *interrupts
 	preflight preflight.Options
 	dialed    []dialed
 	hosts     []*engine.Host
-	stop      context.CancelFunc
 }
 
 func connect(g *globalOptions, inv *inventory.Inventory) (*connected, error) {
@@ -96,9 +98,9 @@ func connect(g *globalOptions, inv *inventory.Inventory) (*connected, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, stop := signalContext()
-	ds := dialAll(ctx, inv, g)
-	return &connected{ctx: ctx, preflight: popts, dialed: ds, hosts: engineHosts(ds), stop: stop}, nil
+	ints := newInterrupts(g.stderr)
+	ds := dialAll(ints.soft, inv, g)
+	return &connected{ctx: ints.soft, ints: ints, preflight: popts, dialed: ds, hosts: engineHosts(ds)}, nil
 }
 
 // connectGated is connect, then the preflight with needs: a command that
@@ -117,7 +119,7 @@ func connectGated(cmd *cobra.Command, g *globalOptions, inv *inventory.Inventory
 
 func (c *connected) close() {
 	closeAll(c.dialed)
-	c.stop()
+	c.ints.stop()
 }
 
 // gate runs the preflight before a command changes anything; a failure
@@ -153,15 +155,15 @@ func printPreflight(cmd *cobra.Command, g *globalOptions, rep preflight.Report, 
 }
 
 // lockHosts takes the run lock on every reachable host before a command
-// changes anything (hostlock); a dry run changes nothing and takes none.
-// The returned release stops the heartbeat and frees them; a lock another
-// run holds ends the command (exit 1) with nothing changed. A lock lost
-// while the command runs (another run's --force-unlock) is reported on
-// stderr as soon as a heartbeat finds it: the callers' signature has no
-// way to stop the run, and the operator must know two runs now overlap.
-func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host) (func(), error) {
+// changes anything (hostlock); a dry run changes nothing and takes none. A
+// lock another run holds ends the command (exit 1) with nothing changed.
+// A lock lost while the command runs (another run's --force-unlock, a
+// removed lock) means two runs may now change one host: halt is called at
+// once, so the run stops at its next safe point, and release returns the
+// loss as the command's error.
+func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host, halt func(error)) (release func() error, err error) {
 	if g.dryRun {
-		return func() {}, nil
+		return func() error { return nil }, nil
 	}
 	var conns []remote.Conn
 	for _, h := range hosts {
@@ -178,15 +180,29 @@ func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts 
 			fmt.Fprintf(g.stderr, "notice: %s: took over the run lock of a run that is gone: %s\n", o.Host, o.TookStale)
 		}
 	}
-	reported := make(chan struct{})
+	return watchLease(ctx, lease, halt), nil
+}
+
+// watchLease calls halt on the first lock the lease loses; the release it
+// returns frees the rest and says which were lost.
+func watchLease(ctx context.Context, lease *hostlock.Lease, halt func(error)) func() error {
+	var lost []error
+	done := make(chan struct{})
 	go func() {
-		defer close(reported)
+		defer close(done)
 		for err := range lease.Lost() {
-			fmt.Fprintf(g.stderr, "error: %v; two runs may now change this host at once\n", err)
+			if len(lost) == 0 {
+				halt(err)
+			}
+			lost = append(lost, err)
 		}
 	}()
-	return func() {
+	return func() error {
 		lease.Release(context.WithoutCancel(ctx))
-		<-reported
-	}, nil
+		<-done
+		if len(lost) == 0 {
+			return nil
+		}
+		return hostsFailed(fmt.Errorf("%w; the run stopped at its next safe point: check what the other run did, then run again", errors.Join(lost...)))
+	}
 }

@@ -91,7 +91,7 @@ func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollou
 	}
 	ro := r.inv.Rollout
 	res := rollout.Run(ctx, rollout.Config{
-		Env:            &rollout.SSH{Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink},
+		Env:            r.env(sink),
 		MaxUnavailable: ro.MaxUnavailable, DrainTimeout: ro.DrainTimeout.Std(), ReadyTimeout: ro.ReadyTimeout.Std(),
 		NoDrain: r.g.unsafeNoDrain, Disruptive: r.disruptive, DryRun: r.g.dryRun, Stop: stop,
 	}, plan)
@@ -101,6 +101,30 @@ func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollou
 		return hostsFailed(fmt.Errorf("rollout aborted at %s: %w", res.Failed, res.Err))
 	case res.Err != nil:
 		return hostsFailed(fmt.Errorf("rollout stopped at %s: %w", res.Failed, res.Err))
+	}
+	return nil
+}
+
+func (r *rolloutRun) env(sink engine.EventSink) *rollout.SSH {
+	return &rollout.SSH{Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink}
+}
+
+// refuseBlind ends the run, before its converge changes anything, when the
+// converge would restart a memcached whose keys cannot be read
+// (rollout.Unreadable says why this cannot wait for the rollout). Only
+// when one does not answer are the restarts predicted, by a dry run of
+// the converge on hosts.
+func (r *rolloutRun) refuseBlind(ctx context.Context, hosts []*engine.Host, plays []engine.Play) error {
+	if r.g.dryRun {
+		return nil
+	}
+	bad := r.env(nil).Unreadable(ctx)
+	if len(bad) == 0 {
+		return nil
+	}
+	dry := engine.Run(ctx, hosts, plays, engine.Options{DryRun: true, Parallel: r.g.parallel}, engine.SinkFunc(func(engine.Event) {}))
+	if err := rollout.Blind(rollout.PlanOf(dry), bad); err != nil {
+		return hostsFailed(err)
 	}
 	return nil
 }
@@ -230,7 +254,7 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
   clusterctl restart tomcat --hosts t68 --dry-run
   clusterctl restart tomcat --load    # measure what users see while it rolls`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (retErr error) {
 			if args[0] != "tomcat" {
 				return usageError(fmt.Errorf("restart %q: only tomcat rolls today (memcached restarts lose its session backups; see the rollout docs)", args[0]))
 			}
@@ -260,12 +284,12 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			}
 			r.withPeers(ctx)
 			defer r.close()
-			release, err := lockHosts(ctx, cmd, g, r.lockSet())
+			release, err := lockHosts(ctx, cmd, g, r.lockSet(), ints.halt)
 			if err != nil {
 				stopLoad(cmd.OutOrStdout(), g, l)
 				return err
 			}
-			defer release()
+			defer func() { retErr = errors.Join(retErr, release()) }()
 			restart := map[string][]engine.Deferred{}
 			for _, h := range inv.Hosts {
 				if h.Has(inventory.RoleTomcat) {

@@ -20,6 +20,17 @@ import (
 type interrupts struct {
 	soft, hard context.Context
 	stop       func()
+	stderr     io.Writer
+	cancelSoft context.CancelFunc
+}
+
+// halt stops the run at its next safe point for a reason other than a
+// signal (a lost run lock), as a first signal would.
+func (i *interrupts) halt(why error) {
+	if i.soft.Err() == nil {
+		fmt.Fprintf(i.stderr, "clusterctl: %v: stopping at the next safe point\n", why)
+	}
+	i.cancelSoft()
 }
 
 func newInterrupts(stderr io.Writer) *interrupts {
@@ -48,7 +59,7 @@ func newInterrupts(stderr io.Writer) *interrupts {
 			}
 		}
 	}()
-	return &interrupts{soft: soft, hard: hard, stop: func() {
+	return &interrupts{soft: soft, hard: hard, stderr: stderr, cancelSoft: cancelSoft, stop: func() {
 		signal.Stop(ch)
 		signal.Reset(syscall.SIGPIPE)
 		close(done)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
@@ -44,13 +45,12 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 		return err
 	}
 	defer c.close()
-	release, err := lockHosts(c.ctx, cmd, g, c.hosts)
+	release, err := lockHosts(c.ctx, cmd, g, c.hosts, c.ints.halt)
 	if err != nil {
 		return err
 	}
-	defer release()
 	recap := teardown.Run(c.ctx, c.hosts, teardown.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
 	}, newSink(cmd.OutOrStdout(), g))
-	return recapError(recap)
+	return errors.Join(recapError(recap), release())
 }

@@ -86,7 +86,7 @@ type repeatOptions struct {
 }
 
 // runVerify: inventory -> connections to every host -> verify -> exit code.
-func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds repeatOptions) error {
+func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds repeatOptions) (retErr error) {
 	inv, err := loadInventory(g)
 	if err != nil {
 		return err
@@ -129,11 +129,15 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 		return preflight.Run(ctx, hosts, cluster.PreflightNeeds, popts)
 	}
 	if opts.Drill { // the drill stops services: one run at a time
-		release, err := lockHosts(ctx, cmd, g, hosts)
+		// The drill undoes what it stopped when ctx ends: a lost lock ends it.
+		release, err := lockHosts(ctx, cmd, g, hosts, func(why error) {
+			fmt.Fprintf(g.stderr, "clusterctl: %v: stopping the drill\n", why)
+			stop()
+		})
 		if err != nil {
 			return err
 		}
-		defer release()
+		defer func() { retErr = errors.Join(retErr, release()) }()
 	}
 	if rounds.n > 1 {
 		return repeatVerify(ctx, cmd, g, &all, targets, opts, rounds)

@@ -1,6 +1,12 @@
 package rollout
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+)
 
 // The dump reads memcached where it listens now: an apply that changes
 // memcached.port renders the new port before the old memcached restarts.
@@ -22,5 +28,24 @@ func TestMemcachedListener(t *testing.T) {
 		if got := memcachedListener(c.ss, c.node); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// Only a planned restart of a memcached that cannot be read is refused;
+// one that answers, or one the run does not restart, lets the run go on.
+func TestBlindRefusesOnlyPlannedUnreadableRestarts(t *testing.T) {
+	full := map[string]error{"t58": errors.New("memcached at 10.250.0.58:11211 refuses connections: it is at its connection limit")}
+	plan := Plan{Memcached: map[string][]engine.Deferred{"t68": nil}}
+	if err := Blind(plan, full); err != nil {
+		t.Errorf("t58 is not restarted, yet: %v", err)
+	}
+	if err := Blind(Plan{Memcached: map[string][]engine.Deferred{"t58": nil}}, nil); err != nil {
+		t.Errorf("every memcached answers, yet: %v", err)
+	}
+	plan.Memcached["t58"] = nil
+	err := Blind(plan, full)
+	if err == nil || !strings.Contains(err.Error(), "restart memcached on t58,") || !strings.Contains(err.Error(), "connection limit") ||
+		strings.Contains(err.Error(), "t68") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Errorf("refusal: %v", err)
 	}
 }
