@@ -195,3 +195,95 @@ func TestARunThatLosesItsLockStopsAtASafePoint(t *testing.T) {
 		t.Errorf("the next run: exit %d:\n%s", res.ExitCode, lastLines(res.Stderr, 6))
 	}
 }
+
+// Sessions written after a memcached's keys were dumped and before it
+// restarts are never served in their older version: the hand-over catches
+// up with every key written since the dump right before the restart. The
+// rollout is held after each dump (--pause-after-dump) while 20 sessions
+// are written twice; afterwards each Tomcat in turn is killed, and each
+// of its sessions, untouched since the rollout and now read from its
+// backup in the restarted memcached, must answer with the counter it last
+// had plus one. (Without the catch-up the
+// dump's older copies are restored: each such session goes back.)
+func TestSessionWrittenDuringTheHandOverIsNeverServedOlder(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	t.Cleanup(func() {
+		TryRunOn("t58", "systemctl start tomcat")
+		TryRunOn("t68", "systemctl start tomcat")
+		ensureApplied(t)
+	})
+	sessions := makeIdle(t, 20)
+	counters := make([]int, len(sessions))
+	var older, lost int
+	owner := func(i int) string { return sessions[i].id[strings.LastIndexByte(sessions[i].id, '.')+1:] }
+	touch := func(when, of string) {
+		for i, s := range sessions {
+			if of != "" && owner(i) != of {
+				continue
+			}
+			id, c, err := getProbe(s.c, probeURL)
+			switch {
+			case err != nil || c == 1:
+				lost++
+				t.Logf("%s: session %d (%s): %v, counter %d: lost", when, i, s.id, err, c)
+			case c != counters[i]+2: // counters[i] counts from 0; the first request made 1
+				older++
+				t.Logf("%s: session %d (%s) answered counter %d, want %d: served older", when, i, id, c, counters[i]+2)
+			}
+			counters[i] = c - 1
+		}
+	}
+
+	cmd := invCmd(t, variantInventory(t, "handover-writes", "memory_mb: 64", "memory_mb: 88"), "apply", "--pause-after-dump")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var paused []string
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		line := sc.Text()
+		if h, ok := strings.CutPrefix(line, "clusterctl: paused after the memcached dump on "); ok {
+			h, _, _ = strings.Cut(h, ":")
+			paused = append(paused, h)
+			touch("after the dump on "+h, "")
+			touch("after the dump on "+h, "")
+			stdin.Write([]byte("\n"))
+		}
+	}
+	stdin.Close()
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 0 || strings.Join(paused, ",") != "t58,t68" {
+		t.Fatalf("apply held after each dump: exit %d, paused at %v:\n%s", code, paused, lastLines(out.String(), 10))
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.Contains(l, `"step":"catch up with writes since the dump"`) {
+			t.Logf("%s", l)
+		}
+	}
+	if older+lost != 0 {
+		t.Fatalf("while the rollout was held: %d sessions served older, %d lost", older, lost)
+	}
+	for _, h := range []string{"t58", "t68"} {
+		RunOn(t, h, "systemctl kill -s KILL tomcat")
+		time.Sleep(2 * time.Second)
+		touch(h+" killed", h)
+		RunOn(t, h, "systemctl start tomcat")
+		waitProbe(t, 2*time.Minute)
+	}
+	touch("at the end", "")
+	t.Logf("20 sessions written twice after each dump, then each Tomcat killed: %d served older, %d lost", older, lost)
+	if older != 0 || lost != 0 {
+		t.Errorf("%d sessions served older, %d lost; want 0 and 0", older, lost)
+	}
+}

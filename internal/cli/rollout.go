@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -94,6 +95,7 @@ func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollou
 		Env:            r.env(sink),
 		MaxUnavailable: ro.MaxUnavailable, DrainTimeout: ro.DrainTimeout.Std(), ReadyTimeout: ro.ReadyTimeout.Std(),
 		NoDrain: r.g.unsafeNoDrain, Disruptive: r.disruptive, DryRun: r.g.dryRun, Stop: stop,
+		AfterDump: r.pauseAfterDump(),
 	}, plan)
 	r.report(res)
 	switch {
@@ -103,6 +105,19 @@ func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollou
 		return hostsFailed(fmt.Errorf("rollout stopped at %s: %w", res.Failed, res.Err))
 	}
 	return nil
+}
+
+// pauseAfterDump is --pause-after-dump's hold: it says where it holds on
+// stderr and goes on at the next line of stdin.
+func (r *rolloutRun) pauseAfterDump() func(string) {
+	if !r.g.pauseAfterDump {
+		return nil
+	}
+	in := bufio.NewReader(r.cmd.InOrStdin())
+	return func(host string) {
+		fmt.Fprintf(r.cmd.ErrOrStderr(), "clusterctl: paused after the memcached dump on %s: press Enter to go on\n", host)
+		in.ReadString('\n')
+	}
 }
 
 func (r *rolloutRun) env(sink engine.EventSink) *rollout.SSH {

@@ -36,6 +36,7 @@ type globalOptions struct {
 	skipPreflight     []string
 	forceUnlock       bool
 	unsafeNoDrain     bool      // hidden: the rollout without drains, for the test that shows what they prevent
+	pauseAfterDump    bool      // hidden: hold the rollout after each memcached dump until a line on stdin, for the test of writes in between
 	stderr            io.Writer // for notices that are no error
 
 	// reach is how each host of the inventory is connected to, derived
@@ -121,8 +122,11 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	f.BoolVar(&g.acceptNewHostKeys, "accept-new-host-keys", false, "trust and record host keys not yet in known_hosts (never changed ones)")
 	f.BoolVar(&g.forceUnlock, "force-unlock", false, "take over the run lock even from a run that looks alive (only when you know it is gone)")
 	f.BoolVar(&g.unsafeNoDrain, "unsafe-no-drain", false, "roll restarts without draining them at the proxies (only to show what users see without the drain)")
-	if err := f.MarkHidden("unsafe-no-drain"); err != nil {
-		panic(err)
+	f.BoolVar(&g.pauseAfterDump, "pause-after-dump", false, "hold the rollout after each memcached dump until a line is read from stdin (to test what is written meanwhile)")
+	for _, hidden := range []string{"unsafe-no-drain", "pause-after-dump"} {
+		if err := f.MarkHidden(hidden); err != nil {
+			panic(err)
+		}
 	}
 	f.StringSliceVar(&g.skipPreflight, "skip-preflight", nil, "leave out these preflight checks (see clusterctl preflight --help)")
 	f.DurationVar(&g.connectTimeout, "connect-timeout", 0, "SSH connect timeout (default: the inventory's ssh.connect_timeout)")

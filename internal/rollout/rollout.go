@@ -57,6 +57,10 @@ type Config struct {
 	DryRun     bool
 	// Stop, closed, asks the rollout to stop at its next safe point.
 	Stop <-chan struct{}
+	// AfterDump, when set, is called after a memcached's keys are in its
+	// dump and before the catch-up and restart: a test holds the rollout
+	// there to write sessions in between (a hidden flag sets it).
+	AfterDump func(host string)
 }
 
 // Phase is one timed part of one host's turn.
@@ -487,6 +491,9 @@ func (r *roller) memcachedTurn(ctx context.Context, m string) error {
 	}
 	r.dumps[m] = true
 	r.phase(m, "memcached dump", t0)
+	if r.cfg.AfterDump != nil {
+		r.cfg.AfterDump(m)
+	}
 	if r.stopping() {
 		if err := r.env.Discard(ctx, m); err != nil {
 			return err
