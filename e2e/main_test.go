@@ -54,6 +54,7 @@ func runChild(m *testing.M) int {
 		return 1
 	}
 	testLab = l
+	recordPristine()
 	return m.Run()
 }
 
@@ -64,7 +65,7 @@ func runParent() int {
 		return 1
 	}
 	// $CLUSTERCTL_MSM_JARS (set by the Makefile where ../shared/msm exists)
-	// makes the whole suite run real MSM; y1_standin keeps the stand-in
+	// makes the whole suite run real MSM; TestStandInLab keeps the stand-in
 	// path covered either way.
 	opts := lab.Options{Dir: dir, Log: os.Stderr, MSMJars: os.Getenv(cli.EnvMSMJars)}
 

@@ -23,9 +23,12 @@ import (
 // other host, survive a Tomcat failover and a memcached outage.
 //
 // Everything lives under tomcatTestDir, in the transient unit e2e-tomcat and
-// in the memcached package; all of it is removed again at the end, so later
-// tests (clusterctl apply owns /usr/local/tomcat) see pristine hosts.
+// in the memcached package. It starts from pristine hosts (a teardown
+// first when a test before it applied), and all of it is removed again at
+// the end: the hosts must equal their pristine fingerprints.
 func TestTomcatMSMInHosts(t *testing.T) {
+	ensurePristine(t)
+	t.Cleanup(func() { assertPristine(t, "after the by-hand Tomcat test") }) // runs after the hosts' cleanups
 	start := time.Now()
 	m := testLab.Artifacts
 	if m.TomcatTarball == "" || m.JDKTarball == "" || len(m.MSMJars) == 0 {

@@ -3,14 +3,78 @@
 package e2e
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
 )
 
-// pristineFP is each lab host's fingerprint before the first apply (this file
-// sorts before u1_apply_test.go); w_teardown_test.go compares against it.
-var pristineFP map[string]string
+// pristineFP is each lab host's fingerprint as the lab came up, taken
+// before any test runs (recordPristine, from TestMain's child), so no
+// test depends on which ran first; nil, with pristineErr saying why, when
+// the lab was not pristine then (a reused lab an earlier run applied).
+var (
+	pristineFP  map[string]string
+	pristineErr error
+)
+
+// recordPristine takes the fingerprints of a lab no test has touched yet.
+func recordPristine() {
+	fp := map[string]string{}
+	for _, h := range HostNames() {
+		out, stderr, err := TryRunOn(h, fingerprintCmd)
+		if err != nil {
+			pristineErr = fmt.Errorf("%s: fingerprint: %v %s", h, err, stderr)
+			return
+		}
+		if !strings.Contains(out, "## /var/lib/clusterctl\nabsent\n") {
+			pristineErr = fmt.Errorf("%s already had /var/lib/clusterctl when the tests began: not pristine (lab down, then run again)", h)
+			return
+		}
+		fp[h] = out
+	}
+	pristineFP = fp
+}
+
+func needPristine(t *testing.T) {
+	t.Helper()
+	if pristineFP == nil {
+		t.Fatalf("no pristine fingerprint: %v", pristineErr)
+	}
+}
+
+// assertPristine compares every host with its fingerprint from before the
+// first apply and prints what differs.
+func assertPristine(t *testing.T, when string) {
+	t.Helper()
+	for _, h := range HostNames() {
+		if d := fingerprintDiff(pristineFP[h], fingerprintHost(t, h)); d != "" {
+			t.Errorf("%s %s: differs from before the first apply (- before, + now):\n%s", h, when, d)
+		}
+	}
+}
+
+// ensurePristine brings the lab back to how it came up, whatever ran
+// before: a teardown (itself checked: the hosts must then equal their
+// pristine fingerprints) unless they already do.
+func ensurePristine(t *testing.T) {
+	t.Helper()
+	needPristine(t)
+	same := true
+	for _, h := range HostNames() {
+		if fingerprintDiff(pristineFP[h], fingerprintHost(t, h)) != "" {
+			same = false
+		}
+	}
+	if same {
+		return
+	}
+	mustTeardown(t)
+	assertPristine(t, "after the teardown that makes it pristine")
+	if t.Failed() {
+		t.FailNow()
+	}
+}
 
 // fingerprintCmd prints, section by section, everything apply may change
 // and teardown must put back. Config files are hashed rather than printed
@@ -69,16 +133,11 @@ func fingerprintDiff(a, b string) string {
 	return strings.Join(out, "\n")
 }
 
-// TestPristineFingerprint records the hosts before any apply. It refuses
-// a host that already has a journal: that host is not pristine.
+// TestPristineFingerprint: the lab came up pristine and its fingerprints
+// were taken before any test ran.
 func TestPristineFingerprint(t *testing.T) {
-	pristineFP = map[string]string{}
+	needPristine(t)
 	for _, h := range HostNames() {
-		fp := fingerprintHost(t, h)
-		if !strings.Contains(fp, "## /var/lib/clusterctl\nabsent\n") {
-			t.Fatalf("%s already has /var/lib/clusterctl: not pristine", h)
-		}
-		pristineFP[h] = fp
-		t.Logf("%s: fingerprint of %d lines", h, strings.Count(fp, "\n"))
+		t.Logf("%s: fingerprint of %d lines", h, strings.Count(pristineFP[h], "\n"))
 	}
 }

@@ -101,18 +101,12 @@ func assertNoChanges(t *testing.T, res RunResult) {
 	}
 }
 
-// firstApply is the pristine lab's first apply, made by the dry-run test
-// to compare with its plan; TestApplyPristine checks what it did.
-var firstApply *RunResult
-
 // On hosts never applied, `apply --dry-run --diff` is the first thing a
 // careful operator runs: it must finish at once (it used to wait 2 min for
 // a Tomcat only a real run starts, then fail), change nothing, show every
 // file it would write, and list exactly the steps the real apply changes.
 func TestDryRunOnPristineIsThePlan(t *testing.T) {
-	if pristineFP == nil {
-		t.Skip("no pristine fingerprint: TestPristineFingerprint did not run (run the e2e files in order)")
-	}
+	ensurePristine(t)
 	dry := RunApply(t, "--dry-run", "--diff")
 	t.Logf("dry run on pristine hosts: exit %d after %s, %d would change", dry.ExitCode, dry.Wall.Round(time.Millisecond), len(dry.Changed()))
 	if dry.ExitCode != 0 {
@@ -140,7 +134,6 @@ func TestDryRunOnPristineIsThePlan(t *testing.T) {
 		}
 	}
 	res := ensureApplied(t)
-	firstApply = &res
 	plan, did := planOf(dry), planOf(res)
 	for k, st := range did {
 		if plan[k] != st {
@@ -174,12 +167,8 @@ func planOf(r RunResult) map[string]string {
 }
 
 func TestApplyPristine(t *testing.T) {
-	var res RunResult
-	if firstApply != nil {
-		res = *firstApply
-	} else {
-		res = ensureApplied(t)
-	}
+	ensurePristine(t)
+	res := ensureApplied(t)
 	t.Logf("pristine apply: %s wall, %d changes", res.Wall.Round(time.Millisecond), len(res.Changed()))
 	for _, h := range res.PerHost {
 		if h.Changed == 0 {

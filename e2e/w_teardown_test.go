@@ -23,24 +23,6 @@ func mustTeardown(t *testing.T, args ...string) RunResult {
 	return res
 }
 
-func needPristine(t *testing.T) {
-	t.Helper()
-	if pristineFP == nil {
-		t.Fatal("no pristine fingerprint: run TestPristineFingerprint (u0_fingerprint_test.go) before any apply")
-	}
-}
-
-// assertPristine compares every host with its fingerprint from before the
-// first apply and prints what differs.
-func assertPristine(t *testing.T, when string) {
-	t.Helper()
-	for _, h := range HostNames() {
-		if d := fingerprintDiff(pristineFP[h], fingerprintHost(t, h)); d != "" {
-			t.Errorf("%s %s: differs from before the first apply (- before, + now):\n%s", h, when, d)
-		}
-	}
-}
-
 // TestTeardownRestoresPristineHosts: apply, a dry-run teardown that
 // changes nothing, teardown, the hosts equal their pristine fingerprint;
 // a second teardown finds nothing recorded and changes nothing.
@@ -121,9 +103,15 @@ func TestTeardownKeepsHandEdit(t *testing.T) {
 // TestTeardownKeepsWhatALaterPackageNeeds: an nginx module installed by
 // hand after apply depends on the nginx apply installed. Teardown must not
 // take the module along: it keeps nginx (and what nginx needs) and says
-// why. Runs last of the teardown tests: the proxy keeps nginx afterwards.
+// why. The test takes the module and that nginx out afterwards, so the
+// lab is pristine again for whatever runs next.
 func TestTeardownKeepsWhatALaterPackageNeeds(t *testing.T) {
 	ensureApplied(t)
+	t.Cleanup(func() {
+		RunOn(t, "proxy", "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y libnginx-mod-http-echo nginx nginx-common >/dev/null && "+
+			"DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 autoremove --purge -y >/dev/null")
+		assertPristine(t, "after the module and its nginx were purged")
+	})
 	RunOn(t, "proxy", "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends libnginx-mod-http-echo >/dev/null")
 	res := mustTeardown(t)
 	var said string

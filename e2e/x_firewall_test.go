@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +17,16 @@ import (
 // changes nothing, the whole drill passes through both firewalls, and
 // teardown, with firewalld stopped and ufw disabled by then, still takes
 // out exactly what apply opened, keeping the admin's ssh rule.
-// Runs after the teardown tests: the firewalls stay installed until zz_down
-// removes the lab.
+// The firewalls are purged at the end, so the hosts are pristine again
+// after a teardown.
 func TestHostFirewalls(t *testing.T) {
 	ensureApplied(t)
 	const install = "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "
 	RunOn(t, "t58", install+"firewalld netbase >/dev/null && systemctl start firewalld && firewall-cmd --state")
-	t.Cleanup(func() { RunOn(t, "t58", "systemctl disable --now firewalld") })
+	purge := "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y %s >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 autoremove --purge -y >/dev/null"
+	t.Cleanup(func() { RunOn(t, "t58", "systemctl disable --now firewalld && "+fmt.Sprintf(purge, "firewalld")) })
 	RunOn(t, "t68", install+"ufw >/dev/null && ufw allow 22/tcp && ufw --force enable")
-	t.Cleanup(func() { RunOn(t, "t68", "ufw --force disable") })
+	t.Cleanup(func() { RunOn(t, "t68", "ufw --force disable && "+fmt.Sprintf(purge, "ufw")) })
 
 	v := runVerify(t, "--no-drill")
 	wantFailure(t, v, "t58", "memcached reachable from t68", "no route to host", "a firewall on t58")

@@ -16,8 +16,7 @@ import (
 // t68, t78) and proves the N-host topology for real: each Tomcat lists all
 // three nodes and fails over to its own, new sessions go to another host's
 // memcached, apply converges in one run and then changes nothing, and the
-// whole drill passes. It replaces the lab the
-// earlier files used, so it runs after them (y_) and before zz_down.
+// whole drill passes. The suite's lab is back when it ends.
 func TestRingOfThreeTomcats(t *testing.T) {
 	l := replaceLab(t, 3, labOpts.MSMJars)
 	if len(l.Hosts) != 4 {
@@ -75,17 +74,27 @@ func TestRingOfThreeTomcats(t *testing.T) {
 }
 
 // replaceLab brings up a new lab of tomcats Tomcat hosts running the MSM
-// jars in msmJars ("" = the stand-in) in place of the current one.
+// jars in msmJars ("" = the stand-in) in place of the current one, and the
+// suite's own lab back when the test ends, so the tests after it find the
+// lab they expect, pristine.
 func replaceLab(t *testing.T, tomcats int, msmJars string) *lab.Lab {
 	t.Helper()
 	opts := labOpts
-	opts.Tomcats, opts.MSMJars, opts.Log = tomcats, msmJars, os.Stderr
+	opts.Tomcats, opts.MSMJars = tomcats, msmJars
+	t.Cleanup(func() { bringUp(t, labOpts) })
+	return bringUp(t, opts)
+}
+
+func bringUp(t *testing.T, opts lab.Options) *lab.Lab {
+	t.Helper()
+	opts.Log = os.Stderr
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	l, err := lab.Up(ctx, opts)
 	if err != nil {
-		t.Fatalf("lab up --tomcats %d (msm jars %q): %v", tomcats, msmJars, err)
+		t.Fatalf("lab up --tomcats %d (msm jars %q): %v", opts.Tomcats, opts.MSMJars, err)
 	}
 	testLab = l
+	recordPristine()
 	return l
 }

@@ -12,8 +12,8 @@ import (
 // TestStandInLab keeps the path of a user without MSM jars working end to
 // end, whatever MSM the rest of the suite ran: a lab built without
 // --msm-jars runs the stand-in, apply converges it, and the whole verify,
-// drill included, passes. It replaces the lab, so it runs after the other
-// files (yz_, after y_ring) and before zz_down.
+// drill included, passes. It replaces the lab for its own
+// time only (replaceLab brings the suite's lab back).
 func TestStandInLab(t *testing.T) {
 	l := replaceLab(t, 2, "")
 	if !l.Artifacts.MSMStandIn {
