@@ -85,17 +85,31 @@ func (e *NotWholeError) Error() string {
 
 // wholeScript is one bash run on the proxy: bash's /dev/tcp needs no curl.
 // pair's arguments: A's address, port, name, failover node id ("" when not
-// sticky), then B's address, port, name.
+// sticky), then B's address, port, name, and the node the session must be
+// stored on ("" for any). With three or more nodes MSM puts a new session
+// on a random regular node, so a pair is checked once per regular node of
+// A: A makes sessions until one lands there (at most 16 tries; with two
+// regular nodes, 16 misses by chance happen once in 65,536 checks), and
+// B must read it. Every node B may be asked to read from is read, every
+// time: a Tomcat that cannot reach one node is caught by the first check.
 func wholeScript(topo *topology.Topology, probePath, from string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `req() { timeout 5 bash -c "exec 3<>/dev/tcp/$1/$2 && printf 'GET %s/ HTTP/1.0\r\nHost: clusterctl-takeover\r\n$3\r\n' >&3 && cat <&3" 2>/dev/null; }
 sid() { printf '%%s' "$1" | grep -o '"session":"[^"]*"' | cut -d'"' -f4; }
+on() { case "$1" in *"-$2"|*"-$2."*) return 0;; esac; return 1; }
 pair() {
-  r=$(req "$1" "$2" ""); id=$(sid "$r")
-  if [ -z "$id" ]; then echo "FAIL $3 -> $7: $3 gave no session"; return 1; fi
-  if [ -n "$4" ]; then
-    case "$id" in *"-$4"|*"-$4."*) echo "FAIL $3 -> $7: $3 stored its new session $id on its failover node $4 (it cannot reach a regular node)"; return 1;; esac
-  fi
+  i=0; id=
+  while [ $i -lt 16 ]; do
+    i=$((i+1))
+    r=$(req "$1" "$2" ""); id=$(sid "$r")
+    if [ -z "$id" ]; then echo "FAIL $3 -> $7: $3 gave no session"; return 1; fi
+    if [ -n "$4" ] && on "$id" "$4"; then
+      echo "FAIL $3 -> $7: $3 stored its new session $id on its failover node $4 (it cannot reach a regular node)"; return 1
+    fi
+    if [ -z "$8" ] || on "$id" "$8"; then break; fi
+    id=
+  done
+  if [ -z "$id" ]; then echo "FAIL $3 -> $7: $3 stored none of $i new sessions on memcached $8 (it cannot reach $8)"; return 1; fi
   r=$(req "$5" "$6" "Cookie: JSESSIONID=$id\r\n")
   case "$r" in *'"counter":2,'*) return 0;; esac
   echo "FAIL $3 -> $7: $7 could not load $id from memcached (it answered with session $(sid "$r"))"; return 1
@@ -110,10 +124,22 @@ rc=0
 		if from != "" {
 			failover = "" // not strict: see CanTakeOver
 		}
+		// Strict and sticky: once per regular node of a (see above).
+		var via []string
+		for _, n := range topo.Nodes {
+			if failover != "" && n.ID != failover {
+				via = append(via, n.ID)
+			}
+		}
+		if len(via) == 0 {
+			via = []string{""}
+		}
 		for _, o := range topo.Tomcats {
-			if a.Host != o.Host {
-				fmt.Fprintf(&b, "pair %s %d %s %s %s %d %s || rc=1\n", a.Address, a.Port, a.Host,
-					engine.Quote(failover), o.Address, o.Port, o.Host)
+			for _, n := range via {
+				if a.Host != o.Host {
+					fmt.Fprintf(&b, "pair %s %d %s %s %s %d %s %s || rc=1\n", a.Address, a.Port, a.Host,
+						engine.Quote(failover), o.Address, o.Port, o.Host, engine.Quote(n))
+				}
 			}
 		}
 	}

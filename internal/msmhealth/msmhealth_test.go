@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -121,5 +122,69 @@ func TestCanTakeOverChecksOnlyTheLeavingTomcat(t *testing.T) {
 				t.Fatalf("CanTakeOver(%s): %v, want ok=%v", c.from, err, c.ok)
 			}
 		})
+	}
+}
+
+// ringTomcat is a fake Tomcat of a ring: like MSM with three or more nodes
+// it puts each new session on a random one of its regular nodes, and it
+// cannot read the sessions on node unreadable ("" for none).
+func ringTomcat(t *testing.T, mc *memcached, route string, regular []string, unreadable string) *httptest.Server {
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mc.mu.Lock()
+		defer mc.mu.Unlock()
+		id := ""
+		if c, err := r.Cookie("JSESSIONID"); err == nil {
+			id = c.Value
+		}
+		counter, ok := mc.keys[id]
+		node := ""
+		if i := strings.Index(id, "-"); i >= 0 {
+			node, _, _ = strings.Cut(id[i+1:], ".")
+		}
+		if !ok || node == unreadable {
+			n++
+			id, counter = fmt.Sprintf("%030X%s", n, route[1:]), 0
+			node = regular[rand.IntN(len(regular))]
+		} else {
+			id, _, _ = strings.Cut(id, "-")
+		}
+		nid := id + "-" + node + "." + route
+		mc.keys[nid] = counter + 1
+		fmt.Fprintf(w, `{"host":%q,"session":%q,"counter":%d,"new":%t}`+"\n", route, nid, counter+1, counter == 0)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A ring of three: the check reads every node each Tomcat may be asked to
+// read from, so a Tomcat that cannot reach one node is caught every time,
+// not only when a random probe session happens to land there.
+func TestWholeReadsEveryNodeOfARing(t *testing.T) {
+	regular := map[string][]string{"t58": {"n2", "n3"}, "t68": {"n1", "n3"}, "t78": {"n1", "n2"}}
+	failover := map[string]string{"t58": "n1", "t68": "n2", "t78": "n3"}
+	check := func(unreadableBy78 string) error {
+		mc := &memcached{keys: map[string]int{}}
+		topo := &topology.Topology{Sticky: true, Nodes: []topology.Node{{ID: "n1"}, {ID: "n2"}, {ID: "n3"}}}
+		for _, name := range []string{"t58", "t68", "t78"} {
+			bad := ""
+			if name == "t78" {
+				bad = unreadableBy78
+			}
+			topo.Tomcats = append(topo.Tomcats, tomcatOf(t, ringTomcat(t, mc, name, regular[name], bad), name, failover[name]))
+		}
+		h := engine.NewHost(&enginetest.LocalConn{Name: "proxy"}, nil)
+		_, err := Whole(topo, "/probe/").Check(context.Background(), h)
+		return err
+	}
+	if err := check(""); err != nil {
+		t.Fatalf("whole ring: %v", err)
+	}
+	for i := 0; i < 10; i++ {
+		err := check("n1")
+		if err == nil || !strings.Contains(err.Error(), "t68 -> t78: t78 could not load") || !strings.Contains(err.Error(), "-n1.t68 from memcached") ||
+			strings.Contains(err.Error(), "t58 -> t78") {
+			t.Fatalf("round %d: t78 cannot read n1: %v", i, err)
+		}
 	}
 }
