@@ -150,8 +150,15 @@ func TestNetworkConfinement(t *testing.T) {
 	RunOn(t, "t58", "timeout 5 bash -c 'exec 3<>/dev/tcp/"+hostAddr(t, "t68")+"/22'")
 }
 
-// apt works inside a host through apt-cacher-ng, and what it installs runs.
+// apt works inside a host through apt-cacher-ng, and what it installs runs
+// (and is purged again: the hosts stay pristine for the tests after).
 func TestAptThroughProxy(t *testing.T) {
+	t.Cleanup(func() {
+		RunOn(t, "t58", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q memcached >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get autoremove --purge -y -q >/dev/null")
+		if pristineFP != nil {
+			assertPristine(t, "after the apt test purged memcached")
+		}
+	})
 	start := time.Now()
 	RunOn(t, "t58", "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q memcached")
 	t.Logf("apt-get update + install memcached: %s", time.Since(start).Round(100*time.Millisecond))
@@ -164,8 +171,15 @@ func TestAptThroughProxy(t *testing.T) {
 	}
 }
 
-// The helpers that later tests use to break things do what they say.
+// The helpers that later tests use to break things do what they say. The
+// dummy unit goes again at the end: the hosts stay pristine.
 func TestHostServiceAndLinkControl(t *testing.T) {
+	t.Cleanup(func() {
+		RunOn(t, "t68", "systemctl stop e2e-dummy; rm -f /etc/systemd/system/e2e-dummy.service && systemctl daemon-reload")
+		if pristineFP != nil {
+			assertPristine(t, "after the dummy unit was removed")
+		}
+	})
 	t.Run("service", func(t *testing.T) {
 		RunOn(t, "t68", `printf '[Service]\nExecStart=/bin/sleep infinity\n' > /etc/systemd/system/e2e-dummy.service && systemctl daemon-reload && systemctl start e2e-dummy`)
 		StopService(t, "t68", "e2e-dummy")
