@@ -85,8 +85,9 @@ func (e *NotWholeError) Error() string {
 
 // wholeScript is one bash run on the proxy: bash's /dev/tcp needs no curl.
 // pair's arguments: A's address, port, name, failover node id ("" when not
-// sticky), then B's address, port, name, and the node the session must be
-// stored on ("" for any). With three or more nodes MSM puts a new session
+// sticky), then B's address, port, name, the node the session must be
+// stored on ("" for any), and a node accepted as well (CanTakeOver's: A's
+// failover node, where a Tomcat that misplaces its sessions has them). With three or more nodes MSM puts a new session
 // on a random regular node, so a pair is checked once per regular node of
 // A: A makes sessions until one lands there (at most 16 tries; with two
 // regular nodes, 16 misses by chance happen once in 65,536 checks), and
@@ -106,7 +107,7 @@ pair() {
     if [ -n "$4" ] && on "$id" "$4"; then
       echo "FAIL $3 -> $7: $3 stored its new session $id on its failover node $4 (it cannot reach a regular node)"; return 1
     fi
-    if [ -z "$8" ] || on "$id" "$8"; then break; fi
+    if [ -z "$8" ] || on "$id" "$8" || { [ -n "$9" ] && on "$id" "$9"; }; then break; fi
     id=
   done
   if [ -z "$id" ]; then echo "FAIL $3 -> $7: $3 stored none of $i new sessions on memcached $8 (it cannot reach $8)"; return 1; fi
@@ -120,14 +121,14 @@ rc=0
 		if from != "" && a.Host != from {
 			continue
 		}
-		failover := a.FailoverNode.ID
+		failover, also := a.FailoverNode.ID, ""
 		if from != "" {
-			failover = "" // not strict: see CanTakeOver
+			failover, also = "", a.FailoverNode.ID // not strict: see CanTakeOver
 		}
-		// Strict and sticky: once per regular node of a (see above).
+		// Sticky: once per regular node of a (see above).
 		var via []string
 		for _, n := range topo.Nodes {
-			if failover != "" && n.ID != failover {
+			if a.FailoverNode.ID != "" && n.ID != a.FailoverNode.ID {
 				via = append(via, n.ID)
 			}
 		}
@@ -137,8 +138,8 @@ rc=0
 		for _, o := range topo.Tomcats {
 			for _, n := range via {
 				if a.Host != o.Host {
-					fmt.Fprintf(&b, "pair %s %d %s %s %s %d %s %s || rc=1\n", a.Address, a.Port, a.Host,
-						engine.Quote(failover), o.Address, o.Port, o.Host, engine.Quote(n))
+					fmt.Fprintf(&b, "pair %s %d %s %s %s %d %s %s %s || rc=1\n", a.Address, a.Port, a.Host,
+						engine.Quote(failover), o.Address, o.Port, o.Host, engine.Quote(n), engine.Quote(also))
 				}
 			}
 		}

@@ -163,7 +163,7 @@ func ringTomcat(t *testing.T, mc *memcached, route string, regular []string, unr
 func TestWholeReadsEveryNodeOfARing(t *testing.T) {
 	regular := map[string][]string{"t58": {"n2", "n3"}, "t68": {"n1", "n3"}, "t78": {"n1", "n2"}}
 	failover := map[string]string{"t58": "n1", "t68": "n2", "t78": "n3"}
-	check := func(unreadableBy78 string) error {
+	check := func(unreadableBy78, from string) error {
 		mc := &memcached{keys: map[string]int{}}
 		topo := &topology.Topology{Sticky: true, Nodes: []topology.Node{{ID: "n1"}, {ID: "n2"}, {ID: "n3"}}}
 		for _, name := range []string{"t58", "t68", "t78"} {
@@ -174,14 +174,28 @@ func TestWholeReadsEveryNodeOfARing(t *testing.T) {
 			topo.Tomcats = append(topo.Tomcats, tomcatOf(t, ringTomcat(t, mc, name, regular[name], bad), name, failover[name]))
 		}
 		h := engine.NewHost(&enginetest.LocalConn{Name: "proxy"}, nil)
-		_, err := Whole(topo, "/probe/").Check(context.Background(), h)
+		step := Whole(topo, "/probe/")
+		if from != "" {
+			step = CanTakeOver(topo, "/probe/", from)
+		}
+		_, err := step.Check(context.Background(), h)
 		return err
 	}
-	if err := check(""); err != nil {
+	if err := check("", ""); err != nil {
 		t.Fatalf("whole ring: %v", err)
 	}
+	for i := 0; i < 5; i++ {
+		// Before t68 is drained: its sessions on n1 would reach t78.
+		if err := check("n1", "t68"); err == nil || !strings.Contains(err.Error(), "t68 -> t78: t78 could not load") {
+			t.Fatalf("round %d: CanTakeOver(t68) with t78 unable to read n1: %v", i, err)
+		}
+		// t58's sessions never live on n1, its own failover node.
+		if err := check("n1", "t58"); err != nil {
+			t.Fatalf("round %d: CanTakeOver(t58) with t78 unable to read n1: %v", i, err)
+		}
+	}
 	for i := 0; i < 10; i++ {
-		err := check("n1")
+		err := check("n1", "")
 		if err == nil || !strings.Contains(err.Error(), "t68 -> t78: t78 could not load") || !strings.Contains(err.Error(), "-n1.t68 from memcached") ||
 			strings.Contains(err.Error(), "t58 -> t78") {
 			t.Fatalf("round %d: t78 cannot read n1: %v", i, err)
