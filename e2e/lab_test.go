@@ -154,11 +154,11 @@ func TestNetworkConfinement(t *testing.T) {
 // (and is purged again: the hosts stay pristine for the tests after).
 func TestAptThroughProxy(t *testing.T) {
 	t.Cleanup(func() {
-		RunOn(t, "t58", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q memcached >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get autoremove --purge -y -q >/dev/null")
 		if pristineFP != nil {
 			assertPristine(t, "after the apt test purged memcached")
 		}
 	})
+	purgePackagesAtEnd(t, "t58", "")
 	start := time.Now()
 	RunOn(t, "t58", "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q memcached")
 	t.Logf("apt-get update + install memcached: %s", time.Since(start).Round(100*time.Millisecond))

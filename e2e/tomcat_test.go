@@ -29,6 +29,8 @@ import (
 func TestTomcatMSMInHosts(t *testing.T) {
 	ensurePristine(t)
 	t.Cleanup(func() { assertPristine(t, "after the by-hand Tomcat test") }) // runs after the hosts' cleanups
+	purgePackagesAtEnd(t, "t58", "")
+	purgePackagesAtEnd(t, "t68", "")
 	start := time.Now()
 	m := testLab.Artifacts
 	if m.TomcatTarball == "" || m.JDKTarball == "" || len(m.MSMJars) == 0 {

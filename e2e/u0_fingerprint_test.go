@@ -76,6 +76,13 @@ func ensurePristine(t *testing.T) {
 	}
 }
 
+// listPackages lists the installed packages with their state, not their
+// versions: teardown restores which packages a host has, but apt may have
+// upgraded a package already there as a dependency of one apply installed
+// (perl-base, for memcached's perl, when the lab's image is older than its
+// mirror), and nothing downgrades it again.
+const listPackages = `dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' | LC_ALL=C sort`
+
 // fingerprintCmd prints, section by section, everything apply may change
 // and teardown must put back. Config files are hashed rather than printed
 // to keep a diff readable; listings include type and mode.
@@ -89,7 +96,7 @@ for f in /etc/chrony/chrony.conf /etc/chrony.conf /etc/nginx/nginx.conf /etc/mem
   if [ -e "$f" ]; then echo "$f $(sha256sum < "$f" | cut -c1-64)"; else echo "$f absent"; fi
 done
 echo '## config trees'; find /etc/chrony /etc/nginx /etc/memcached* /etc/profile.d -printf '%p %y %m\n' 2>/dev/null | LC_ALL=C sort
-echo '## packages'; dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\n' | LC_ALL=C sort
+echo '## packages'; `+listPackages+`
 echo '## unit files'; systemctl list-unit-files --no-legend --no-pager | awk '{print $1, $2}' | LC_ALL=C sort
 echo '## /etc/systemd/system'; find /etc/systemd/system -printf '%p %y %l\n' | LC_ALL=C sort
 echo '## /usr/local'; find /usr/local -printf '%p %y %m %l\n' | LC_ALL=C sort
@@ -140,4 +147,50 @@ func TestPristineFingerprint(t *testing.T) {
 	for _, h := range HostNames() {
 		t.Logf("%s: fingerprint of %d lines", h, strings.Count(pristineFP[h], "\n"))
 	}
+}
+
+// purgePackagesAtEnd registers a cleanup that purges every package host
+// has then and did not have now (keep "") or in its pristine fingerprint
+// (keep "pristine"). A test that installs by hand removes by list: apt's
+// autoremove keeps a dependency that some base package suggests (perl,
+// after memcached). Register it after the cleanups that must see the
+// packages still there, and before one that checks the host is pristine.
+func purgePackagesAtEnd(t *testing.T, host, keep string) {
+	t.Helper()
+	var had map[string]bool
+	switch keep {
+	case "":
+		had = installed(RunOn(t, host, listPackages))
+	case "pristine":
+		needPristine(t)
+		had = installed(pristineFP[host][strings.Index(pristineFP[host], "## packages\n"):])
+	default:
+		t.Fatalf("purgePackagesAtEnd: keep %q", keep)
+	}
+	t.Cleanup(func() {
+		var extra []string
+		for p := range installed(RunOn(t, host, listPackages)) {
+			if !had[p] {
+				extra = append(extra, p)
+			}
+		}
+		if len(extra) > 0 {
+			sort.Strings(extra)
+			RunOn(t, host, "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -q "+strings.Join(extra, " ")+" >/dev/null")
+		}
+	})
+}
+
+// installed reads listPackages' lines (up to the next section, if any).
+func installed(list string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(list, "\n") {
+		if strings.HasPrefix(l, "## ") && l != "## packages" {
+			break
+		}
+		if f := strings.Fields(l); len(f) == 2 && f[1] == "ii" {
+			m[f[0]] = true
+		}
+	}
+	return m
 }

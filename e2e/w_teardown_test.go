@@ -107,11 +107,8 @@ func TestTeardownKeepsHandEdit(t *testing.T) {
 // lab is pristine again for whatever runs next.
 func TestTeardownKeepsWhatALaterPackageNeeds(t *testing.T) {
 	ensureApplied(t)
-	t.Cleanup(func() {
-		RunOn(t, "proxy", "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y libnginx-mod-http-echo nginx nginx-common >/dev/null && "+
-			"DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 autoremove --purge -y >/dev/null")
-		assertPristine(t, "after the module and its nginx were purged")
-	})
+	t.Cleanup(func() { assertPristine(t, "after the module and its nginx were purged") })
+	purgePackagesAtEnd(t, "proxy", "pristine")
 	RunOn(t, "proxy", "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends libnginx-mod-http-echo >/dev/null")
 	res := mustTeardown(t)
 	var said string

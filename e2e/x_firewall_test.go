@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -22,11 +21,12 @@ import (
 func TestHostFirewalls(t *testing.T) {
 	ensureApplied(t)
 	const install = "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "
+	purgePackagesAtEnd(t, "t58", "")
+	purgePackagesAtEnd(t, "t68", "")
 	RunOn(t, "t58", install+"firewalld netbase >/dev/null && systemctl start firewalld && firewall-cmd --state")
-	purge := "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y %s >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 autoremove --purge -y >/dev/null"
-	t.Cleanup(func() { RunOn(t, "t58", "systemctl disable --now firewalld && "+fmt.Sprintf(purge, "firewalld")) })
+	t.Cleanup(func() { RunOn(t, "t58", "systemctl disable --now firewalld") })
 	RunOn(t, "t68", install+"ufw >/dev/null && ufw allow 22/tcp && ufw --force enable")
-	t.Cleanup(func() { RunOn(t, "t68", "ufw --force disable && "+fmt.Sprintf(purge, "ufw")) })
+	t.Cleanup(func() { RunOn(t, "t68", "ufw --force disable") })
 
 	v := runVerify(t, "--no-drill")
 	wantFailure(t, v, "t58", "memcached reachable from t68", "no route to host", "a firewall on t58")

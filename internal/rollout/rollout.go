@@ -239,7 +239,7 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 			if err := r.refreshReady(ctx, group); err != nil {
 				return group[0], err
 			}
-			if err := r.keepsServing(group); err != nil {
+			if err := r.keepsServingOrWait(ctx, group); err != nil {
 				return group[0], err
 			}
 			if !r.cfg.Disruptive {
@@ -353,6 +353,35 @@ func (r *roller) setDown(proxy, t string, down bool) {
 			}
 		}
 	}
+}
+
+// keepsServingOrWait is keepsServing, giving the Tomcats that are up at
+// the proxies but not ready at one look until ready_timeout first: right
+// after a restart a Tomcat may put its first new session on its failover
+// node until spymemcached has connected (docs/msm.md), and a refusal then
+// would be a false alarm. A Tomcat that is still not ready is a real one.
+func (r *roller) keepsServingOrWait(ctx context.Context, group []string) error {
+	err := r.keepsServing(group)
+	if err == nil {
+		return nil
+	}
+	waited := false
+	for _, t := range r.env.Tomcats() {
+		if contains(group, t) || r.drainedSomewhere(t) {
+			continue
+		}
+		r.mu.Lock()
+		ready := r.ready[t]
+		r.mu.Unlock()
+		if !ready && r.env.Ready(ctx, t, r.cfg.ReadyTimeout) == nil {
+			r.setReady(t, true)
+			waited = true
+		}
+	}
+	if !waited {
+		return err
+	}
+	return r.keepsServing(group)
 }
 
 // keepsServing is the last-serving rule: draining group must leave every

@@ -411,6 +411,22 @@ func TestBatchesKeepOneServing(t *testing.T) {
 	}
 }
 
+// A Tomcat that is up at the proxy but not ready at the first look (its
+// first new session on the failover node, right after a restart) is
+// waited for, not taken as down: the rollout goes on once it is ready.
+func TestNotReadyAtOneLookIsWaitedFor(t *testing.T) {
+	f := newFake("t58", "t68")
+	f.ready["t68"] = false
+	res := Run(context.Background(), cfgFor(f), tomcatPlan("t58", "t68"))
+	if res.Err != nil {
+		t.Fatalf("t68 gets ready when waited for, yet: %v", res.Err)
+	}
+	if got := strings.Join(f.actions("ready t68"), ","); got == "" {
+		t.Errorf("t68 was never waited for: %q", f.log)
+	}
+	f.whole(t)
+}
+
 // A failing gate stops the rollout before the drain.
 func TestGateStopsBeforeTheDrain(t *testing.T) {
 	f := newFake("t58", "t68")
