@@ -98,3 +98,49 @@ func bringUp(t *testing.T, opts lab.Options) *lab.Lab {
 	recordPristine()
 	return l
 }
+
+// The ring's rollout, ten times under load, and its gate with one path
+// cut: every run rolls all three Tomcats with 0 failed, 0 lost, 0 stale;
+// then t78 can no longer reach t58's memcached (n1; its packets dropped,
+// so its connection still looks established), and every restart of t68,
+// whose sessions partly live on n1 and would fail over to t78, is stopped
+// by the gate before anything is drained.
+func TestRingRollsTenTimesAndItsGateSeesEveryNode(t *testing.T) {
+	replaceLab(t, 3, labOpts.MSMJars)
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	var requests int
+	for i := 1; i <= 10; i++ {
+		l := startLoad(t)
+		time.Sleep(time.Second)
+		res := RunLab(t, "restart", "tomcat")
+		time.Sleep(time.Second)
+		rep := l.Stop()
+		requests += rep.Requests
+		t.Logf("ring rollout %d: exit %d, %s", i, res.ExitCode, rep)
+		if res.ExitCode != 0 || strings.Join(rolledHosts(res), ",") != "t58,t68,t78" || !rep.Clean() {
+			t.Fatalf("ring rollout %d: exit %d, rolled %v, load %s:\n%s", i, res.ExitCode, rolledHosts(res), rep, lastLines(res.Stdout+res.Stderr, 12))
+		}
+	}
+	t.Logf("10 of 10 ring rollouts clean: %d requests, 0 failed, 0 lost, 0 stale", requests)
+
+	n1 := hostAddr(t, "t58")
+	purgePackagesAtEnd(t, "t78", "")
+	RunOn(t, "t78", "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends nftables >/dev/null")
+	t.Cleanup(func() { RunOn(t, "t78", "nft delete table inet e2e 2>/dev/null; true") })
+	RunOn(t, "t78", "nft add table inet e2e && nft add chain inet e2e out '{ type filter hook output priority 0; }' && "+
+		"nft add rule inet e2e out ip daddr "+n1+" tcp dport 11211 drop")
+	short := variantInventory(t, "ring-gate", "\nnginx:\n", "\nrollout:\n  ready_timeout: 20s\n\nnginx:\n")
+	for i := 1; i <= 10; i++ {
+		res := runCmd(t, invCmd(t, short, "restart", "tomcat", "--hosts", "t68"))
+		out := res.Stdout + res.Stderr
+		if res.ExitCode != 1 || !strings.Contains(out, "t68 -> t78: t78 could not load") || strings.Contains(out, `"step":"drain t68"`) {
+			t.Fatalf("gate run %d with t78 cut from n1: exit %d, want 1 naming t68 -> t78 before any drain:\n%s", i, res.ExitCode, lastLines(out, 10))
+		}
+	}
+	t.Logf("10 of 10 restarts of t68 stopped by the gate with t78 cut from n1")
+	RunOn(t, "t78", "nft delete table inet e2e")
+	if res := RunLab(t, "restart", "tomcat"); res.ExitCode != 0 {
+		t.Errorf("with the path back: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 10))
+	}
+}
