@@ -169,4 +169,9 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 	setInt(&inv.Rollout.MaxUnavailable, "rollout.max_unavailable", 1)
 	setDur(&inv.Rollout.DrainTimeout, "rollout.drain_timeout", 30*time.Second)
 	setDur(&inv.Rollout.ReadyTimeout, "rollout.ready_timeout", 2*time.Minute)
+
+	// apps: health is the app's root unless said otherwise.
+	for i := range inv.Apps {
+		setStr(&inv.Apps[i].Health, fmt.Sprintf("apps[%d].health", i), "/")
+	}
 }

@@ -3,6 +3,9 @@ package inventory
 import (
 	"fmt"
 	"os"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/checksum"
 )
 
 // CheckLocal checks, before any host is contacted, the local files the
@@ -34,8 +37,48 @@ func (inv *Inventory) CheckLocal(artifacts bool) error {
 		if inv.Tomcat.SHA512 == "" {
 			c.readable("tomcat.tarball", tc+".sha512", "its checksum file (or set tomcat.sha512)")
 		}
+		for i := range inv.Apps {
+			c.app(inv, i)
+		}
 	}
 	return c.errs.errOrNil()
+}
+
+// app checks that an app's WAR is there and is the one the inventory (or
+// the .sha256 file beside it) names: a wrong WAR must stop apply before any
+// host is contacted, not be found on the first Tomcat.
+func (c *checker) app(inv *Inventory, i int) {
+	a := inv.Apps[i]
+	ap := fmt.Sprintf("apps[%d]", i)
+	war := inv.ArtifactPath(a.WAR)
+	n := len(c.errs)
+	c.readable(ap+".war", war, "the app's WAR (put it into artifacts.dir "+inv.Artifacts.Dir+")")
+	want, field := a.SHA256, ap+".sha256"
+	if want == "" {
+		field = ap + ".war"
+		b, err := os.ReadFile(war + ".sha256")
+		if err != nil {
+			c.fail(field, "%s.sha256: its checksum file (or set %s.sha256) is missing or unreadable: %v", war, ap, unwrapPathError(err))
+			return
+		}
+		want, _, _ = strings.Cut(strings.TrimSpace(string(b)), " ")
+		if !sha256RE.MatchString(want) {
+			c.fail(field, "%s.sha256 holds no SHA-256 (want 64 lowercase hex digits first, as sha256sum writes)", war)
+			return
+		}
+	}
+	if len(c.errs) > n {
+		return
+	}
+	got, err := checksum.SHA256(war)
+	if err != nil {
+		c.fail(ap+".war", "%s: %v", war, err)
+		return
+	}
+	if got != want {
+		c.fail(field, "%s has SHA-256 %s, not %s: not the WAR the inventory names", war, got, want)
+	}
+	inv.Apps[i].SHA256 = want
 }
 
 func (c *checker) bastionKeys(path string, b *Bastion) {

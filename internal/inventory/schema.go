@@ -1,5 +1,7 @@
 package inventory
 
+import "strings"
+
 // The structs below are the schema of inventory.yaml. The `yaml` tag is the
 // key in the file (the strict decoder and EffectiveYAML both use it); the
 // `inv:"noecho"` tag marks fields whose value must never appear in an error
@@ -21,6 +23,7 @@ type Inventory struct {
 	MSM        MSM       `yaml:"msm"`
 	Nginx      Nginx     `yaml:"nginx"`
 	Rollout    Rollout   `yaml:"rollout"`
+	Apps       []App     `yaml:"apps,omitempty"`
 
 	// Notices are what the loader wants the user to know that is no error
 	// (a file without apiVersion); commands print them on stderr.
@@ -215,4 +218,40 @@ type Rollout struct {
 	// Tomcat; ReadyTimeout the wait for a restarted one to serve again.
 	DrainTimeout Duration `yaml:"drain_timeout"`
 	ReadyTimeout Duration `yaml:"ready_timeout"`
+}
+
+// App is one of the operator's web applications, deployed as a WAR on
+// every Tomcat and rolled out like every Tomcat restart.
+type App struct {
+	// Name names the app in commands and on the hosts (its staging
+	// directory); it matches [a-z0-9][a-z0-9_-]*.
+	Name string `yaml:"name"`
+	// WAR is a file in artifacts.dir (or a path, like the tarballs).
+	WAR string `yaml:"war"`
+	// Path is the context path ("/shop"; "/" for the root context).
+	Path string `yaml:"path"`
+	// SHA256 of the WAR, lowercase hex; empty reads <war>.sha256 beside it.
+	SHA256 string `yaml:"sha256,omitempty"`
+	// Health is a path under the app ("/" its root, "/health") that must
+	// answer 2xx on every Tomcat before the Tomcat serves users again.
+	Health string `yaml:"health"`
+}
+
+// ContextName is the WAR's base name Tomcat derives Path from: "/" is
+// ROOT, "/a/b" is a#b (Tomcat's naming rule for nested contexts). It never
+// carries a "##version": MSM's default storage key prefix includes the
+// webapp version, and with one every version would miss its sessions.
+func (a App) ContextName() string {
+	if a.Path == "/" {
+		return "ROOT"
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(a.Path, "/"), "/", "#")
+}
+
+// HealthPath is Health below Path ("/shop" + "/health").
+func (a App) HealthPath() string {
+	if a.Path == "/" {
+		return a.Health
+	}
+	return a.Path + a.Health
 }

@@ -49,12 +49,60 @@ func validate(inv *Inventory, pos positions) error {
 	c.msm(inv)
 	c.nginx(inv)
 	c.rollout(inv)
+	c.apps(inv)
 	c.artifacts(inv)
 	return c.errs.errOrNil()
 }
 
 func (c *checker) artifacts(inv *Inventory) {
 	c.localPath("artifacts.dir", inv.Artifacts.Dir)
+}
+
+var (
+	appNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	// appPathRE: "/" or segments of URL-safe characters Tomcat can name a
+	// WAR after; "#" and "##" would be read as nesting and versions.
+	appPathRE   = regexp.MustCompile(`^(/|(/[A-Za-z0-9._~-]+)+)$`)
+	appHealthRE = regexp.MustCompile(`^/[A-Za-z0-9._~/?=&%-]*$`)
+	sha256RE    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// ProbeContext is where clusterctl's own probe app lives (topology reads
+// it from here); no app may take it.
+const ProbeContext = "/probe"
+
+func (c *checker) apps(inv *Inventory) {
+	names, paths := map[string]int{}, map[string]int{}
+	for i, a := range inv.Apps {
+		ap := fmt.Sprintf("apps[%d]", i)
+		if !appNameRE.MatchString(a.Name) {
+			c.fail(ap+".name", "%q must match [a-z0-9][a-z0-9_-]* (it names the app's directory on the hosts)", a.Name)
+		} else if j, ok := names[a.Name]; ok {
+			c.fail(ap+".name", "%q is already the name of apps[%d]", a.Name, j)
+		} else {
+			names[a.Name] = i
+		}
+		switch {
+		case !appPathRE.MatchString(a.Path):
+			c.fail(ap+".path", "%q is not a context path: want / or /name[/name...] (letters, digits, . _ ~ -; no trailing slash)", a.Path)
+		case a.Path == ProbeContext || strings.HasPrefix(a.Path, ProbeContext+"/"):
+			c.fail(ap+".path", "%q is clusterctl's probe app (%s), which verify and the rollout use", a.Path, ProbeContext)
+		default:
+			if j, ok := paths[a.Path]; ok {
+				c.fail(ap+".path", "%q is already the path of apps[%d]", a.Path, j)
+			}
+			paths[a.Path] = i
+		}
+		if !strings.HasSuffix(a.WAR, ".war") {
+			c.fail(ap+".war", "%q is not a .war file", a.WAR)
+		}
+		if a.SHA256 != "" && !sha256RE.MatchString(a.SHA256) {
+			c.fail(ap+".sha256", "want 64 lowercase hex digits, got %d characters", len(a.SHA256))
+		}
+		if !appHealthRE.MatchString(a.Health) {
+			c.fail(ap+".health", "%q is not a path under the app (it starts with /)", a.Health)
+		}
+	}
 }
 
 func (c *checker) rollout(inv *Inventory) {

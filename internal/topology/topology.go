@@ -12,8 +12,9 @@ import (
 
 // ProbeContext is the context path of clusterctl's probe web application
 // (assets/probe), which apply deploys on every Tomcat, nginx routes, and
-// verify, the rollout and the load generator request.
-const ProbeContext = "/probe"
+// verify, the rollout and the load generator request. The inventory owns
+// the value: it keeps the operator's apps off it.
+const ProbeContext = inventory.ProbeContext
 
 // Node is one memcached instance as MSM knows it.
 type Node struct {
