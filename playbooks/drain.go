@@ -408,9 +408,10 @@ func RestartMemcachedStep() engine.Step {
 	return engine.Restart{Service: "memcached", Label: restartMemcached}
 }
 
-// RestartTomcatStep restarts Tomcat itself, for a rollout.
-func RestartTomcatStep() engine.Step {
-	return engine.Restart{Service: "tomcat", DaemonReload: true, Label: restartTomcat}
+// RestartTomcatStep restarts Tomcat itself, for a rollout, putting the
+// apps' wanted versions live while it is stopped (apps.go).
+func (c *Cluster) RestartTomcatStep() engine.Step {
+	return engine.Restart{Service: "tomcat", DaemonReload: true, Label: restartTomcat, WhileStopped: c.appsLiveScript()}
 }
 
 // TomcatReadyStep waits until the Tomcat on host serves again as users need
@@ -422,10 +423,19 @@ func (c *Cluster) TomcatReadyStep(host string, timeout time.Duration) engine.Ste
 	tc, _ := c.Topo.Tomcat(host)
 	return engine.WaitFor{
 		Label:     "tomcat ready",
-		Condition: tomcatStarted + " && " + probeServesCond(tc),
+		Condition: c.readyCond(tc),
 		Timeout:   timeout,
 		Hint:      "journalctl -u tomcat; the probe at http://" + tc.Address + ":" + fmt.Sprint(tc.Port) + topology.ProbeContext + "/",
 	}
+}
+
+// readyCond: started, the probe serving, and every app's health answering.
+func (c *Cluster) readyCond(tc topology.Tomcat) string {
+	cond := tomcatStarted + " && " + probeServesCond(tc)
+	if len(c.Inv.Apps) > 0 {
+		cond += " && " + appsHealthCond(c.Inv.Apps, tc.Address, tc.Port)
+	}
+	return cond
 }
 
 // probeServesCond asks the probe app on the Tomcat's own address and port

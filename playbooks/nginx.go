@@ -44,6 +44,7 @@ type tmplNginx struct {
 	IPHash, RoundRobin              bool                 // how tomcat-servers spreads requests beyond round-robin's default
 	ProxyTarget                     string               // what proxy_pass names: an upstream or $msm_upstream
 	ProbePath                       string               // "/probe/"
+	AppPaths                        []string             // the operator's apps' context paths
 }
 
 type tmplUpstreamServer struct {
@@ -71,6 +72,7 @@ func (t Target) NginxConf() ([]byte, error) {
 		Cluster: t.Inv.Cluster.Name, Family: string(t.Family), Balance: t.Inv.Nginx.Balance,
 		User: f.NginxUser, ModulesInclude: f.NginxModules, MimeTypes: "/etc/nginx/mime.types", LogDir: "/var/log/nginx",
 		Listen: t.Inv.Nginx.Listen, ProxyTarget: "tomcat-servers", ProbePath: topology.ProbeContext + "/",
+		AppPaths: t.appPaths(),
 	}
 	for _, tc := range t.Topo.Tomcats {
 		d.Servers = append(d.Servers, tmplUpstreamServer{Address: tc.Address, Port: tc.Port, FQDN: t.fqdn(tc.Host), Down: t.Drained[tc.Host]})
@@ -100,3 +102,11 @@ func (t Target) NginxConf() ([]byte, error) {
 }
 
 // ---- context.xml ------------------------------------------------------------
+
+func (t Target) appPaths() []string {
+	var out []string
+	for _, a := range t.Inv.Apps {
+		out = append(out, a.Path)
+	}
+	return out
+}

@@ -60,6 +60,7 @@ func (c *Cluster) Apply() []engine.Play {
 		c.memcachedPlay(),
 		c.msmPlay(),
 		c.probePlay(),
+		c.appsPlay(),
 		c.tomcatStartPlay(),
 		c.nginxPlay(),
 	}

@@ -76,6 +76,8 @@ func TestGolden(t *testing.T) {
 		return inv
 	}
 	lab := loadInventory(t, labTime...)
+	withApps := loadInventory(t)
+	withApps.Apps = []inventory.App{{Name: "shop", Path: "/shop", Health: "/"}, {Name: "home", Path: "/", Health: "/"}}
 	deb, rhel := engine.FamilyDebian, engine.FamilyRHEL
 
 	cases := []struct {
@@ -86,6 +88,7 @@ func TestGolden(t *testing.T) {
 		{"nginx.rhel.sticky.conf", target(t, seed, "proxy", rhel).NginxConf},
 		{"nginx.debian.round_robin.conf", target(t, withBalance(inventory.BalanceRoundRobin), "proxy", deb).NginxConf},
 		{"nginx.debian.ip_hash.conf", target(t, withBalance(inventory.BalanceIPHash), "proxy", deb).NginxConf},
+		{"nginx.debian.apps.conf", target(t, withApps, "proxy", deb).NginxConf},
 		{"context.t58.xml", target(t, seed, "t58", deb).ContextXML},
 		{"context.t68.xml", target(t, seed, "t68", rhel).ContextXML},
 		{"server.t58.xml", target(t, seed, "t58", deb).ServerXML},

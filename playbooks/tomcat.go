@@ -47,8 +47,12 @@ const tomcatStarted = `inv=$(systemctl show -p InvocationID --value tomcat) && [
 // handlers of the plays before it find a new Tomcat not yet running and
 // leave it be, instead of rolling a restart of a Tomcat this run started.
 func (c *Cluster) tomcatStartPlay() engine.Play {
+	var steps []engine.Step
+	if len(c.Inv.Apps) > 0 {
+		steps = append(steps, c.appsInPlaceStep())
+	}
 	return engine.Play{Name: "tomcat-start", Hosts: c.withRole(inventory.RoleTomcat),
-		Steps: []engine.Step{tomcatServiceStep(), tomcatReadyStep()}}
+		Steps: append(steps, tomcatServiceStep(), tomcatReadyStep())}
 }
 
 // tomcatPlay installs Tomcat as the seed does (tarball under /usr/local,

@@ -172,6 +172,10 @@ type Restart struct {
 	// condition that fails for any reason thus costs a rollout, never the
 	// sessions' second copy.
 	RestartNowIf string
+	// WhileStopped, for a plain restart, is a shell script run between the
+	// stop and the start (a new application version put in place while the
+	// service cannot see it half written); it must succeed for the start.
+	WhileStopped string
 	Label        string
 }
 
@@ -214,8 +218,12 @@ func (r Restart) Check(ctx context.Context, h *Host) (*Change, error) {
 		}
 	}
 	cmd := restartCmd(r)
+	summary := cmd
+	if r.WhileStopped != "" && !r.Reload && !r.IfRunning {
+		summary = "systemctl stop " + r.Service + ", what waits for the stop, systemctl start " + r.Service
+	}
 	return &Change{
-		Summary: cmd,
+		Summary: summary,
 		Apply: func(ctx context.Context) error {
 			_, err := h.run(ctx, r.Title(), cmd)
 			return err
@@ -234,6 +242,9 @@ func restartCmd(r Restart) string {
 		verb = "try-restart"
 	}
 	cmd := "systemctl " + verb + " " + Quote(r.Service)
+	if r.WhileStopped != "" && verb == "restart" {
+		cmd = "systemctl stop " + Quote(r.Service) + " && { " + r.WhileStopped + "\n} && systemctl start " + Quote(r.Service)
+	}
 	if r.DaemonReload {
 		cmd = "systemctl daemon-reload && " + cmd
 	}

@@ -147,7 +147,7 @@ func (e *SSH) onProxy(ctx context.Context, proxy string, s engine.Step) error {
 }
 
 func (e *SSH) RestartTomcat(ctx context.Context, tomcat string) error {
-	return e.step(ctx, e.host(tomcat), playbooks.RestartTomcatStep())
+	return e.step(ctx, e.host(tomcat), e.Cluster.RestartTomcatStep())
 }
 
 func (e *SSH) ClearPending(ctx context.Context, host string, d engine.Deferred) error {

@@ -1,0 +1,156 @@
+package playbooks
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
+)
+
+// The operator's apps (inventory apps:) go live only through a Tomcat
+// restart, never while a Tomcat serves users: the converge uploads each
+// WAR to a staging directory outside webapps and writes which version is
+// wanted; the restart (the rollout's, one drained host at a time, or the
+// first start of a new Tomcat) stops Tomcat, puts the wanted WAR in place
+// of the live one, removes the old unpacked tree and starts Tomcat again.
+// server.xml's autoDeploy is off, so a running Tomcat never picks a WAR up
+// by itself, and a Tomcat that crashes and is restarted by systemd comes
+// back with the version it had. The version a WAR replaces stays staged
+// for a rollback.
+
+// AppsDir is where each app's staged WARs live: <AppsDir>/<name>/<sha256>.war.
+var AppsDir = path.Join(engine.DefaultStateDir, "apps")
+
+// AppPlace is where one app lives on a Tomcat host: a cluster fact that
+// apply, the rollout, verify and teardown all read from here.
+type AppPlace struct {
+	App      inventory.App
+	Dir      string // staging directory
+	Staged   string // the wanted version's staged WAR
+	Want     string // holds the wanted version's SHA-256
+	Previous string // holds the SHA-256 of the version the last deploy replaced
+	Live     string // webapps/<context>.war
+	Unpacked string // webapps/<context>: Tomcat's unpacked tree
+}
+
+// Apps is every app's place, in inventory order.
+func (c *Cluster) Apps() []AppPlace {
+	webapps := path.Join(c.Inv.CatalinaHome(), "webapps")
+	var out []AppPlace
+	for _, a := range c.Inv.Apps {
+		dir := path.Join(AppsDir, a.Name)
+		out = append(out, AppPlace{
+			App: a, Dir: dir, Staged: path.Join(dir, a.SHA256+".war"),
+			Want: path.Join(dir, "want"), Previous: path.Join(dir, "previous"),
+			Live: path.Join(webapps, a.ContextName()+".war"), Unpacked: path.Join(webapps, a.ContextName()),
+		})
+	}
+	return out
+}
+
+// appsPlay stages every app on every Tomcat host. A new wanted version
+// notifies the rolling Tomcat restart that puts it live; the journal
+// records the live WAR and its unpacked tree, so teardown removes them.
+func (c *Cluster) appsPlay() engine.Play {
+	var steps []engine.Step
+	if len(c.Inv.Apps) > 0 {
+		steps = append(steps, engine.Directory{Path: AppsDir})
+	}
+	for _, p := range c.Apps() {
+		if p.App.SHA256 == "" {
+			steps = append(steps, failStep{"app " + p.App.Name, fmt.Errorf("%s: no SHA-256 known (the inventory's local check did not run)", p.App.WAR)})
+			continue
+		}
+		steps = append(steps,
+			engine.Directory{Path: p.Dir},
+			engine.Upload{Local: c.Inv.ArtifactPath(p.App.WAR), Path: p.Staged, Label: "stage " + p.App.Name + " " + p.App.WAR},
+			engine.Notify(appWant{place: p}, restartTomcat),
+		)
+	}
+	return engine.Play{Name: "apps", Hosts: c.withRole(inventory.RoleTomcat), Steps: steps,
+		Handlers: []engine.Step{restartTomcatHandler()}}
+}
+
+// appWant writes which version of an app is wanted.
+type appWant struct{ place AppPlace }
+
+func (w appWant) file() engine.File {
+	return engine.File{Path: w.place.Want, Content: []byte(w.place.App.SHA256 + "\n")}
+}
+
+func (w appWant) Title() string { return "want " + w.place.App.Name + " " + w.place.App.WAR }
+
+func (w appWant) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	ch, err := w.file().Check(ctx, h)
+	if err != nil || ch == nil {
+		return ch, err
+	}
+	// Write-ahead: the live WAR and its tree appear at the next restart.
+	for _, p := range []string{w.place.Live, w.place.Unpacked} {
+		res, err := h.Conn.Run(ctx, "test -e "+engine.Quote(p))
+		if err != nil {
+			return nil, err
+		}
+		if !res.OK() {
+			ch.Records = append(ch.Records, engine.Record{Kind: engine.RecordCommandCreated, Path: p})
+		}
+	}
+	ch.Summary = fmt.Sprintf("%s %.12s: goes live at the next restart of Tomcat (%s)", w.place.App.WAR, w.place.App.SHA256, ch.Summary)
+	return ch, nil
+}
+
+// appsLiveScript puts every app's wanted version live, for a stopped
+// Tomcat; nothing for an app already live in that version. The replaced
+// version's SHA-256 is kept in Previous (its staged WAR stays), older
+// staged versions go.
+func (c *Cluster) appsLiveScript() string {
+	places := c.Apps()
+	if len(places) == 0 {
+		return ""
+	}
+	owner := engine.Quote(c.Inv.Tomcat.User + ":" + c.Inv.Tomcat.User)
+	var b strings.Builder
+	for _, p := range places {
+		q := func(s string) string { return engine.Quote(s) }
+		fmt.Fprintf(&b, `w=$(cat %s 2>/dev/null) && { cur=$(sha256sum %s 2>/dev/null | cut -c1-64)
+if [ "$cur" != "$w" ]; then
+  cp %s/"$w".war %s.clusterctl-new && chown %s %s.clusterctl-new && mv -f %s.clusterctl-new %s && rm -rf %s || exit 1
+  if [ -n "$cur" ]; then echo "$cur" > %s; fi
+fi
+prev=$(cat %s 2>/dev/null); for f in %s/*.war; do case "$f" in */"$w".war|*/"$prev".war) ;; *) rm -f "$f";; esac; done; }
+`, q(p.Want), q(p.Live), q(p.Dir), q(p.Live), owner, q(p.Live), q(p.Live), q(p.Live), q(p.Unpacked), q(p.Previous), q(p.Previous), q(p.Dir))
+	}
+	b.WriteString("true")
+	return b.String()
+}
+
+// appsLiveCond holds when every app is live in its wanted version.
+func (c *Cluster) appsLiveCond() string {
+	var conds []string
+	for _, p := range c.Apps() {
+		conds = append(conds, fmt.Sprintf(`[ "$(sha256sum %s 2>/dev/null | cut -c1-64)" = "$(cat %s 2>/dev/null)" ]`, engine.Quote(p.Live), engine.Quote(p.Want)))
+	}
+	return strings.Join(conds, " && ")
+}
+
+// appsInPlaceStep puts the apps live on a Tomcat that is not running (a
+// new host, before its first start); a running one gets them through its
+// rolling restart.
+func (c *Cluster) appsInPlaceStep() engine.Step {
+	return engine.Command{Label: "apps in place", Cmd: c.appsLiveScript(),
+		Unless: "systemctl is-active --quiet tomcat || { " + c.appsLiveCond() + "; }"}
+}
+
+// appsHealthCond holds when every app answers its health path with a 2xx
+// on the Tomcat at addr:port itself (bash's /dev/tcp: no curl needed).
+func appsHealthCond(apps []inventory.App, addr string, port int) string {
+	var conds []string
+	for _, a := range apps {
+		req := fmt.Sprintf(`exec 3<>/dev/tcp/%s/%d && printf 'GET %s HTTP/1.0\r\nHost: clusterctl-health\r\n\r\n' >&3 && head -n 1 <&3`, addr, port, a.HealthPath())
+		conds = append(conds, "timeout 5 bash -c "+engine.Quote(req)+` | grep -q '^HTTP/1\.[01] 2'`)
+	}
+	return strings.Join(conds, " && ")
+}
