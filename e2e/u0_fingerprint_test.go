@@ -96,7 +96,7 @@ for f in /etc/chrony/chrony.conf /etc/chrony.conf /etc/nginx/nginx.conf /etc/mem
   if [ -e "$f" ]; then echo "$f $(sha256sum < "$f" | cut -c1-64)"; else echo "$f absent"; fi
 done
 echo '## config trees'; find /etc/chrony /etc/nginx /etc/memcached* /etc/profile.d -printf '%p %y %m\n' 2>/dev/null | LC_ALL=C sort
-echo '## packages'; `+listPackages+`
+echo '## packages'; ` + listPackages + `
 echo '## unit files'; systemctl list-unit-files --no-legend --no-pager | awk '{print $1, $2}' | LC_ALL=C sort
 echo '## /etc/systemd/system'; find /etc/systemd/system -printf '%p %y %l\n' | LC_ALL=C sort
 echo '## /usr/local'; find /usr/local -printf '%p %y %m %l\n' | LC_ALL=C sort
