@@ -279,11 +279,22 @@ func TestSessionWrittenDuringTheHandOverIsNeverServedOlder(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		touch(h+" killed", h)
 		RunOn(t, h, "systemctl start tomcat")
-		waitProbe(t, 2*time.Minute)
+		waitTomcatStarted(t, h)
 	}
 	touch("at the end", "")
+	if lost > 0 {
+		t.Logf("proxy's nginx errors:\n%s", RunOn(t, "proxy", "journalctl -u nginx --no-pager -n 20; tail -n 30 /var/log/nginx/error.log 2>/dev/null; true"))
+	}
 	t.Logf("20 sessions written twice after each dump, then each Tomcat killed: %d served older, %d lost", older, lost)
 	if older != 0 || lost != 0 {
 		t.Errorf("%d sessions served older, %d lost; want 0 and 0", older, lost)
 	}
+}
+
+// waitTomcatStarted waits until host's Tomcat has logged that it started,
+// in its unit's current run (its webapps deployed).
+func waitTomcatStarted(t *testing.T, host string) {
+	t.Helper()
+	RunOn(t, host, `for i in $(seq 1 240); do inv=$(systemctl show -p InvocationID --value tomcat); `+
+		`[ -n "$inv" ] && journalctl -q _SYSTEMD_INVOCATION_ID="$inv" -o cat | grep -q 'Server startup in' && exit 0; sleep 0.5; done; echo "tomcat never started"; exit 1`)
 }
