@@ -2,6 +2,8 @@ package verify
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +33,7 @@ const (
 	CheckNginxActive      = "nginx.service"
 	CheckNginxConfig      = "nginx -t"
 	CheckProxyRoute       = "proxy .jsp route"
+	CheckApp              = "app " // + app name: its health path answers 2xx
 )
 
 // Units as installed by apply (Debian and RHEL name them alike).
@@ -65,6 +68,7 @@ func (r *run) checksFor(h inventory.Host) []check {
 			check{CheckMSMContext, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMContext(ctx, c, h) }},
 			check{CheckMSMStarted, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMStarted(ctx, c, h) }},
 		)
+		cs = append(cs, r.appChecks(h, net.JoinHostPort(h.Address, strconv.Itoa(r.inv.Tomcat.Port)))...)
 	}
 	if h.Has(inventory.RoleMemcached) {
 		cs = append(cs,
@@ -83,6 +87,7 @@ func (r *run) checksFor(h inventory.Host) []check {
 			check{CheckNginxConfig, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkNginxConfig(ctx, c) }},
 			check{CheckProxyRoute, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkProxyRoute(ctx, h) }},
 		)
+		cs = append(cs, r.appChecks(h, net.JoinHostPort("127.0.0.1", strconv.Itoa(r.inv.Nginx.Listen)))...)
 	}
 	return cs
 }

@@ -64,15 +64,7 @@ func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, strin
 // from the Tomcat host itself.
 func (r *run) checkTomcatPort(ctx context.Context, h inventory.Host) (Status, string) {
 	addr := net.JoinHostPort(h.Address, strconv.Itoa(r.inv.Tomcat.Port))
-	from := h.Name
-	for _, p := range r.inv.AllHosts() {
-		if p.Has(inventory.RoleProxy) {
-			if d, _ := r.dialer(p.Name); d != nil {
-				from = p.Name
-				break
-			}
-		}
-	}
+	from := r.someProxy(h.Name)
 	d, why := r.dialer(from)
 	if d == nil {
 		return fail("%s", why)
@@ -88,6 +80,12 @@ func (r *run) checkTomcatPort(ctx context.Context, h inventory.Host) (Status, st
 // httpStatusLine sends a minimal HEAD request and returns the status line:
 // any HTTP answer proves the connector is up, without creating a session.
 func httpStatusLine(ctx context.Context, d TCPDialer, addr string, connectTimeout, timeout time.Duration) (string, error) {
+	return httpAsk(ctx, d, addr, "HEAD", "/", "", connectTimeout, timeout)
+}
+
+// httpAsk sends one request (Host header host, or addr's host when "")
+// and returns the answer's status line.
+func httpAsk(ctx context.Context, d TCPDialer, addr, method, path, host string, connectTimeout, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	nc, err := connect(ctx, d, addr, connectTimeout)
@@ -97,8 +95,10 @@ func httpStatusLine(ctx context.Context, d TCPDialer, addr string, connectTimeou
 	defer nc.Close()
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	host, _, _ := net.SplitHostPort(addr)
-	if _, err := io.WriteString(nc, "HEAD / HTTP/1.0\r\nHost: "+host+"\r\nConnection: close\r\n\r\n"); err != nil {
+	if host == "" {
+		host, _, _ = net.SplitHostPort(addr)
+	}
+	if _, err := io.WriteString(nc, method+" "+path+" HTTP/1.0\r\nHost: "+host+"\r\nConnection: close\r\n\r\n"); err != nil {
 		return "", err
 	}
 	line, err := bufio.NewReader(nc).ReadString('\n')
@@ -282,4 +282,44 @@ func judgeMSMStart(s msmStart, wantPrimary, wantFailover []string) (Status, stri
 		what = "MSM test double (lab stand-in, not real MSM) started"
 	}
 	return ok("%s: node ids %v, failover node ids %v", what, s.NodeIDs, s.FailoverIDs)
+}
+
+// appChecks: every app's health path answers 2xx at addr, on a Tomcat
+// (its own port, asked from a proxy, as nginx asks it) or through a proxy
+// (its nginx, asked on the proxy itself).
+func (r *run) appChecks(h inventory.Host, addr string) []check {
+	var cs []check
+	for _, a := range r.inv.Apps {
+		cs = append(cs, check{CheckApp + a.Name, func(ctx context.Context, _ remote.Conn) (Status, string) {
+			from := h.Name
+			if h.Has(inventory.RoleTomcat) {
+				from = r.someProxy(h.Name)
+			}
+			d, why := r.dialer(from)
+			if d == nil {
+				return fail("%s", why)
+			}
+			line, err := httpAsk(ctx, d, addr, "GET", a.HealthPath(), h.FQDN, r.timing.Connect, r.timing.Request)
+			if err != nil {
+				return fail("GET %s at %s (from %s): %v", a.HealthPath(), addr, from, err)
+			}
+			if f := strings.Fields(line); len(f) < 2 || !strings.HasPrefix(f[1], "2") {
+				return fail("GET %s at %s (from %s): %s, want 2xx (is %s deployed? journalctl -u tomcat on the Tomcats)", a.HealthPath(), addr, from, line, a.WAR)
+			}
+			return ok("GET %s at %s: %s", a.HealthPath(), addr, line)
+		}})
+	}
+	return cs
+}
+
+// someProxy is the first proxy SSH reaches, else host itself.
+func (r *run) someProxy(host string) string {
+	for _, p := range r.inv.AllHosts() {
+		if p.Has(inventory.RoleProxy) {
+			if d, _ := r.dialer(p.Name); d != nil {
+				return p.Name
+			}
+		}
+	}
+	return host
 }

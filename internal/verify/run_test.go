@@ -245,3 +245,38 @@ func TestTimeServerRuleAgreesWithApply(t *testing.T) {
 		t.Errorf("apply: the proxy serves %q, want t58,t68", names)
 	}
 }
+
+// Every app's health is asked on every Tomcat (from the proxy, as nginx
+// asks it) and through every proxy; a Tomcat whose app does not answer
+// 2xx fails its check, naming the path and the answer.
+func TestHealthAppsOnEveryTomcatAndProxy(t *testing.T) {
+	inv := labInventory(0)
+	inv.Apps = []inventory.App{{Name: "shop", WAR: "shop-2.war", Path: "/shop", Health: "/health"}}
+	conns := fakeCluster(t, inv)
+	serve := func(code int) string {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/shop/health" {
+				w.WriteHeader(404)
+				return
+			}
+			w.WriteHeader(code)
+		}))
+		t.Cleanup(s.Close)
+		return s.Listener.Addr().String()
+	}
+	tunnels := conns["proxy"].tunnels
+	tunnels["10.0.0.58:8080"] = serve(200)
+	tunnels["10.0.0.68:8080"] = serve(503)
+	s, col := runHealth(t, inv, conns, nil)
+	if got := s.FailedNames(); len(got) != 1 || got[0] != "t68 app shop" {
+		t.Fatalf("failed = %v, want only t68's app check", got)
+	}
+	if r, _ := col.Find("t68", CheckApp+"shop"); !strings.Contains(r.Reason, "GET /shop/health at 10.0.0.68:8080 (from proxy): HTTP/1.0 503") || !strings.Contains(r.Reason, "shop-2.war") {
+		t.Errorf("t68 app check: %q", r.Reason)
+	}
+	for _, h := range []string{"t58", "proxy"} {
+		if r, ok := col.Find(h, CheckApp+"shop"); !ok || r.Status != StatusOK {
+			t.Errorf("%s app check: %+v (found %v)", h, r, ok)
+		}
+	}
+}
