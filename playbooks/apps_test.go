@@ -1,0 +1,78 @@
+package playbooks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/topology"
+)
+
+// The script that puts apps live, run for real in a temp tree: a new
+// version replaces the live WAR and its unpacked tree, the replaced one is
+// kept for rollback (and only it: older staged versions go), and an app
+// already live in its version is left alone, its unpacked tree included.
+func TestAppsLiveScript(t *testing.T) {
+	root := t.TempDir()
+	old := AppsDir
+	AppsDir = filepath.Join(root, "apps")
+	t.Cleanup(func() { AppsDir = old })
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := loadInventory(t)
+	inv.Tomcat.Prefix, inv.Tomcat.User = root, me.Username
+	webapps := filepath.Join(inv.CatalinaHome(), "webapps")
+	if err := os.MkdirAll(webapps, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	deploy := func(content string) (sha string, place AppPlace) {
+		sum := sha256.Sum256([]byte(content))
+		sha = hex.EncodeToString(sum[:])
+		inv.Apps = []inventory.App{{Name: "shop", WAR: "shop.war", Path: "/shop", Health: "/", SHA256: sha}}
+		c := &Cluster{Inv: inv, Topo: &topology.Topology{}}
+		place = c.Apps()[0]
+		if err := os.MkdirAll(place.Dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(place.Staged, []byte(content), 0o644)
+		os.WriteFile(place.Want, []byte(sha+"\n"), 0o644)
+		if out, err := exec.Command("bash", "-c", c.appsLiveScript()).CombinedOutput(); err != nil {
+			t.Fatalf("script: %v\n%s", err, out)
+		}
+		if out, err := exec.Command("bash", "-c", c.appsLiveCond()).CombinedOutput(); err != nil {
+			t.Errorf("after the script the live condition fails: %v %s", err, out)
+		}
+		return sha, place
+	}
+	sha1, p := deploy("v1")
+	if read(p.Live) != "v1" || exists(p.Previous) {
+		t.Fatalf("first deploy: live %q, previous exists %v", read(p.Live), exists(p.Previous))
+	}
+	os.MkdirAll(filepath.Join(p.Unpacked, "WEB-INF"), 0o755) // Tomcat unpacks it
+	sha2, p := deploy("v2")
+	if read(p.Live) != "v2" || exists(p.Unpacked) || strings.TrimSpace(read(p.Previous)) != sha1 || !exists(filepath.Join(p.Dir, sha1+".war")) {
+		t.Fatalf("v1 -> v2: live %q, unpacked left %v, previous %q, v1 staged %v", read(p.Live), exists(p.Unpacked), read(p.Previous), exists(filepath.Join(p.Dir, sha1+".war")))
+	}
+	_, p = deploy("v3")
+	if read(p.Live) != "v3" || strings.TrimSpace(read(p.Previous)) != sha2 || exists(filepath.Join(p.Dir, sha1+".war")) || !exists(filepath.Join(p.Dir, sha2+".war")) {
+		t.Fatalf("v2 -> v3: live %q, previous %q, v1 staged %v, v2 staged %v", read(p.Live), read(p.Previous), exists(filepath.Join(p.Dir, sha1+".war")), exists(filepath.Join(p.Dir, sha2+".war")))
+	}
+	os.MkdirAll(filepath.Join(p.Unpacked, "WEB-INF"), 0o755)
+	_, p = deploy("v3")
+	if !exists(p.Unpacked) || strings.TrimSpace(read(p.Previous)) != sha2 {
+		t.Errorf("v3 again: unpacked tree kept %v, previous %q", exists(p.Unpacked), read(p.Previous))
+	}
+	if entries, _ := os.ReadDir(webapps); len(entries) != 2 {
+		t.Errorf("webapps holds %d entries, want the WAR and its tree: %v", len(entries), entries)
+	}
+}
