@@ -154,3 +154,17 @@ func appsHealthCond(apps []inventory.App, addr string, port int) string {
 	}
 	return strings.Join(conds, " && ")
 }
+
+// AppsNotice says, when there are apps, why their versions share sessions:
+// MSM keys a session by its webapp version too (docs/msm.md), and apps are
+// deployed as <context>.war, with no "##version" for that key to carry.
+func (c *Cluster) AppsNotice() string {
+	if len(c.Inv.Apps) == 0 {
+		return ""
+	}
+	prefix := c.Inv.MSM.StorageKeyPrefix
+	if prefix == "" {
+		prefix = "MSM's default, webappVersion"
+	}
+	return fmt.Sprintf("apps are deployed as <context>.war, with no ##version in the name: the storage key prefix (%s) is the same for every version of an app, so a new version finds the sessions the old one wrote", prefix)
+}

@@ -105,6 +105,9 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	if inv.MSM.SessionBackupAsync {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning: msm.session_backup_async is true: a request's session change may still be on its way to memcached when a rollout or a failover moves the session, which then answers with the change before (measured: up to 3 stale answers in ~3,400 requests during a rollout); false, the default, keeps it at 0")
 	}
+	if n := cluster.AppsNotice(); n != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "notice:", n)
+	}
 	if g.dryRun && g.output == "text" {
 		if err := printEffectiveInventory(out, inv); err != nil {
 			return err

@@ -1,0 +1,195 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/loadgen"
+)
+
+// shopWAR builds the test's shop app in version v: index.jsp keeps a
+// shop.Cart in the session (one item more per request) and answers in the
+// probe's JSON shape (session, counter = the cart's size, new, host), so
+// the load generator counts lost sessions and stale answers on it;
+// health.jsp answers "ok". cart is Cart.java's body. It returns the WAR's
+// path and SHA-256.
+func shopWAR(t *testing.T, v, cart string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src", "shop")
+	classes := filepath.Join(dir, "war", "WEB-INF", "classes")
+	for _, d := range []string{src, classes} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(src, "Cart.java"), "package shop;\n\npublic class Cart implements java.io.Serializable {\n"+cart+"\n}\n")
+	write(filepath.Join(dir, "war", "index.jsp"), `<%@ page contentType="application/json" import="shop.Cart" %><%
+Cart c = (Cart) session.getAttribute("cart");
+boolean fresh = c == null;
+if (fresh) { c = new Cart(); }
+c.add("item");
+session.setAttribute("cart", c);
+String id = session.getId();
+%>{"host":"<%= id.substring(id.lastIndexOf('.') + 1) %>","session":"<%= id %>","counter":<%= c.size() %>,"new":<%= fresh %>,"version":"`+v+`"}
+`)
+	write(filepath.Join(dir, "war", "health.jsp"), `<%@ page contentType="text/plain" session="false" %>ok `+v+"\n")
+	for _, c := range [][]string{
+		{"javac", "--release", "11", "-d", classes, filepath.Join(src, "Cart.java")},
+		{"jar", "cf", filepath.Join(dir, "shop-"+v+".war"), "-C", filepath.Join(dir, "war"), "."},
+	} {
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", c, err, out)
+		}
+	}
+	war := filepath.Join(dir, "shop-"+v+".war")
+	b, err := os.ReadFile(war)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return war, hex.EncodeToString(sum[:])
+}
+
+const (
+	// cartV1 is the session class as v1 has it.
+	cartV1 = `  private static final long serialVersionUID = 1L;
+  private final java.util.ArrayList<String> items = new java.util.ArrayList<>();
+  public void add(String s) { items.add(s); }
+  public int size() { return items.size(); }`
+	// cartV2 is a compatible change: a new method, the explicit
+	// serialVersionUID kept.
+	cartV2 = cartV1 + `
+  public boolean isEmpty() { return items.isEmpty(); }`
+)
+
+// appsInventory is the lab's inventory with the shop app at war.
+func appsInventory(t *testing.T, name, war, sha string) string {
+	t.Helper()
+	inv := variantInventory(t, name)
+	b, err := os.ReadFile(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, fmt.Sprintf("\napps:\n  - name: shop\n    war: %s\n    path: /shop\n    sha256: %s\n    health: /health.jsp\n", war, sha)...)
+	if err := os.WriteFile(inv, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+// shopVersion asks host's Tomcat itself which shop version it serves.
+func shopVersion(t *testing.T, host string) string {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + hostAddr(t, host) + ":8080/shop/health.jsp")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(b)))
+}
+
+// A new version of the operator's app rolls out like a restart: v1 by
+// apply (a second apply changes nothing), then v1 -> v2 under 20 sessions
+// of load on the app itself: 0 failed, 0 lost (every session keeps its
+// cart), 0 stale, every Tomcat serves v2 at the end. Teardown then takes
+// the app out, and the hosts are pristine.
+func TestAppRollsOutWithoutLosingACart(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	t.Cleanup(func() { ensureApplied(t) })
+	war1, sha1 := shopWAR(t, "v1", cartV1)
+	war2, sha2 := shopWAR(t, "v2", cartV2)
+	inv1 := appsInventory(t, "apps-v1", war1, sha1)
+	inv2 := appsInventory(t, "apps-v2", war2, sha2)
+
+	res := runCmd(t, invCmd(t, inv1, "apply"))
+	if res.ExitCode != 0 {
+		t.Fatalf("apply with shop v1: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
+	}
+	for _, h := range []string{"t58", "t68"} {
+		if v := shopVersion(t, h); v != "200 ok v1" {
+			t.Errorf("%s serves %q after the first apply, want v1", h, v)
+		}
+	}
+	assertNoChanges(t, runCmd(t, invCmd(t, inv1, "apply")))
+
+	dry := runCmd(t, invCmd(t, inv2, "apply", "--dry-run"))
+	if plan := strings.Join(dry.Changed(), "\n"); !strings.Contains(plan, "t58 apps: want shop") || !strings.Contains(plan, "t68 apps: want shop") {
+		t.Errorf("the dry run does not say which hosts get v2:\n%s", plan)
+	}
+
+	proxy := hostAddr(t, "proxy")
+	l, err := loadgen.Start(context.Background(), loadgen.Config{
+		URLs: []string{"http://" + proxy + ":80/shop/index.jsp"}, Sessions: 20, Duration: 3 * time.Minute, MaxRequests: 200_000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	res = runCmd(t, invCmd(t, inv2, "apply"))
+	time.Sleep(time.Second)
+	rep := l.Stop()
+	t.Logf("v1 -> v2 under load: %s", rep)
+	if res.ExitCode != 0 {
+		t.Fatalf("apply with shop v2: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
+	}
+	if got := strings.Join(rolledHosts(res), ","); got != "t58,t68" {
+		t.Errorf("v2 rolled onto %q, want t58,t68", got)
+	}
+	if rep.Requests < 200 || !rep.Clean() {
+		t.Errorf("v1 -> v2 under load: %s; want 0 failed, 0 lost, 0 stale; samples %q", rep, rep.Samples)
+	}
+	for _, h := range []string{"t58", "t68"} {
+		if v := shopVersion(t, h); v != "200 ok v2" {
+			t.Errorf("%s serves %q after the rollout, want v2", h, v)
+		}
+		if out := RunOn(t, h, "cat /var/lib/clusterctl/apps/shop/previous; ls /var/lib/clusterctl/apps/shop/"); !strings.Contains(out, sha1+"\n") || !strings.Contains(out, sha2+".war") || !strings.Contains(out, sha1+".war") {
+			t.Errorf("%s: v1 is not kept for a rollback:\n%s", h, out)
+		}
+	}
+	v := runCmd(t, invCmd(t, inv2, "verify", "--no-drill"))
+	var apps int
+	for _, line := range strings.Split(v.Stdout, "\n") {
+		var r struct{ Host, Check, Status string }
+		if json.Unmarshal([]byte(line), &r) == nil && r.Check == "app shop" {
+			apps++
+			if r.Status != "ok" {
+				t.Errorf("verify: %s", line)
+			}
+		}
+	}
+	if v.ExitCode != 0 || apps != 3 {
+		t.Errorf("verify with the app: exit %d, %d app checks (want 3: each Tomcat and the proxy)", v.ExitCode, apps)
+	}
+
+	td := runCmd(t, invCmd(t, inv2, "teardown"))
+	if td.ExitCode != 0 {
+		t.Fatalf("teardown: exit %d:\n%s", td.ExitCode, lastLines(td.Stdout+td.Stderr, 10))
+	}
+	for _, h := range []string{"t58", "t68"} {
+		if out := RunOn(t, h, "ls -d /usr/local/tomcat/webapps/shop* /var/lib/clusterctl/apps 2>/dev/null; true"); strings.TrimSpace(out) != "" {
+			t.Errorf("%s: teardown left %s", h, out)
+		}
+	}
+	assertPristine(t, "after the apps teardown")
+}
