@@ -111,7 +111,8 @@ func shopVersion(t *testing.T, host string) string {
 // A new version of the operator's app rolls out like a restart: v1 by
 // apply (a second apply changes nothing), then v1 -> v2 under 20 sessions
 // of load on the app itself: 0 failed, 0 lost (every session keeps its
-// cart), 0 stale, every Tomcat serves v2 at the end. Teardown then takes
+// cart), 0 stale, every Tomcat serves v2 at the end; `rollback shop` under
+// new load (sessions v2 made) back to v1, the same. Teardown then takes
 // the app out, and the hosts are pristine.
 func TestAppRollsOutWithoutLosingACart(t *testing.T) {
 	ensureApplied(t)
@@ -180,6 +181,30 @@ func TestAppRollsOutWithoutLosingACart(t *testing.T) {
 	}
 	if v.ExitCode != 0 || apps != 3 {
 		t.Errorf("verify with the app: exit %d, %d app checks (want 3: each Tomcat and the proxy)", v.ExitCode, apps)
+	}
+
+	// Back to v1 under new load: the sessions v2 made must survive v1.
+	l, err = loadgen.Start(context.Background(), loadgen.Config{
+		URLs: []string{"http://" + proxy + ":80/shop/index.jsp"}, Sessions: 20, Duration: 3 * time.Minute, MaxRequests: 200_000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	res = runCmd(t, invCmd(t, inv2, "rollback", "shop"))
+	time.Sleep(time.Second)
+	rep = l.Stop()
+	t.Logf("rollback v2 -> v1 under load (sessions made by v2): %s", rep)
+	if res.ExitCode != 0 || strings.Join(rolledHosts(res), ",") != "t58,t68" {
+		t.Fatalf("rollback shop: exit %d, rolled %v:\n%s", res.ExitCode, rolledHosts(res), lastLines(res.Stdout+res.Stderr, 15))
+	}
+	if rep.Requests < 200 || !rep.Clean() {
+		t.Errorf("rollback under load: %s; want 0 failed, 0 lost, 0 stale; samples %q", rep, rep.Samples)
+	}
+	for _, h := range []string{"t58", "t68"} {
+		if v := shopVersion(t, h); v != "200 ok v1" {
+			t.Errorf("%s serves %q after the rollback, want v1", h, v)
+		}
 	}
 
 	td := runCmd(t, invCmd(t, inv2, "teardown"))

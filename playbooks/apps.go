@@ -168,3 +168,61 @@ func (c *Cluster) AppsNotice() string {
 	}
 	return fmt.Sprintf("apps are deployed as <context>.war, with no ##version in the name: the storage key prefix (%s) is the same for every version of an app, so a new version finds the sessions the old one wrote", prefix)
 }
+
+// RollbackPlay wants, on every Tomcat host, the version of app that its
+// last deploy replaced, and notifies the rolling restart that puts it
+// live: the same path as a deploy. The inventory still names the newer
+// WAR, so the next apply deploys it again until the inventory changes.
+func (c *Cluster) RollbackPlay(app string) (engine.Play, error) {
+	for _, p := range c.Apps() {
+		if p.App.Name == app {
+			return engine.Play{Name: "rollback", Hosts: c.withRole(inventory.RoleTomcat),
+				Steps:    []engine.Step{engine.Notify(appRollback{place: p}, restartTomcat)},
+				Handlers: []engine.Step{restartTomcatHandler()}}, nil
+		}
+	}
+	var names []string
+	for _, a := range c.Inv.Apps {
+		names = append(names, a.Name)
+	}
+	return engine.Play{}, fmt.Errorf("no app %q in the inventory (apps: %s)", app, strings.Join(names, ", "))
+}
+
+// appRollback points want at previous.
+type appRollback struct{ place AppPlace }
+
+func (r appRollback) Title() string { return "want the previous version of " + r.place.App.Name }
+
+func (r appRollback) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
+	p := r.place
+	res, err := h.Conn.Run(ctx, fmt.Sprintf(`cat %s 2>/dev/null; echo; cat %s 2>/dev/null; echo; sha256sum %s 2>/dev/null | cut -c1-64`,
+		engine.Quote(p.Previous), engine.Quote(p.Want), engine.Quote(p.Live)))
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(res.Stdout, "\n")
+	for len(lines) < 3 {
+		lines = append(lines, "")
+	}
+	prev, want, live := strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1]), strings.TrimSpace(lines[2])
+	switch {
+	case prev == "":
+		return nil, fmt.Errorf("%s: no previous version of %s on this host (%s is empty): nothing to roll back to", h.Name(), p.App.Name, p.Previous)
+	case want == prev && live != prev:
+		// A rollback an earlier run began: its restart is still pending.
+		return nil, nil
+	case want == prev:
+		return nil, fmt.Errorf("%s: %s is already at the version before %.12s; roll forward with apply", h.Name(), p.App.Name, live)
+	}
+	staged := path.Join(p.Dir, prev+".war")
+	if res, err := h.Conn.Run(ctx, "test -f "+engine.Quote(staged)); err != nil || !res.OK() {
+		return nil, fmt.Errorf("%s: the previous version %.12s of %s is no longer staged (%s)", h.Name(), prev, p.App.Name, staged)
+	}
+	f := engine.File{Path: p.Want, Content: []byte(prev + "\n")}
+	ch, err := f.Check(ctx, h)
+	if err != nil || ch == nil {
+		return ch, err
+	}
+	ch.Summary = fmt.Sprintf("%s back to %.12s (from %.12s): goes live at the next restart of Tomcat", p.App.Name, prev, live)
+	return ch, nil
+}

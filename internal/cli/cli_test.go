@@ -371,3 +371,22 @@ func TestKryoJarsMissingNamedBeforeAnyHost(t *testing.T) {
 		t.Errorf("%d connection(s) to the hosts although the jars were missing", n)
 	}
 }
+
+// rollback of an app the inventory does not name is a usage error naming
+// the apps there are, before any host is contacted.
+func TestRollbackOfAnUnknownAppExits2(t *testing.T) {
+	port, contacted := countingListener(t)
+	inv := loopbackInventory(t, port)
+	text, _ := os.ReadFile(inv)
+	dir := filepath.Dir(inv)
+	os.WriteFile(filepath.Join(dir, "artifacts", "shop.war"), []byte("war"), 0o644)
+	os.WriteFile(filepath.Join(dir, "artifacts", "shop.war.sha256"), []byte(strings.Repeat("a", 64)+"\n"), 0o644)
+	os.WriteFile(inv, append(text, "apps:\n  - {name: shop, war: shop.war, path: /shop}\n"...), 0o644)
+	code, _, errOut := run("-i", inv, "rollback", "cart")
+	if code != ExitUsage || !strings.Contains(errOut, `no app "cart" in the inventory (apps: shop)`) || !strings.Contains(errOut, inv) {
+		t.Errorf("rollback cart: exit %d, want %d naming the apps: %q", code, ExitUsage, errOut)
+	}
+	if n := contacted.Load(); n > 0 {
+		t.Errorf("%d connection(s) to the hosts", n)
+	}
+}

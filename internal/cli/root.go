@@ -147,6 +147,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	root.AddCommand(
 		newApplyCommand(g),
 		newRestartCommand(g),
+		newRollbackCommand(g),
 		newVerifyCommand(g),
 		newPreflightCommand(g),
 		newTeardownCommand(g),
