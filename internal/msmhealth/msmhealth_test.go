@@ -32,10 +32,7 @@ func fakeTomcat(t *testing.T, mc *memcached, route, node, failover string, onFai
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mc.mu.Lock()
 		defer mc.mu.Unlock()
-		id := ""
-		if c, err := r.Cookie("JSESSIONID"); err == nil {
-			id = c.Value
-		}
+		id := sessionCookie(r)
 		hex := strings.SplitN(id, "-", 2)[0]
 		counter, ok := mc.keys[id]
 		if !ok || cannotRead {
@@ -54,6 +51,13 @@ func fakeTomcat(t *testing.T, mc *memcached, route, node, failover string, onFai
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+func sessionCookie(r *http.Request) string {
+	if c, err := r.Cookie("JSESSIONID"); err == nil {
+		return c.Value
+	}
+	return ""
 }
 
 func tomcatOf(t *testing.T, srv *httptest.Server, name, failover string) topology.Tomcat {
@@ -133,10 +137,7 @@ func ringTomcat(t *testing.T, mc *memcached, route string, regular []string, unr
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mc.mu.Lock()
 		defer mc.mu.Unlock()
-		id := ""
-		if c, err := r.Cookie("JSESSIONID"); err == nil {
-			id = c.Value
-		}
+		id := sessionCookie(r)
 		counter, ok := mc.keys[id]
 		node := ""
 		if i := strings.Index(id, "-"); i >= 0 {
