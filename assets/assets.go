@@ -19,3 +19,12 @@ var MSMStandIn embed.FS
 //
 //go:embed probe
 var Probe embed.FS
+
+// SessionCheckJar is clusterctl's offline session-compatibility check
+// (sessioncheck/SessionCheck.java, built by scripts/build-sessioncheck.sh):
+// a Java 8 program run on a Tomcat host, before a new app version serves
+// anyone, that decodes sampled session blobs with the new version's classes
+// and MSM's own transcoder.
+//
+//go:embed sessioncheck/sessioncheck.jar
+var SessionCheckJar []byte
