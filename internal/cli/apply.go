@@ -20,7 +20,7 @@ import (
 )
 
 func newApplyCommand(g *globalOptions) *cobra.Command {
-	var load, disruptive bool
+	var f runFlags
 	c := &cobra.Command{
 		Use:   "apply",
 		Short: "Converge every host in the inventory (idempotent)",
@@ -37,12 +37,25 @@ drops no request and loses no session.`,
   clusterctl apply -o json | jq .     # NDJSON events`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPlays(cmd, g, (*playbooks.Cluster).Apply, load, disruptive)
+			return runPlays(cmd, g, (*playbooks.Cluster).Apply, f)
 		},
 	}
-	c.Flags().BoolVar(&disruptive, "disruptive", false, "make a change that no rollout keeps unnoticed (a port, msm.storage_key_prefix on a live cluster): the rollout then restarts without waiting for the cluster to be whole between hosts")
-	c.Flags().BoolVar(&load, "load", false, "run 20 client sessions through the proxies during the run and print failed requests, lost sessions and stale answers")
+	c.Flags().BoolVar(&f.disruptive, "disruptive", false, "make a change that no rollout keeps unnoticed (a port, msm.storage_key_prefix on a live cluster): the rollout then restarts without waiting for the cluster to be whole between hosts")
+	f.register(c)
 	return c
+}
+
+// runFlags are the flags of the commands that converge and roll.
+type runFlags struct {
+	load, disruptive bool
+	// force rolls an app version the app gate finds unable to read the
+	// running version's sessions.
+	force bool
+}
+
+func (f *runFlags) register(c *cobra.Command) {
+	c.Flags().BoolVar(&f.load, "load", false, "run 20 client sessions through the proxies during the run and print failed requests, lost sessions and stale answers")
+	c.Flags().BoolVar(&f.force, "force", false, "roll an app version even when the session check finds it cannot read the running version's sessions (it says how many it expects to break)")
 }
 
 // loadInventory loads and validates the inventory and applies --hosts.
@@ -96,7 +109,7 @@ func loadForRun(g *globalOptions) (*inventory.Inventory, *playbooks.Cluster, pre
 
 // runPlays is the whole of apply (and of the other converging commands):
 // inventory -> plays -> connections -> engine -> output -> exit code.
-func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluster) []engine.Play, load, disruptive bool) (retErr error) {
+func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluster) []engine.Play, f runFlags) (retErr error) {
 	inv, cluster, popts, err := loadForRun(g)
 	if err != nil {
 		return err
@@ -127,7 +140,7 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	if err := cluster.CheckArtifacts(ctx); err != nil {
 		return usageError(fmt.Errorf("%s: %w (no host was contacted)", inv.File(), err))
 	}
-	l, err := startLoad(ints.hard, inv, g, load)
+	l, err := startLoad(ints.hard, inv, g, f.load)
 	if err != nil {
 		return err
 	}
@@ -142,14 +155,14 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	if err != nil {
 		return hostsFailed(err)
 	}
-	if len(changes) > 0 && !disruptive {
+	if len(changes) > 0 && !f.disruptive {
 		return usageError(fmt.Errorf("these changes cannot roll across a live cluster unnoticed, and nothing was changed:\n  %s\nrun again with --disruptive to make them anyway (in a quiet hour), or keep the old values",
 			strings.Join(changes, "\n  ")))
 	}
 	// The proxies and Tomcats outside --hosts are dialled and locked
 	// before anything changes: a rollout drains at every proxy and gates
 	// on every Tomcat, so a run limited to one host still works on them.
-	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts, disruptive: disruptive}
+	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts, disruptive: f.disruptive, force: f.force}
 	r.withPeers(ctx)
 	defer r.close()
 	release, err := lockHosts(ctx, cmd, g, r.lockSet(), ints.halt)

@@ -10,7 +10,7 @@ import (
 )
 
 func newRollbackCommand(g *globalOptions) *cobra.Command {
-	var load bool
+	var f runFlags
 	c := &cobra.Command{
 		Use:   "rollback APP",
 		Short: "Put the previous version of an app back, through the rolling restart",
@@ -37,9 +37,9 @@ apps[].war at the version you rolled back to before the next apply.`,
 			return runPlays(cmd, g, func(c *playbooks.Cluster) []engine.Play {
 				p, _ := c.RollbackPlay(args[0]) // checked above, on the same inventory
 				return []engine.Play{p}
-			}, load, false)
+			}, f)
 		},
 	}
-	c.Flags().BoolVar(&load, "load", false, "run 20 client sessions through the proxies during the run and print failed requests, lost sessions and stale answers")
+	f.register(c)
 	return c
 }

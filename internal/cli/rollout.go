@@ -37,6 +37,7 @@ type rolloutRun struct {
 	// disruptive: the operator accepted a change no rollout keeps
 	// unnoticed (playbooks.DisruptiveChanges).
 	disruptive bool
+	force      bool // roll app versions the app gate refuses
 }
 
 // withPeers adds the proxies and Tomcats that --hosts left out of the run:
@@ -121,7 +122,7 @@ func (r *rolloutRun) pauseAfterDump() func(string) {
 }
 
 func (r *rolloutRun) env(sink engine.EventSink) *rollout.SSH {
-	return &rollout.SSH{Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink}
+	return &rollout.SSH{Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.dryRun}, Sink: sink, Force: r.force}
 }
 
 // refuseBlind ends the run, before its converge changes anything, when the
@@ -255,7 +256,7 @@ func stopLoad(w io.Writer, g *globalOptions, l *loadgen.Load) {
 }
 
 func newRestartCommand(g *globalOptions) *cobra.Command {
-	var load bool
+	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "restart tomcat",
 		Short: "Restart Tomcat on every host, one at a time, without dropping a request",
@@ -280,13 +281,13 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			ints := newInterrupts(cmd.ErrOrStderr())
 			defer ints.stop()
 			ctx := ints.soft
-			l, err := startLoad(ints.hard, inv, g, load)
+			l, err := startLoad(ints.hard, inv, g, f.load)
 			if err != nil {
 				return err
 			}
 			dialedHosts := dialAll(ctx, inv, g)
 			defer closeAll(dialedHosts)
-			r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: engineHosts(dialedHosts)}
+			r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: engineHosts(dialedHosts), force: f.force}
 			for _, d := range dialedHosts {
 				if d.err != nil {
 					stopLoad(cmd.OutOrStdout(), g, l)
@@ -319,6 +320,6 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&load, "load", false, "run 20 client sessions through the proxies while rolling and print failed requests, lost sessions and stale answers")
+	f.register(cmd)
 	return cmd
 }

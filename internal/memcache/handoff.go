@@ -64,6 +64,9 @@ func (m *Memcache) CatchUp(ctx context.Context, items []Item) ([]Item, int, erro
 	return out, changed, nil
 }
 
+// Keys is every key's metadata (no value), read-only.
+func (m *Memcache) Keys(ctx context.Context) ([]Item, error) { return m.list(ctx) }
+
 // list is every key's metadata; a crawler busy with another request is
 // asked again for a while.
 func (m *Memcache) list(ctx context.Context) ([]Item, error) {

@@ -33,6 +33,11 @@ type Env interface {
 	Drain(ctx context.Context, proxy, tomcat string, wait time.Duration) error
 	Undrain(ctx context.Context, proxy, tomcat string) error
 	RestartTomcat(ctx context.Context, tomcat string) error
+	// CheckApps decides, before any Tomcat restarts, whether the app
+	// versions a restart would put live can read the sessions the running
+	// ones wrote, and back (internal/appgate); an error stops the rollout
+	// before anything is drained or restarted.
+	CheckApps(ctx context.Context) error
 	// Gate passes once the cluster is whole: for tomcat "" every Tomcat
 	// can read every other's sessions on every memcached node it may be
 	// asked to read from; otherwise the other Tomcats can take over

@@ -41,12 +41,13 @@ type dump struct {
 	Items      []memcache.Item `json:"items"`
 }
 
-func (e *SSH) dumpPath() string {
-	dir := e.Engine.StateDir
-	if dir == "" {
-		dir = engine.DefaultStateDir
+func (e *SSH) dumpPath() string { return path.Join(e.stateDir(), "handover", "memcached.json") }
+
+func (e *SSH) stateDir() string {
+	if e.Engine.StateDir != "" {
+		return e.Engine.StateDir
 	}
-	return path.Join(dir, "handover", "memcached.json")
+	return engine.DefaultStateDir
 }
 
 // memcachedStart bounds the wait for a restarted memcached to answer.

@@ -175,6 +175,13 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 		return "", err
 	}
 	drain := !r.cfg.NoDrain && len(env.Proxies()) > 0
+	// Every Tomcat restart below may put a new app version live, the
+	// resumed ones included: the app gate comes before all of them.
+	if len(plan.Tomcat) > 0 || r.anyDrained() {
+		if err := env.CheckApps(ctx); err != nil {
+			return "", err
+		}
+	}
 
 	// Tomcats an earlier run left drained come back before anything else
 	// goes out: they are what the next drain needs serving.
@@ -325,6 +332,15 @@ func (r *roller) setReady(t string, ok bool) {
 	r.mu.Lock()
 	r.ready[t] = ok
 	r.mu.Unlock()
+}
+
+func (r *roller) anyDrained() bool {
+	for _, t := range r.env.Tomcats() {
+		if r.drainedSomewhere(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *roller) drainedSomewhere(t string) bool {

@@ -29,6 +29,7 @@ type fake struct {
 	broken    map[string]bool // never gets ready after a restart
 	restarts  map[string]int
 	gateErr   error
+	appsErr   error // the app gate's verdict
 	keys      map[string]map[string]int // memcached host -> key -> version
 	inv       map[string]int            // memcached host -> restarts (its InvocationID)
 	dumps     map[string]*fakeDump
@@ -175,6 +176,14 @@ func (f *fake) Gate(ctx context.Context, t string, after bool) (GateResult, erro
 	return GateResult{Checks: 1}, f.gateErr
 }
 
+func (f *fake) CheckApps(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.did("check apps")
+	return f.appsErr
+}
+
 func (f *fake) ClearPending(ctx context.Context, host string, d engine.Deferred) error {
 	return f.act(ctx, "clear "+host+" "+d.Service, func() {})
 }
@@ -297,7 +306,7 @@ func TestCleanRollingRestart(t *testing.T) {
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	want := []string{"drain t58@proxy", "restart t58", "ready t58", "undrain t58@proxy", "drain t68@proxy", "restart t68", "ready t68", "undrain t68@proxy"}
+	want := []string{"check apps", "drain t58@proxy", "restart t58", "ready t58", "undrain t58@proxy", "drain t68@proxy", "restart t68", "ready t68", "undrain t68@proxy"}
 	got := f.actions("")
 	var core []string
 	for _, a := range got {
@@ -425,6 +434,30 @@ func TestNotReadyAtOneLookIsWaitedFor(t *testing.T) {
 		t.Errorf("t68 was never waited for: %q", f.log)
 	}
 	f.whole(t)
+}
+
+// A new app version that cannot read the running one's sessions stops the
+// rollout before anything is drained or restarted, a Tomcat an earlier
+// run left drained included.
+func TestAppGateStopsBeforeAnyRestart(t *testing.T) {
+	f := newFake("t58", "t68")
+	f.appsErr = errors.New("app shop: v3 cannot read 3 of the 20 sampled sessions")
+	f.setDown("proxy", "t68", true)
+	f.ready["t68"] = false
+	res := Run(context.Background(), cfgFor(f), tomcatPlan("t58", "t68"))
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "cannot read 3 of the 20") {
+		t.Fatalf("err %v", res.Err)
+	}
+	if d, r := f.actions("drain"), f.actions("restart"); len(d)+len(r) != 0 {
+		t.Errorf("drained %q, restarted %q before the app gate's refusal", d, r)
+	}
+	f.appsErr = nil
+	if res := Run(context.Background(), cfgFor(f), tomcatPlan("t58", "t68")); res.Err != nil {
+		t.Fatalf("once the gate passes: %v", res.Err)
+	}
+	if got := f.actions("check apps"); len(got) != 2 {
+		t.Errorf("the gate ran %d times over two runs", len(got))
+	}
 }
 
 // A failing gate stops the rollout before the drain.

@@ -24,6 +24,9 @@ type SSH struct {
 	Hosts   []*engine.Host // the run's hosts; proxies and Tomcats are picked by role
 	Engine  engine.Options // DryRun, state dir
 	Sink    engine.EventSink
+	// Force rolls app versions the app gate finds unable to read the
+	// running version's sessions (apply --force), saying what it expects.
+	Force bool
 
 	once    sync.Once
 	byName  map[string]*engine.Host
