@@ -29,7 +29,7 @@ type fake struct {
 	broken    map[string]bool // never gets ready after a restart
 	restarts  map[string]int
 	gateErr   error
-	appsErr   error // the app gate's verdict
+	appsErr   error                     // the app gate's verdict
 	keys      map[string]map[string]int // memcached host -> key -> version
 	inv       map[string]int            // memcached host -> restarts (its InvocationID)
 	dumps     map[string]*fakeDump
