@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,4 +218,97 @@ func TestAppRollsOutWithoutLosingACart(t *testing.T) {
 		}
 	}
 	assertPristine(t, "after the apps teardown")
+}
+
+// cartV3 is incompatible: the field's type changed and no explicit
+// serialVersionUID is left, so Java serialization computes another one.
+const cartV3 = `  private final java.util.LinkedList<String> items = new java.util.LinkedList<>();
+  public void add(String s) { items.add(s); }
+  public int size() { return items.size(); }`
+
+// memcachedBlobs reads every key and value of both lab memcacheds.
+func memcachedBlobs(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, h := range []string{"t58", "t68"} {
+		dump := RunOn(t, h, `exec 3<>/dev/tcp/127.0.0.1/11211; printf 'lru_crawler metadump all\r\n' >&3; timeout 3 cat <&3 | tr -d '\r' | sed -n 's/^key=\([^ ]*\) .*/\1/p' | head -500`)
+		for _, k := range strings.Fields(dump) {
+			v := RunOn(t, h, `exec 3<>/dev/tcp/127.0.0.1/11211; printf 'get %s\r\n' `+shellQuote(k)+` >&3; timeout 2 sed -n '/^END/q;p' <&3 | sha256sum`)
+			out[h+" "+k] = v
+		}
+	}
+	return out
+}
+
+// A new version whose session class cannot read the sessions the running
+// one wrote is refused by the session check before any Tomcat serves it:
+// exit 1 naming the class; every Tomcat still serves v2; no session blob
+// in memcached changed (the check only reads), no Tomcat logged a
+// deserialization error, no user session is lost, and the wanted version
+// on the hosts is v2 again.
+func TestAppGateRefusesAnIncompatibleVersion(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	t.Cleanup(func() { ensureApplied(t) })
+	war2, sha2 := shopWAR(t, "v2", cartV2)
+	war3, sha3 := shopWAR(t, "v3", cartV3)
+	inv2 := appsInventory(t, "gate-v2", war2, sha2)
+	inv3 := appsInventory(t, "gate-v3", war3, sha3)
+	if res := runCmd(t, invCmd(t, inv2, "apply")); res.ExitCode != 0 {
+		t.Fatalf("apply with shop v2: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
+	}
+	shop := "http://" + hostAddr(t, "proxy") + ":80/shop/index.jsp"
+	carts := make([]idleSession, 20)
+	for i := range carts {
+		jar, _ := cookiejar.New(nil)
+		carts[i].c = &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		if id, n, err := getProbe(carts[i].c, shop); err != nil || n != 1 {
+			t.Fatalf("cart %d: %v (%d items)", i, err, n)
+		} else {
+			carts[i].id = id
+		}
+	}
+	since := strings.TrimSpace(RunOn(t, "t58", "date '+%Y-%m-%d %H:%M:%S'"))
+	before := memcachedBlobs(t)
+
+	res := runCmd(t, invCmd(t, inv3, "apply"))
+	out := res.Stdout + res.Stderr
+	t.Logf("apply of v3: exit %d: %s", res.ExitCode, lastLines(res.Stderr, 3))
+	if res.ExitCode != 1 || !strings.Contains(out, "shop.Cart") || !strings.Contains(out, "local class incompatible") {
+		t.Errorf("apply of an incompatible v3: exit %d, want 1 naming shop.Cart:\n%s", res.ExitCode, lastLines(out, 10))
+	}
+	if strings.Contains(out, `"step":"drain `) || strings.Contains(out, `"step":"restart tomcat","status":"changed"`) {
+		t.Errorf("the refused rollout drained or restarted a Tomcat:\n%s", lastLines(out, 10))
+	}
+	for _, h := range []string{"t58", "t68"} {
+		if v := shopVersion(t, h); v != "200 ok v2" {
+			t.Errorf("%s serves %q after the refusal, want v2", h, v)
+		}
+		if w := strings.TrimSpace(RunOn(t, h, "cat /var/lib/clusterctl/apps/shop/want")); w != sha2 {
+			t.Errorf("%s still wants %s after the refusal, want v2 (%s)", h, w, sha2)
+		}
+		if log := RunOn(t, h, "journalctl -u tomcat --since "+shellQuote(since)+" --no-pager -o cat | grep -ci deserializ || true"); strings.TrimSpace(log) != "0" {
+			t.Errorf("%s: Tomcat logged %s deserialization errors", h, strings.TrimSpace(log))
+		}
+	}
+	after := memcachedBlobs(t)
+	changed := 0
+	for k, v := range before {
+		if after[k] != v {
+			changed++
+		}
+	}
+	if changed != 0 || len(before) == 0 {
+		t.Errorf("%d of %d blobs in memcached changed during the refused apply", changed, len(before))
+	}
+	lost := 0
+	for i, c := range carts {
+		if _, n, err := getProbe(c.c, shop); err != nil || n != 2 {
+			lost++
+			t.Logf("cart %d (%s): %v, %d items", i, c.id, err, n)
+		}
+	}
+	if lost != 0 {
+		t.Errorf("%d of 20 carts lost after the refused apply", lost)
+	}
 }
