@@ -48,7 +48,7 @@ bench-unit:
 # load, split by phase, with the sessions' failed/lost/stale counts. On a shared machine wrap it in the
 # lab lock: flock /tmp/clusterctl-e2e.lock make bench-lab
 bench-lab:
-	$(GO) test -tags e2e -count=1 -run '^$$' -bench 'BenchmarkApply|BenchmarkRollout|BenchmarkUploadThroughBastion' -benchtime 5x -timeout 30m -v ./e2e/
+	$(GO) test -tags e2e -count=1 -run '^$$' -bench 'BenchmarkApply|BenchmarkRollout|BenchmarkAppRollout|BenchmarkUploadThroughBastion' -benchtime 5x -timeout 30m -v ./e2e/
 
 deps:
 	./scripts/install-deps.sh

@@ -27,7 +27,7 @@ import (
 // the load generator counts lost sessions and stale answers on it;
 // health.jsp answers "ok". cart is Cart.java's body. It returns the WAR's
 // path and SHA-256.
-func shopWAR(t *testing.T, v, cart string) (string, string) {
+func shopWAR(t testing.TB, v, cart string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src", "shop")
@@ -83,7 +83,7 @@ const (
 )
 
 // appsInventory is the lab's inventory with the shop app at war.
-func appsInventory(t *testing.T, name, war, sha string) string {
+func appsInventory(t testing.TB, name, war, sha string) string {
 	t.Helper()
 	inv := variantInventory(t, name)
 	b, err := os.ReadFile(inv)

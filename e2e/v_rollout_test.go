@@ -26,7 +26,7 @@ import (
 
 // variantInventory writes the lab inventory with text replaced (pairs of
 // old, new), next to it (so relative paths resolve the same).
-func variantInventory(t *testing.T, name string, edits ...string) string {
+func variantInventory(t testing.TB, name string, edits ...string) string {
 	t.Helper()
 	b, err := os.ReadFile(testLab.Inventory)
 	if err != nil {
