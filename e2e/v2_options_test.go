@@ -164,6 +164,11 @@ func TestOptionMatrix(t *testing.T) {
 	})
 
 	t.Run("non-default ports", func(t *testing.T) {
+		t.Cleanup(func() { // whatever failed, the next subtest finds the default ports
+			if t.Failed() {
+				runCmd(t, invCmd(t, testLab.Inventory, "apply", "--disruptive"))
+			}
+		})
 		inv := variantInventory(t, "opt-ports",
 			"  port: 8080\n", "  port: 8081\n  shutdown_port: 8006\n",
 			"memcached:\n  port: 11211\n", "memcached:\n  port: 11311\n",

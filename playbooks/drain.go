@@ -429,6 +429,21 @@ func (c *Cluster) TomcatReadyStep(host string, timeout time.Duration) engine.Ste
 	}
 }
 
+// TomcatServesCond holds when the Tomcat on host has started and answers
+// the probe with a session on one of ports: what a proxy's user gets from
+// it, wherever MSM put the session. A Tomcat not yet restarted onto a new
+// port serves on the one it had, so the rollout passes both.
+func (c *Cluster) TomcatServesCond(host string, ports ...int) string {
+	tc, _ := c.Topo.Tomcat(host)
+	tc.FailoverNode = topology.Node{} // placement is the gate's concern
+	var any []string
+	for _, p := range ports {
+		tc.Port = p
+		any = append(any, "{ "+probeServesCond(tc)+"; }")
+	}
+	return tomcatStarted + " && { " + strings.Join(any, " || ") + "; }"
+}
+
 // readyCond: started, the probe serving, and every app's health answering.
 func (c *Cluster) readyCond(tc topology.Tomcat) string {
 	cond := tomcatStarted + " && " + probeServesCond(tc)

@@ -67,18 +67,12 @@ func (c *Cluster) DisruptiveChanges(ctx context.Context, hosts []*engine.Host) (
 		if h.Unreachable() != nil {
 			continue
 		}
-		data, ok, err := h.Conn.ReadFile(ctx, liveSettingsFile)
+		was, ok, err := ReadLiveSettings(ctx, h)
 		if err != nil {
-			return nil, fmt.Errorf("%s: read %s: %w", h.Name(), liveSettingsFile, err)
+			return nil, err
 		}
 		if !ok {
 			continue
-		}
-		was := map[string]string{}
-		for _, l := range strings.Split(string(data), "\n") {
-			if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
-				was[k] = v
-			}
 		}
 		for _, s := range c.liveSettings(c.host(h)) {
 			if old, known := was[s.key]; known && old != s.value {
@@ -87,4 +81,23 @@ func (c *Cluster) DisruptiveChanges(ctx context.Context, hosts []*engine.Host) (
 		}
 	}
 	return out, nil
+}
+
+// ReadLiveSettings reads the settings h last finished a rollout with
+// ("tomcat.port" -> "8080"); ok is false where none are recorded.
+func ReadLiveSettings(ctx context.Context, h *engine.Host) (map[string]string, bool, error) {
+	data, ok, err := h.Conn.ReadFile(ctx, liveSettingsFile)
+	if err != nil || !ok {
+		if err != nil {
+			err = fmt.Errorf("%s: read %s: %w", h.Name(), liveSettingsFile, err)
+		}
+		return nil, false, err
+	}
+	was := map[string]string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
+			was[k] = v
+		}
+	}
+	return was, true, nil
 }

@@ -114,14 +114,19 @@ func (e *SSH) Ready(ctx context.Context, tomcat string, wait time.Duration) erro
 	if wait > 0 {
 		return e.step(ctx, h, e.Cluster.TomcatReadyStep(tomcat, wait))
 	}
-	// One look, no event: the rollout reads the state it starts from.
-	w, ok := e.Cluster.TomcatReadyStep(tomcat, time.Second).(engine.WaitFor)
-	if !ok {
-		return errors.New("tomcat ready is not a wait")
+	// One look, no event: the rollout reads the state it starts from, and
+	// asks whether users get answers from this Tomcat: at its port, or at
+	// the one it last finished a rollout with (a disruptive port change
+	// before this Tomcat's restart).
+	ports := []int{e.Cluster.Inv.Tomcat.Port}
+	if live, ok, err := playbooks.ReadLiveSettings(ctx, h); err == nil && ok {
+		if p, err := strconv.Atoi(live["tomcat.port"]); err == nil && p != ports[0] {
+			ports = append(ports, p)
+		}
 	}
 	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	res, err := h.Conn.Run(lctx, "{ "+w.Condition+"; } >/dev/null 2>&1")
+	res, err := h.Conn.Run(lctx, "{ "+e.Cluster.TomcatServesCond(tomcat, ports...)+"; } >/dev/null 2>&1")
 	if err != nil {
 		return err
 	}
