@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -40,22 +39,7 @@ func BenchmarkAppRollout(b *testing.B) {
 				counts[k]++
 			}
 		}
-		for _, line := range strings.Split(res.Stdout, "\n") {
-			if !strings.Contains(line, `"type":"rollout"`) {
-				continue
-			}
-			var r struct {
-				Phases []struct {
-					Phase      string `json:"phase"`
-					DurationNS int64  `json:"duration_ns"`
-				} `json:"phases"`
-			}
-			json.Unmarshal([]byte(line), &r)
-			for _, p := range r.Phases {
-				sums[p.Phase] += time.Duration(p.DurationNS)
-				counts[p.Phase]++
-			}
-		}
+		addRolloutPhases(res.Stdout, sums, counts)
 	}
 	b.StopTimer()
 	b.ReportMetric(wall.Seconds()/float64(b.N), "apply_s")

@@ -33,23 +33,7 @@ func BenchmarkRollout(b *testing.B) {
 		}
 		wall += res.Wall
 		failed, lost, stale, requests = failed+rep.Failed, lost+rep.Lost, stale+rep.Stale, requests+rep.Requests
-		for _, line := range strings.Split(res.Stdout, "\n") {
-			if !strings.Contains(line, `"type":"rollout"`) {
-				continue
-			}
-			var r struct {
-				Phases []struct {
-					Host       string `json:"host"`
-					Phase      string `json:"phase"`
-					DurationNS int64  `json:"duration_ns"`
-				} `json:"phases"`
-			}
-			json.Unmarshal([]byte(line), &r)
-			for _, p := range r.Phases {
-				sums[p.Phase] += time.Duration(p.DurationNS)
-				counts[p.Phase]++
-			}
-		}
+		addRolloutPhases(res.Stdout, sums, counts)
 	}
 	b.StopTimer()
 	b.ReportMetric(wall.Seconds()/float64(b.N), "rollout_s")
@@ -60,4 +44,25 @@ func BenchmarkRollout(b *testing.B) {
 	b.ReportMetric(float64(failed), "load_failed")
 	b.ReportMetric(float64(lost), "load_lost")
 	b.ReportMetric(float64(stale), "load_stale")
+}
+
+// addRolloutPhases adds the phases of the rollout events in stdout (a
+// run's NDJSON) to sums and counts, by phase name.
+func addRolloutPhases(stdout string, sums map[string]time.Duration, counts map[string]int) {
+	for _, line := range strings.Split(stdout, "\n") {
+		if !strings.Contains(line, `"type":"rollout"`) {
+			continue
+		}
+		var r struct {
+			Phases []struct {
+				Phase      string `json:"phase"`
+				DurationNS int64  `json:"duration_ns"`
+			} `json:"phases"`
+		}
+		json.Unmarshal([]byte(line), &r)
+		for _, p := range r.Phases {
+			sums[p.Phase] += time.Duration(p.DurationNS)
+			counts[p.Phase]++
+		}
+	}
 }
