@@ -194,3 +194,21 @@ func installed(list string) map[string]bool {
 	}
 	return m
 }
+
+// leavesAsFound registers, first, a cleanup that fails the test when one
+// of hosts differs at the end from its fingerprint now: a test that
+// changes a host by hand undoes it (in cleanups registered after this).
+func leavesAsFound(t *testing.T, hosts ...string) {
+	t.Helper()
+	before := map[string]string{}
+	for _, h := range hosts {
+		before[h] = fingerprintHost(t, h)
+	}
+	t.Cleanup(func() {
+		for _, h := range hosts {
+			if d := fingerprintDiff(before[h], fingerprintHost(t, h)); d != "" {
+				t.Errorf("%s: the test left the host changed (- before, + after):\n%s", h, d)
+			}
+		}
+	})
+}

@@ -99,11 +99,15 @@ func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollou
 		AfterDump: r.pauseAfterDump(),
 	}, plan)
 	r.report(res)
+	at := ""
+	if res.Failed != "" {
+		at = " at " + res.Failed
+	}
 	switch {
 	case res.Err != nil && ctx.Err() != nil:
-		return hostsFailed(fmt.Errorf("rollout aborted at %s: %w", res.Failed, res.Err))
+		return hostsFailed(fmt.Errorf("rollout aborted%s: %w", at, res.Err))
 	case res.Err != nil:
-		return hostsFailed(fmt.Errorf("rollout stopped at %s: %w", res.Failed, res.Err))
+		return hostsFailed(fmt.Errorf("rollout stopped%s: %w", at, res.Err))
 	}
 	return nil
 }
@@ -182,7 +186,7 @@ func (r *rolloutRun) report(res rollout.Result) {
 		fmt.Fprintf(w, "  %-8s %-8s %s\n", p.Host, p.Name, p.Duration.Round(10*time.Millisecond))
 	}
 	if res.Err != nil {
-		fmt.Fprintf(w, "rollout stopped at %s: %v\n", res.Failed, res.Err)
+		fmt.Fprintf(w, "rollout stopped%s: %v\n", map[bool]string{true: " at " + res.Failed}[res.Failed != ""], res.Err)
 	}
 	if len(res.Left) > 0 {
 		fmt.Fprintf(w, "left for the next run (apply or restart resumes it):\n  %s\n", strings.Join(res.Left, "\n  "))
