@@ -254,7 +254,7 @@ func startUpstreamSampler(t *testing.T, ctx context.Context) *upstreamSampler {
 	addrs := map[string]string{hostAddr(t, "t58") + ":8080": "t58", hostAddr(t, "t68") + ":8080": "t68"}
 	s := &upstreamSampler{}
 	var amu sync.Mutex
-	answering := map[string]bool{}
+	answering, seenOK := map[string]bool{}, map[string]bool{}
 	client := &http.Client{Timeout: 400 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true,
 		DialContext: (&net.Dialer{Timeout: 300 * time.Millisecond}).DialContext}}
 	for a := range addrs {
@@ -269,6 +269,7 @@ func startUpstreamSampler(t *testing.T, ctx context.Context) *upstreamSampler {
 				}
 				amu.Lock()
 				answering[a] = ok
+				seenOK[a] = seenOK[a] || ok
 				amu.Unlock()
 				time.Sleep(100 * time.Millisecond)
 			}
@@ -277,10 +278,11 @@ func startUpstreamSampler(t *testing.T, ctx context.Context) *upstreamSampler {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		// Sample once every prober has answered once.
-		for t0 := time.Now(); time.Since(t0) < 5*time.Second; time.Sleep(50 * time.Millisecond) {
+		// Sample once every Tomcat has answered once: a Tomcat a test
+		// before restarted may take its first requests slowly.
+		for t0 := time.Now(); time.Since(t0) < 30*time.Second; time.Sleep(50 * time.Millisecond) {
 			amu.Lock()
-			n := len(answering)
+			n := len(seenOK)
 			amu.Unlock()
 			if n == len(addrs) {
 				break
