@@ -269,7 +269,9 @@ func startUpstreamSampler(t *testing.T, ctx context.Context) *upstreamSampler {
 				}
 				amu.Lock()
 				answering[a] = ok
-				seenOK[a] = seenOK[a] || ok
+				if ok {
+					seenOK[a] = true
+				}
 				amu.Unlock()
 				time.Sleep(100 * time.Millisecond)
 			}
