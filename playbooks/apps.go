@@ -34,6 +34,11 @@ type AppPlace struct {
 	Previous string // holds the SHA-256 of the version the last deploy replaced
 	Live     string // webapps/<context>.war
 	Unpacked string // webapps/<context>: Tomcat's unpacked tree
+	// Work is the context's compiled JSPs (work/<engine>/<host>/<context>,
+	// server.xml's Catalina and localhost). Jasper recompiles a JSP only
+	// when its source is newer than the class: a WAR built before the
+	// last version's JSPs were compiled would be served the old pages.
+	Work string
 }
 
 // Apps is every app's place, in inventory order.
@@ -46,6 +51,7 @@ func (c *Cluster) Apps() []AppPlace {
 			App: a, Dir: dir, Staged: path.Join(dir, a.SHA256+".war"),
 			Want: path.Join(dir, "want"), Previous: path.Join(dir, "previous"),
 			Live: path.Join(webapps, a.ContextName()+".war"), Unpacked: path.Join(webapps, a.ContextName()),
+			Work: path.Join(c.Inv.CatalinaHome(), "work", "Catalina", "localhost", a.ContextName()),
 		})
 	}
 	return out
@@ -89,7 +95,7 @@ func (w appWant) Check(ctx context.Context, h *engine.Host) (*engine.Change, err
 		return ch, err
 	}
 	// Write-ahead: the live WAR and its tree appear at the next restart.
-	for _, p := range []string{w.place.Live, w.place.Unpacked} {
+	for _, p := range []string{w.place.Live, w.place.Unpacked, w.place.Work} {
 		res, err := h.Conn.Run(ctx, "test -e "+engine.Quote(p))
 		if err != nil {
 			return nil, err
@@ -117,11 +123,11 @@ func (c *Cluster) appsLiveScript() string {
 		q := func(s string) string { return engine.Quote(s) }
 		fmt.Fprintf(&b, `w=$(cat %s 2>/dev/null) && { cur=$(sha256sum %s 2>/dev/null | cut -c1-64)
 if [ "$cur" != "$w" ]; then
-  cp %s/"$w".war %s.clusterctl-new && chown %s %s.clusterctl-new && mv -f %s.clusterctl-new %s && rm -rf %s || exit 1
+  cp %s/"$w".war %s.clusterctl-new && chown %s %s.clusterctl-new && mv -f %s.clusterctl-new %s && rm -rf %s %s || exit 1
   if [ -n "$cur" ]; then echo "$cur" > %s; fi
 fi
 prev=$(cat %s 2>/dev/null); for f in %s/*.war; do case "$f" in */"$w".war|*/"$prev".war) ;; *) rm -f "$f";; esac; done; }
-`, q(p.Want), q(p.Live), q(p.Dir), q(p.Live), owner, q(p.Live), q(p.Live), q(p.Live), q(p.Unpacked), q(p.Previous), q(p.Previous), q(p.Dir))
+`, q(p.Want), q(p.Live), q(p.Dir), q(p.Live), owner, q(p.Live), q(p.Live), q(p.Live), q(p.Unpacked), q(p.Work), q(p.Previous), q(p.Previous), q(p.Dir))
 	}
 	b.WriteString("true")
 	return b.String()

@@ -59,7 +59,11 @@ func TestAppsLiveScript(t *testing.T) {
 		t.Fatalf("first deploy: live %q, previous exists %v", read(p.Live), exists(p.Previous))
 	}
 	os.MkdirAll(filepath.Join(p.Unpacked, "WEB-INF"), 0o755) // Tomcat unpacks it
+	os.MkdirAll(filepath.Join(p.Work, "org", "apache", "jsp"), 0o755) // and compiles its JSPs
 	sha2, p := deploy("v2")
+	if exists(p.Work) {
+		t.Error("v1 -> v2: the compiled JSPs of v1 stayed: Jasper would serve them for v2's older sources")
+	}
 	if read(p.Live) != "v2" || exists(p.Unpacked) || strings.TrimSpace(read(p.Previous)) != sha1 || !exists(filepath.Join(p.Dir, sha1+".war")) {
 		t.Fatalf("v1 -> v2: live %q, unpacked left %v, previous %q, v1 staged %v", read(p.Live), exists(p.Unpacked), read(p.Previous), exists(filepath.Join(p.Dir, sha1+".war")))
 	}
@@ -68,9 +72,10 @@ func TestAppsLiveScript(t *testing.T) {
 		t.Fatalf("v2 -> v3: live %q, previous %q, v1 staged %v, v2 staged %v", read(p.Live), read(p.Previous), exists(filepath.Join(p.Dir, sha1+".war")), exists(filepath.Join(p.Dir, sha2+".war")))
 	}
 	os.MkdirAll(filepath.Join(p.Unpacked, "WEB-INF"), 0o755)
+	os.MkdirAll(p.Work, 0o755)
 	_, p = deploy("v3")
-	if !exists(p.Unpacked) || strings.TrimSpace(read(p.Previous)) != sha2 {
-		t.Errorf("v3 again: unpacked tree kept %v, previous %q", exists(p.Unpacked), read(p.Previous))
+	if !exists(p.Unpacked) || !exists(p.Work) || strings.TrimSpace(read(p.Previous)) != sha2 {
+		t.Errorf("v3 again: unpacked tree kept %v, compiled JSPs kept %v, previous %q", exists(p.Unpacked), exists(p.Work), read(p.Previous))
 	}
 	if entries, _ := os.ReadDir(webapps); len(entries) != 2 {
 		t.Errorf("webapps holds %d entries, want the WAR and its tree: %v", len(entries), entries)
