@@ -58,7 +58,7 @@ func TestAppsLiveScript(t *testing.T) {
 	if read(p.Live) != "v1" || exists(p.Previous) {
 		t.Fatalf("first deploy: live %q, previous exists %v", read(p.Live), exists(p.Previous))
 	}
-	os.MkdirAll(filepath.Join(p.Unpacked, "WEB-INF"), 0o755) // Tomcat unpacks it
+	os.MkdirAll(filepath.Join(p.Unpacked, "WEB-INF"), 0o755)          // Tomcat unpacks it
 	os.MkdirAll(filepath.Join(p.Work, "org", "apache", "jsp"), 0o755) // and compiles its JSPs
 	sha2, p := deploy("v2")
 	if exists(p.Work) {
