@@ -17,9 +17,9 @@ func BenchmarkAppRollout(b *testing.B) {
 	if res := RunApply(b); res.ExitCode != 0 {
 		b.Fatalf("apply exited %d: %v", res.ExitCode, res.Failures())
 	}
-	war1, sha1 := shopWAR(b, "v1", cartV1)
-	war2, sha2 := shopWAR(b, "v2", cartV2)
-	invs := [2]string{appsInventory(b, "bench-apps-v1", war1, sha1), appsInventory(b, "bench-apps-v2", war2, sha2)}
+	inv1, _ := shopApp(b, "bench-apps", "v1", cartV1)
+	inv2, _ := shopApp(b, "bench-apps", "v2", cartV2)
+	invs := [2]string{inv1, inv2}
 	if res := runCmd(b, invCmd(b, invs[0], "apply")); res.ExitCode != 0 {
 		b.Fatalf("apply v1: exit %d", res.ExitCode)
 	}

@@ -97,6 +97,14 @@ func appsInventory(t testing.TB, name, war, sha string) string {
 	return inv
 }
 
+// shopApp builds the shop in version v and an inventory (name prefix-v)
+// deploying it; it returns the inventory and the WAR's SHA-256.
+func shopApp(t testing.TB, prefix, v, cart string) (string, string) {
+	t.Helper()
+	war, sha := shopWAR(t, v, cart)
+	return appsInventory(t, prefix+"-"+v, war, sha), sha
+}
+
 // shopVersion asks host's Tomcat itself which shop version it serves.
 func shopVersion(t *testing.T, host string) string {
 	t.Helper()
@@ -119,10 +127,8 @@ func TestAppRollsOutWithoutLosingACart(t *testing.T) {
 	ensureApplied(t)
 	waitProbe(t, 2*time.Minute)
 	t.Cleanup(func() { ensureApplied(t) })
-	war1, sha1 := shopWAR(t, "v1", cartV1)
-	war2, sha2 := shopWAR(t, "v2", cartV2)
-	inv1 := appsInventory(t, "apps-v1", war1, sha1)
-	inv2 := appsInventory(t, "apps-v2", war2, sha2)
+	inv1, sha1 := shopApp(t, "apps", "v1", cartV1)
+	inv2, sha2 := shopApp(t, "apps", "v2", cartV2)
 
 	res := runCmd(t, invCmd(t, inv1, "apply"))
 	if res.ExitCode != 0 {
@@ -250,10 +256,8 @@ func TestAppGateRefusesAnIncompatibleVersion(t *testing.T) {
 	ensureApplied(t)
 	waitProbe(t, 2*time.Minute)
 	t.Cleanup(func() { ensureApplied(t) })
-	war2, sha2 := shopWAR(t, "v2", cartV2)
-	war3, sha3 := shopWAR(t, "v3", cartV3)
-	inv2 := appsInventory(t, "gate-v2", war2, sha2)
-	inv3 := appsInventory(t, "gate-v3", war3, sha3)
+	inv2, sha2 := shopApp(t, "gate", "v2", cartV2)
+	inv3, _ := shopApp(t, "gate", "v3", cartV3)
 	if res := runCmd(t, invCmd(t, inv2, "apply")); res.ExitCode != 0 {
 		t.Fatalf("apply with shop v2: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
 	}
