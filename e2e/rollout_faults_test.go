@@ -254,9 +254,12 @@ func startUpstreamSampler(t *testing.T, ctx context.Context) *upstreamSampler {
 	addrs := map[string]string{hostAddr(t, "t58") + ":8080": "t58", hostAddr(t, "t68") + ":8080": "t68"}
 	s := &upstreamSampler{}
 	var amu sync.Mutex
-	answering, seenOK := map[string]bool{}, map[string]bool{}
-	client := &http.Client{Timeout: 400 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true,
-		DialContext: (&net.Dialer{Timeout: 300 * time.Millisecond}).DialContext}}
+	// A Tomcat counts as not answering after two failed probes in a row:
+	// one probe timing out while the machine is busy (seen once in 70
+	// cells, with 0 failed user requests) says nothing about the Tomcat.
+	answering, seenOK, failedOnce := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	client := &http.Client{Timeout: 800 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true,
+		DialContext: (&net.Dialer{Timeout: 500 * time.Millisecond}).DialContext}}
 	for a := range addrs {
 		s.wg.Add(1)
 		go func() {
@@ -268,7 +271,8 @@ func startUpstreamSampler(t *testing.T, ctx context.Context) *upstreamSampler {
 					resp.Body.Close()
 				}
 				amu.Lock()
-				answering[a] = ok
+				answering[a] = ok || !failedOnce[a]
+				failedOnce[a] = !ok
 				if ok {
 					seenOK[a] = true
 				}
