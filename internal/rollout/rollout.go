@@ -7,7 +7,8 @@
 //   - Reconcile first: a memcached hand-over an earlier run left half done
 //     is finished, then every proxy's actual upstreams and every Tomcat's
 //     readiness are read, and a Tomcat an earlier run left drained is
-//     resumed (ready: undrained; else restarted while still drained).
+//     restarted while still drained, then undrained (never undrained as it
+//     was: see tomcatTurn).
 //   - memcached before Tomcat, one host at a time, its keys handed over
 //     through a dump on the host that outlives the run.
 //   - Tomcat in batches of at most max_unavailable, each drained at every
@@ -17,8 +18,9 @@
 //   - Cluster whole before each drain and after each memcached restart
 //     (skipped with Disruptive, except the last-serving rule).
 //   - Stop at a safe point: once Stop is closed the current host's step is
-//     finished or undone (a drained, ready Tomcat undrained; memcached's
-//     keys restored) and nothing new starts. Cancelling ctx aborts at once;
+//     finished (a drained Tomcat's turn; memcached's keys restored) or
+//     undone where nothing changed yet (a dump discarded), and nothing new
+//     starts. Cancelling ctx aborts at once;
 //     the next run resumes from what the hosts record (drained markers,
 //     pending restarts, the dump).
 package rollout
@@ -192,20 +194,17 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 		if r.stopping() {
 			return t, ErrStopped
 		}
-		deferred, inPlan := plan.Tomcat[t]
-		restart := inPlan || !r.ready[t]
-		if err := r.tomcatTurn(ctx, t, restart, false); err != nil {
+		// Restarted, ready or not: see tomcatTurn on a drained Tomcat's
+		// sessions.
+		if err := r.tomcatTurn(ctx, t, true, false); err != nil {
 			return t, err
 		}
-		if err := r.clear(ctx, t, deferred); err != nil {
+		if err := r.clear(ctx, t, plan.Tomcat[t]); err != nil {
 			return t, err
 		}
 		r.done[t] = true
-		if restart {
-			r.res.Restarted = append(r.res.Restarted, t)
-		} else {
-			r.res.Undrained = append(r.res.Undrained, t)
-		}
+		r.res.Restarted = append(r.res.Restarted, t)
+		r.res.Undrained = append(r.res.Undrained, t)
 	}
 
 	// memcached first: a Tomcat must not go out of service while the
@@ -435,10 +434,13 @@ func (r *roller) keepsServing(group []string) error {
 	return nil
 }
 
-// tomcatTurn is one Tomcat's drain, restart, ready, undrain. A Stop
-// between the drain and the restart undoes the drain; once restarted the
-// turn is finished (waited for and undrained), since a drained Tomcat that
-// is ready again is the one the cluster needs back.
+// tomcatTurn is one Tomcat's drain, restart, ready, undrain. Once the
+// drain began the turn is finished, a Stop included: while a Tomcat is
+// drained the others serve its sessions from memcached and change them
+// there, and in sticky mode MSM trusts a Tomcat's own copy, so a drained
+// Tomcat undrained without a restart would answer with the older session
+// (seen in the fault matrix: 20 of 20 sessions served stale after a Stop
+// had undrained a drained Tomcat). Only a restart drops those copies.
 func (r *roller) tomcatTurn(ctx context.Context, t string, restart, drain bool) error {
 	if drain {
 		t0 := time.Now()
@@ -452,9 +454,6 @@ func (r *roller) tomcatTurn(ctx context.Context, t string, restart, drain bool) 
 			return r.afterFailure(ctx, t, err)
 		}
 		r.phase(t, "drain", t0)
-		if r.stopping() {
-			return r.afterFailure(ctx, t, ErrStopped)
-		}
 	}
 	if restart {
 		t0 := time.Now()
@@ -507,15 +506,18 @@ func (r *roller) isDownAt(p, t string) bool {
 	return false
 }
 
-// afterFailure runs when a drained Tomcat's turn ends before its restart:
-// a Tomcat that is still ready goes back into service, so neither a Stop
-// nor a failed drain at one proxy leaves a healthy Tomcat out.
+// afterFailure runs when a Tomcat's drain failed (at one proxy, say): it
+// may be drained elsewhere already, its sessions served by the others, so
+// it goes back into service only through a restart (see tomcatTurn), and
+// a failed drain leaves no healthy Tomcat out.
 func (r *roller) afterFailure(ctx context.Context, t string, cause error) error {
 	if r.cfg.DryRun || ctx.Err() != nil {
 		return cause
 	}
-	if r.env.Ready(ctx, t, 0) == nil && r.undrain(ctx, t) == nil {
-		return fmt.Errorf("%w (%s was ready and is serving again)", cause, t)
+	r.setReady(t, false)
+	if r.env.RestartTomcat(ctx, t) == nil && r.env.Ready(ctx, t, r.cfg.ReadyTimeout) == nil && r.undrain(ctx, t) == nil {
+		r.setReady(t, true)
+		return fmt.Errorf("%w (%s was restarted, since the others may have changed its sessions while it was drained, and is serving again)", cause, t)
 	}
 	return fmt.Errorf("%w; %s", cause, r.stuck(t))
 }

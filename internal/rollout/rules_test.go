@@ -37,6 +37,9 @@ type fake struct {
 	log       []string
 	violation []string
 	hook      func(action string)
+	// stale: Tomcats drained since their last restart; the others may
+	// have changed their sessions, so undraining one is a violation.
+	stale map[string]bool
 }
 
 type fakeDump struct {
@@ -47,7 +50,7 @@ type fakeDump struct {
 func newFake(tomcats ...string) *fake {
 	f := &fake{proxies: []string{"proxy"}, tomcats: tomcats, nodes: tomcats,
 		ups: map[string]map[string][]Member{}, ready: map[string]bool{}, broken: map[string]bool{},
-		restarts: map[string]int{}, keys: map[string]map[string]int{}, inv: map[string]int{}, dumps: map[string]*fakeDump{}}
+		restarts: map[string]int{}, stale: map[string]bool{}, keys: map[string]map[string]int{}, inv: map[string]int{}, dumps: map[string]*fakeDump{}}
 	for _, t := range tomcats {
 		f.ready[t] = true
 		f.keys[t] = map[string]int{"s-" + t: 1}
@@ -157,15 +160,20 @@ func (f *fake) act(ctx context.Context, action string, change func()) error {
 }
 
 func (f *fake) Drain(ctx context.Context, p, t string, _ time.Duration) error {
-	return f.act(ctx, "drain "+t+"@"+p, func() { f.setDown(p, t, true) })
+	return f.act(ctx, "drain "+t+"@"+p, func() { f.setDown(p, t, true); f.stale[t] = true })
 }
 
 func (f *fake) Undrain(ctx context.Context, p, t string) error {
-	return f.act(ctx, "undrain "+t+"@"+p, func() { f.setDown(p, t, false) })
+	return f.act(ctx, "undrain "+t+"@"+p, func() {
+		if f.stale[t] {
+			f.violation = append(f.violation, "undrain "+t+"@"+p+" without a restart since its drain: its own session copies would answer older")
+		}
+		f.setDown(p, t, false)
+	})
 }
 
 func (f *fake) RestartTomcat(ctx context.Context, t string) error {
-	return f.act(ctx, "restart "+t, func() { f.ready[t] = false; f.restarts[t]++ })
+	return f.act(ctx, "restart "+t, func() { f.ready[t] = false; f.restarts[t]++; delete(f.stale, t) })
 }
 
 func (f *fake) Gate(ctx context.Context, t string, after bool) (GateResult, error) {
@@ -343,13 +351,35 @@ func TestResumesAHostLeftDrainedBeforeDrainingAnother(t *testing.T) {
 	f.whole(t)
 }
 
-// A host left drained and ready that needs no restart is only undrained.
-func TestUndrainsAReadyHostLeftDrained(t *testing.T) {
+// A host left drained and ready is restarted before it serves again: the
+// others may have served and changed its sessions meanwhile, and its own
+// copies would answer older (MSM sticky trusts them).
+func TestRestartsAReadyHostLeftDrained(t *testing.T) {
 	f := newFake("t58", "t68")
 	f.setDown("proxy", "t68", true)
 	res := Run(context.Background(), cfgFor(f), tomcatPlan())
-	if res.Err != nil || !reflect.DeepEqual(res.Undrained, []string{"t68"}) || f.restarts["t68"] != 0 {
+	if res.Err != nil || !reflect.DeepEqual(res.Undrained, []string{"t68"}) || f.restarts["t68"] != 1 {
 		t.Fatalf("undrained %q, restarts %v, err %v", res.Undrained, f.restarts, res.Err)
+	}
+	f.whole(t)
+}
+
+// A Stop that arrives once a Tomcat is drained finishes its turn (restart,
+// ready, undrain) instead of undrainig it as it was, and nothing after it
+// starts.
+func TestStopAfterTheDrainFinishesTheTurn(t *testing.T) {
+	f := newFake("t58", "t68")
+	stop := make(chan struct{})
+	f.hook = func(a string) {
+		if a == "drain t58@proxy" {
+			close(stop)
+		}
+	}
+	cfg := cfgFor(f)
+	cfg.Stop = stop
+	res := Run(context.Background(), cfg, tomcatPlan("t58", "t68"))
+	if !res.Stopped || f.restarts["t58"] != 1 || f.restarts["t68"] != 0 {
+		t.Fatalf("stopped %v, restarts %v, err %v", res.Stopped, f.restarts, res.Err)
 	}
 	f.whole(t)
 }
