@@ -94,15 +94,20 @@ func (w appWant) Check(ctx context.Context, h *engine.Host) (*engine.Change, err
 	if err != nil || ch == nil {
 		return ch, err
 	}
-	// Write-ahead: the live WAR and its tree appear at the next restart.
-	for _, p := range []string{w.place.Live, w.place.Unpacked, w.place.Work} {
-		res, err := h.Conn.Run(ctx, "test -e "+engine.Quote(p))
-		if err != nil {
-			return nil, err
-		}
-		if !res.OK() {
-			ch.Records = append(ch.Records, engine.Record{Kind: engine.RecordCommandCreated, Path: p})
-		}
+	// Write-ahead: the live WAR, its tree and its compiled JSPs appear at
+	// the next restart; those absent now are apply's to remove. One look
+	// for the three.
+	paths := []string{w.place.Live, w.place.Unpacked, w.place.Work}
+	var look strings.Builder
+	for _, p := range paths {
+		fmt.Fprintf(&look, "test -e %s || echo %s; ", engine.Quote(p), engine.Quote(p))
+	}
+	res, err := h.Conn.Run(ctx, look.String())
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range strings.Fields(res.Stdout) {
+		ch.Records = append(ch.Records, engine.Record{Kind: engine.RecordCommandCreated, Path: p})
 	}
 	ch.Summary = fmt.Sprintf("%s %.12s: goes live at the next restart of Tomcat (%s)", w.place.App.WAR, w.place.App.SHA256, ch.Summary)
 	return ch, nil
@@ -118,9 +123,9 @@ func (c *Cluster) appsLiveScript() string {
 		return ""
 	}
 	owner := engine.Quote(c.Inv.Tomcat.User + ":" + c.Inv.Tomcat.User)
+	q := engine.Quote
 	var b strings.Builder
 	for _, p := range places {
-		q := func(s string) string { return engine.Quote(s) }
 		fmt.Fprintf(&b, `w=$(cat %s 2>/dev/null) && { cur=$(sha256sum %s 2>/dev/null | cut -c1-64)
 if [ "$cur" != "$w" ]; then
   cp %s/"$w".war %s.clusterctl-new && chown %s %s.clusterctl-new && mv -f %s.clusterctl-new %s && rm -rf %s %s || exit 1

@@ -99,17 +99,22 @@ func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollou
 		AfterDump: r.pauseAfterDump(),
 	}, plan)
 	r.report(res)
-	at := ""
-	if res.Failed != "" {
-		at = " at " + res.Failed
-	}
 	switch {
 	case res.Err != nil && ctx.Err() != nil:
-		return hostsFailed(fmt.Errorf("rollout aborted%s: %w", at, res.Err))
+		return hostsFailed(fmt.Errorf("rollout aborted%s: %w", failedAt(res), res.Err))
 	case res.Err != nil:
-		return hostsFailed(fmt.Errorf("rollout stopped%s: %w", at, res.Err))
+		return hostsFailed(fmt.Errorf("rollout stopped%s: %w", failedAt(res), res.Err))
 	}
 	return nil
+}
+
+// failedAt names the host a rollout stopped at; "" when it stopped before
+// any host's turn (the app gate).
+func failedAt(res rollout.Result) string {
+	if res.Failed == "" {
+		return ""
+	}
+	return " at " + res.Failed
 }
 
 // pauseAfterDump is --pause-after-dump's hold: it says where it holds on
@@ -186,7 +191,7 @@ func (r *rolloutRun) report(res rollout.Result) {
 		fmt.Fprintf(w, "  %-8s %-8s %s\n", p.Host, p.Name, p.Duration.Round(10*time.Millisecond))
 	}
 	if res.Err != nil {
-		fmt.Fprintf(w, "rollout stopped%s: %v\n", map[bool]string{true: " at " + res.Failed}[res.Failed != ""], res.Err)
+		fmt.Fprintf(w, "rollout stopped%s: %v\n", failedAt(res), res.Err)
 	}
 	if len(res.Left) > 0 {
 		fmt.Fprintf(w, "left for the next run (apply or restart resumes it):\n  %s\n", strings.Join(res.Left, "\n  "))

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/engine"

@@ -174,7 +174,9 @@ type Restart struct {
 	RestartNowIf string
 	// WhileStopped, for a plain restart, is a shell script run between the
 	// stop and the start (a new application version put in place while the
-	// service cannot see it half written); it must succeed for the start.
+	// service cannot see it half written). The service is started whether
+	// it succeeds or not (a service left stopped helps nobody), and the
+	// restart fails when it failed.
 	WhileStopped string
 	Label        string
 }
@@ -243,7 +245,7 @@ func restartCmd(r Restart) string {
 	}
 	cmd := "systemctl " + verb + " " + Quote(r.Service)
 	if r.WhileStopped != "" && verb == "restart" {
-		cmd = "systemctl stop " + Quote(r.Service) + " && { " + r.WhileStopped + "\n} && systemctl start " + Quote(r.Service)
+		cmd = "systemctl stop " + Quote(r.Service) + " && { ( " + r.WhileStopped + "\n); rc=$?; systemctl start " + Quote(r.Service) + " && exit $rc; }"
 	}
 	if r.DaemonReload {
 		cmd = "systemctl daemon-reload && " + cmd

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -90,5 +93,32 @@ func TestServiceRejectsMasked(t *testing.T) {
 	rc, _ := converge(t, h, Options{}, Service{Name: "tomcat", State: Started})
 	if !rc.Failed() || !strings.Contains(rc.Hosts[0].Err.Error(), "is masked") {
 		t.Fatalf("starting a masked unit must fail in Check, saying why: %v", rc.Hosts[0].Err)
+	}
+}
+
+// A restart with work while stopped runs stop, the work, start, in that
+// order, with a real shell; when the work fails the service is started
+// anyway and the restart fails, so a failed swap never leaves it stopped.
+func TestRestartWhileStoppedStartsWhateverTheWorkDid(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	if err := os.WriteFile(filepath.Join(dir, "systemctl"), []byte("#!/bin/sh\necho \"systemctl $*\" >> "+log+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		work string
+		ok   bool
+	}{{"echo work >> " + log, true}, {"echo work >> " + log + "; exit 3", false}} {
+		os.Remove(log)
+		cmd := exec.Command("sh", "-c", restartCmd(Restart{Service: "tomcat", DaemonReload: true, WhileStopped: c.work}))
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+		err := cmd.Run()
+		got, _ := os.ReadFile(log)
+		if want := "systemctl daemon-reload\nsystemctl stop tomcat\nwork\nsystemctl start tomcat\n"; string(got) != want {
+			t.Errorf("work ok=%v: ran %q, want %q", c.ok, got, want)
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("work ok=%v: restart error %v", c.ok, err)
+		}
 	}
 }

@@ -87,9 +87,9 @@ func (e *NotWholeError) Error() string {
 // pair's arguments: A's address, port, name, failover node id ("" when not
 // sticky), then B's address, port, name, the node the session must be
 // stored on ("" for any), and a node accepted as well (CanTakeOver's: A's
-// failover node, where a Tomcat that misplaces its sessions has them). With three or more nodes MSM puts a new session
-// on a random regular node, so a pair is checked once per regular node of
-// A: A makes sessions until one lands there (at most 16 tries; with two
+// failover node, where a Tomcat that misplaces its sessions has them).
+// With three or more nodes MSM puts a new session on a random regular
+// node, so a pair is checked once per regular node of A: A makes sessions until one lands there (at most 16 tries; with two
 // regular nodes, 16 misses by chance happen once in 65,536 checks), and
 // B must read it. Every node B may be asked to read from is read, every
 // time: a Tomcat that cannot reach one node is caught by the first check.

@@ -21,21 +21,19 @@ import (
 
 // Unreadable is, per memcached host of the run whose memcached runs, why
 // its items cannot be read now. A memcached that answers is not in it, nor
-// one that is stopped: it holds nothing a restart could lose.
+// one that listens nowhere: it holds nothing a restart could lose.
 func (e *SSH) Unreadable(ctx context.Context) map[string]error {
 	out := map[string]error{}
 	for _, m := range e.MemcachedHosts() {
-		res, err := e.host(m).Conn.Run(ctx, "systemctl is-active --quiet memcached")
-		switch {
-		case err != nil:
+		addr, listening := e.listening(ctx, m)
+		if !listening {
+			continue
+		}
+		if err := e.withMemcacheAt(ctx, m, addr, func(mc *memcache.Memcache) error {
+			_, err := mc.Stats(ctx)
+			return err
+		}); err != nil {
 			out[m] = err
-		case res.OK():
-			if err := e.withMemcache(ctx, m, func(mc *memcache.Memcache) error {
-				_, err := mc.Stats(ctx)
-				return err
-			}); err != nil {
-				out[m] = err
-			}
 		}
 	}
 	return out

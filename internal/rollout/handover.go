@@ -73,15 +73,22 @@ func (e *SSH) node(host string) string {
 // memcached listening it is the configured node, whose refused connection
 // says so.
 func (e *SSH) liveAddr(ctx context.Context, host string) string {
+	if a, listening := e.listening(ctx, host); listening {
+		return a
+	}
+	return e.node(host)
+}
+
+// listening is liveAddr, and whether a memcached process listens at all;
+// sockets that cannot be read count as listening at the configured node.
+func (e *SSH) listening(ctx context.Context, host string) (string, bool) {
 	node := e.node(host)
 	res, err := e.host(host).Conn.Run(ctx, "ss -Hltnp")
 	if err != nil || !res.OK() {
-		return node
+		return node, true
 	}
-	if a := memcachedListener(res.Stdout, node); a != "" {
-		return a
-	}
-	return node
+	a := memcachedListener(res.Stdout, node)
+	return a, a != ""
 }
 
 // memcachedListener picks, from `ss -Hltnp` lines, the address a local
@@ -125,13 +132,17 @@ func memcachedListener(ss, node string) string {
 	return first
 }
 
-// withMemcache runs f on a fresh connection to host's memcached.
+// withMemcache runs f on a fresh connection to host's memcached, where it
+// listens now.
 func (e *SSH) withMemcache(ctx context.Context, host string, f func(*memcache.Memcache) error) error {
+	return e.withMemcacheAt(ctx, host, e.liveAddr(ctx, host), f)
+}
+
+func (e *SSH) withMemcacheAt(ctx context.Context, host, addr string, f func(*memcache.Memcache) error) error {
 	d, ok := e.host(host).Conn.(tcpDialer)
 	if !ok || e.node(host) == "" {
 		return fmt.Errorf("%s: cannot reach its memcached through the SSH connection (no tunnel or no node)", host)
 	}
-	addr := e.liveAddr(ctx, host)
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	nc, err := d.DialTCP(dctx, addr)
 	cancel()
