@@ -32,6 +32,9 @@ type AppPlace struct {
 	Staged   string // the wanted version's staged WAR
 	Want     string // holds the wanted version's SHA-256
 	Previous string // holds the SHA-256 of the version the last deploy replaced
+	// Refused holds the SHA-256 of a version the live session check
+	// refused on this host's Tomcat, until the next restart replaces it.
+	Refused  string
 	Live     string // webapps/<context>.war
 	Unpacked string // webapps/<context>: Tomcat's unpacked tree
 	// Work is the context's compiled JSPs (work/<engine>/<host>/<context>,
@@ -49,7 +52,7 @@ func (c *Cluster) Apps() []AppPlace {
 		dir := path.Join(AppsDir, a.Name)
 		out = append(out, AppPlace{
 			App: a, Dir: dir, Staged: path.Join(dir, a.SHA256+".war"),
-			Want: path.Join(dir, "want"), Previous: path.Join(dir, "previous"),
+			Want: path.Join(dir, "want"), Previous: path.Join(dir, "previous"), Refused: path.Join(dir, "refused"),
 			Live: path.Join(webapps, a.ContextName()+".war"), Unpacked: path.Join(webapps, a.ContextName()),
 			Work: path.Join(c.Inv.CatalinaHome(), "work", "Catalina", "localhost", a.ContextName()),
 		})
@@ -126,13 +129,18 @@ func (c *Cluster) appsLiveScript() string {
 	q := engine.Quote
 	var b strings.Builder
 	for _, p := range places {
-		fmt.Fprintf(&b, `w=$(cat %s 2>/dev/null) && { cur=$(sha256sum %s 2>/dev/null | cut -c1-64)
+		// A version the live session check refused (Refused) was live for
+		// the check only: replacing it restores the Previous it replaced,
+		// so a rollback never goes to it.
+		fmt.Fprintf(&b, `w=$(cat %[1]s 2>/dev/null) && { cur=$(sha256sum %[2]s 2>/dev/null | cut -c1-64)
 if [ "$cur" != "$w" ]; then
-  cp %s/"$w".war %s.clusterctl-new && chown %s %s.clusterctl-new && mv -f %s.clusterctl-new %s && rm -rf %s %s || exit 1
-  if [ -n "$cur" ]; then echo "$cur" > %s; fi
+  cp %[3]s/"$w".war %[2]s.clusterctl-new && chown %[4]s %[2]s.clusterctl-new && mv -f %[2]s.clusterctl-new %[2]s && rm -rf %[5]s %[6]s || exit 1
+  if [ -n "$cur" ] && [ "$cur" = "$(cat %[7]s 2>/dev/null)" ]; then mv -f %[8]s.before %[8]s 2>/dev/null
+  elif [ -n "$cur" ]; then { ! [ -e %[8]s ] || cp -f %[8]s %[8]s.before; } && echo "$cur" > %[8]s; fi
+  rm -f %[7]s
 fi
-prev=$(cat %s 2>/dev/null); for f in %s/*.war; do case "$f" in */"$w".war|*/"$prev".war) ;; *) rm -f "$f";; esac; done; }
-`, q(p.Want), q(p.Live), q(p.Dir), q(p.Live), owner, q(p.Live), q(p.Live), q(p.Live), q(p.Unpacked), q(p.Work), q(p.Previous), q(p.Previous), q(p.Dir))
+prev=$(cat %[8]s 2>/dev/null); for f in %[3]s/*.war; do case "$f" in */"$w".war|*/"$prev".war) ;; *) rm -f "$f";; esac; done; }
+`, q(p.Want), q(p.Live), q(p.Dir), owner, q(p.Unpacked), q(p.Work), q(p.Refused), q(p.Previous))
 	}
 	b.WriteString("true")
 	return b.String()
@@ -164,6 +172,19 @@ func appsHealthCond(apps []inventory.App, addr string, port int) string {
 		conds = append(conds, "timeout 5 bash -c "+engine.Quote(req)+` | grep -q '^HTTP/1\.[01] 2'`)
 	}
 	return strings.Join(conds, " && ")
+}
+
+// SessionRequest is a command for a Tomcat's own host: it asks the Tomcat
+// at addr:port for urlPath, with the session cookie when session is not
+// empty, and prints the answer's status line and the JSESSIONID it sets.
+func SessionRequest(addr string, port int, urlPath, session string) string {
+	cookie := ""
+	if session != "" {
+		cookie = `Cookie: JSESSIONID=` + session + `\r\n`
+	}
+	req := fmt.Sprintf(`exec 3<>/dev/tcp/%s/%d && printf 'GET %s HTTP/1.0\r\nHost: clusterctl-canary\r\n%s\r\n' >&3 && sed -n -e '1p' -e '/^[Ss]et-[Cc]ookie: *JSESSIONID=/p' -e '/^\r*$/q' <&3`,
+		addr, port, urlPath, cookie)
+	return "timeout 10 bash -c " + engine.Quote(req)
 }
 
 // AppsNotice says, when there are apps, why their versions share sessions:

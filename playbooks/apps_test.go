@@ -80,4 +80,23 @@ func TestAppsLiveScript(t *testing.T) {
 	if entries, _ := os.ReadDir(webapps); len(entries) != 2 {
 		t.Errorf("webapps holds %d entries, want the WAR and its tree: %v", len(entries), entries)
 	}
+
+	// v4 goes live on the canary, the live check refuses it (Refused),
+	// and v3 comes back: previous is v2 again, as if v4 never ran, and
+	// v4's staged WAR is gone.
+	sha3 := strings.TrimSpace(read(p.Want))
+	sha4, p := deploy("v4")
+	if strings.TrimSpace(read(p.Previous)) != sha3 {
+		t.Fatalf("v3 -> v4: previous %q", read(p.Previous))
+	}
+	os.WriteFile(p.Refused, []byte(sha4+"\n"), 0o644)
+	os.WriteFile(p.Want, []byte(sha3+"\n"), 0o644)
+	c := &Cluster{Inv: inv, Topo: &topology.Topology{}}
+	if out, err := exec.Command("bash", "-c", c.appsLiveScript()).CombinedOutput(); err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	if read(p.Live) != "v3" || strings.TrimSpace(read(p.Previous)) != sha2 || exists(p.Refused) || exists(filepath.Join(p.Dir, sha4+".war")) {
+		t.Errorf("v4 refused, v3 back: live %q, previous %q (want v2's), refused marker left %v, v4 staged %v",
+			read(p.Live), read(p.Previous), exists(p.Refused), exists(filepath.Join(p.Dir, sha4+".war")))
+	}
 }

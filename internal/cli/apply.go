@@ -165,11 +165,12 @@ func runPlays(cmd *cobra.Command, g *globalOptions, plays func(*playbooks.Cluste
 	r := &rolloutRun{cmd: cmd, g: g, inv: inv, cluster: cluster, hosts: hosts, disruptive: f.disruptive, force: f.force}
 	r.withPeers(ctx)
 	defer r.close()
-	release, err := lockHosts(ctx, cmd, g, r.lockSet(), ints.halt)
+	lock, err := lockHosts(ctx, cmd, g, r.lockSet(), ints.halt)
 	if err != nil {
 		return err
 	}
-	defer func() { retErr = errors.Join(retErr, release()) }()
+	defer func() { retErr = errors.Join(retErr, lock.Release()) }()
+	r.lock = lock
 
 	if err := r.refuseBlind(ctx, hosts, plays(cluster)); err != nil {
 		return err

@@ -159,11 +159,11 @@ func printPreflight(cmd *cobra.Command, g *globalOptions, rep preflight.Report, 
 // lock another run holds ends the command (exit 1) with nothing changed.
 // A lock lost while the command runs (another run's --force-unlock, a
 // removed lock) means two runs may now change one host: halt is called at
-// once, so the run stops at its next safe point, and release returns the
+// once, so the run stops at its next safe point, and Release returns the
 // loss as the command's error.
-func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host, halt func(error)) (release func() error, err error) {
+func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts []*engine.Host, halt func(error)) (*runLock, error) {
 	if g.dryRun {
-		return func() error { return nil }, nil
+		return &runLock{}, nil
 	}
 	var conns []remote.Conn
 	for _, h := range hosts {
@@ -180,7 +180,35 @@ func lockHosts(ctx context.Context, cmd *cobra.Command, g *globalOptions, hosts 
 			fmt.Fprintf(g.stderr, "notice: %s: took over the run lock of a run that is gone: %s\n", o.Host, o.TookStale)
 		}
 	}
-	return watchLease(ctx, lease, halt), nil
+	return &runLock{lease: lease, halt: halt, release: watchLease(ctx, lease, halt)}, nil
+}
+
+// runLock is the run locks of one command; the zero value (a dry run)
+// holds none.
+type runLock struct {
+	lease   *hostlock.Lease
+	halt    func(error)
+	release func() error
+}
+
+// Release frees the locks and returns any the run lost as its error.
+func (l *runLock) Release() error {
+	if l.release == nil {
+		return nil
+	}
+	return l.release()
+}
+
+// AtSafePoint asks every host now whether the run still holds it, and
+// halts the run if not: the heartbeat alone finds a lost lock only within
+// an interval, in which a rollout could drain and restart the next host.
+func (l *runLock) AtSafePoint(ctx context.Context) {
+	if l.lease == nil {
+		return
+	}
+	if err := l.lease.Check(ctx); err != nil {
+		l.halt(err)
+	}
 }
 
 // watchLease calls halt on the first lock the lease loses; the release it

@@ -38,6 +38,8 @@ type rolloutRun struct {
 	// unnoticed (playbooks.DisruptiveChanges).
 	disruptive bool
 	force      bool // roll app versions the app gate refuses
+	// lock is the run's locks, asked again before each turn.
+	lock *runLock
 }
 
 // withPeers adds the proxies and Tomcats that --hosts left out of the run:
@@ -83,6 +85,12 @@ func (r *rolloutRun) lockSet() []*engine.Host {
 	return out
 }
 
+func (r *rolloutRun) atSafePoint(ctx context.Context) {
+	if r.lock != nil {
+		r.lock.AtSafePoint(ctx)
+	}
+}
+
 // roll runs the rollout and reports it; the error is the command's. ctx
 // aborts it at once; stop asks it to stop at its next safe point.
 func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollout.Plan, sink engine.EventSink) error {
@@ -96,7 +104,7 @@ func (r *rolloutRun) roll(ctx context.Context, stop <-chan struct{}, plan rollou
 		Env:            r.env(sink),
 		MaxUnavailable: ro.MaxUnavailable, DrainTimeout: ro.DrainTimeout.Std(), ReadyTimeout: ro.ReadyTimeout.Std(),
 		NoDrain: r.g.unsafeNoDrain, Disruptive: r.disruptive, DryRun: r.g.dryRun, Stop: stop,
-		AfterDump: r.pauseAfterDump(),
+		AtSafePoint: r.atSafePoint, AfterDump: r.pauseAfterDump(),
 	}, plan)
 	r.report(res)
 	switch {
@@ -309,12 +317,13 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 			}
 			r.withPeers(ctx)
 			defer r.close()
-			release, err := lockHosts(ctx, cmd, g, r.lockSet(), ints.halt)
+			lock, err := lockHosts(ctx, cmd, g, r.lockSet(), ints.halt)
 			if err != nil {
 				stopLoad(cmd.OutOrStdout(), g, l)
 				return err
 			}
-			defer func() { retErr = errors.Join(retErr, release()) }()
+			defer func() { retErr = errors.Join(retErr, lock.Release()) }()
+			r.lock = lock
 			restart := map[string][]engine.Deferred{}
 			for _, h := range inv.Hosts {
 				if h.Has(inventory.RoleTomcat) {

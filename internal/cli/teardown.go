@@ -46,12 +46,12 @@ func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error 
 		return err
 	}
 	defer c.close()
-	release, err := lockHosts(c.ctx, cmd, g, c.hosts, c.ints.halt)
+	lock, err := lockHosts(c.ctx, cmd, g, c.hosts, c.ints.halt)
 	if err != nil {
 		return err
 	}
 	recap := teardown.Run(c.ctx, c.hosts, teardown.Options{
 		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
 	}, newSink(cmd.OutOrStdout(), g))
-	return errors.Join(recapError(recap), release())
+	return errors.Join(recapError(recap), lock.Release())
 }

@@ -130,14 +130,14 @@ func runVerify(cmd *cobra.Command, g *globalOptions, opts verify.Options, rounds
 	}
 	if opts.Drill { // the drill stops services: one run at a time
 		// The drill undoes what it stopped when ctx ends: a lost lock ends it.
-		release, err := lockHosts(ctx, cmd, g, hosts, func(why error) {
+		lock, err := lockHosts(ctx, cmd, g, hosts, func(why error) {
 			fmt.Fprintf(g.stderr, "clusterctl: %v: stopping the drill\n", why)
 			stop()
 		})
 		if err != nil {
 			return err
 		}
-		defer func() { retErr = errors.Join(retErr, release()) }()
+		defer func() { retErr = errors.Join(retErr, lock.Release()) }()
 	}
 	if rounds.n > 1 {
 		return repeatVerify(ctx, cmd, g, &all, targets, opts, rounds)

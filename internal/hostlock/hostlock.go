@@ -321,6 +321,10 @@ type Lease struct {
 	stop     context.CancelFunc
 	beats    sync.WaitGroup
 	release  sync.Once
+
+	mu       sync.Mutex
+	gone     map[string]bool // hosts whose loss was reported on lost
+	released bool
 }
 
 // Hold takes the locks as Lock does and keeps them with a heartbeat per
@@ -332,7 +336,7 @@ func Hold(ctx context.Context, conns []remote.Conn, me Holder, force bool) (*Lea
 		return nil, err
 	}
 	bctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	l := &Lease{conns: append([]remote.Conn(nil), conns...), me: me, outcomes: out, lost: make(chan error, len(conns)), stop: stop}
+	l := &Lease{conns: append([]remote.Conn(nil), conns...), me: me, outcomes: out, lost: make(chan error, len(conns)), stop: stop, gone: map[string]bool{}}
 	every := HeartbeatInterval
 	for _, c := range l.conns {
 		l.beats.Add(1)
@@ -355,7 +359,10 @@ func (l *Lease) Release(ctx context.Context) {
 		l.stop()
 		// No beat may rewrite a record after the unlock removed it.
 		l.beats.Wait()
+		l.mu.Lock()
+		l.released = true
 		close(l.lost)
+		l.mu.Unlock()
 		Unlock(ctx, l.conns, l.me)
 	})
 }
@@ -375,10 +382,46 @@ func (l *Lease) beat(ctx context.Context, c remote.Conn, every time.Duration) {
 		// the first beat that gets through finds it lost.
 		var lost *LostError
 		if err := refresh(ctx, c, l.me); errors.As(err, &lost) {
-			l.lost <- lost
+			l.lose(c.Host(), lost)
 			return
 		}
 	}
+}
+
+// lose reports one host's loss on lost, once, and never after Release.
+func (l *Lease) lose(host string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released || l.gone[host] {
+		return
+	}
+	l.gone[host] = true
+	l.lost <- err
+}
+
+// Check refreshes every lock now and returns the ones the run no longer
+// holds (each also reported on Lost). A heartbeat finds a removed or
+// taken-over lock only within an interval; a rollout calls Check before
+// each turn, so a run never drains or restarts a host after another run
+// took it over. A refresh that fails for another reason (a link being
+// redialled) is not a loss: the heartbeat and TTL cover it.
+func (l *Lease) Check(ctx context.Context) error {
+	var errs []error
+	for _, c := range l.conns {
+		l.mu.Lock()
+		gone := l.gone[c.Host()]
+		l.mu.Unlock()
+		if gone {
+			errs = append(errs, &LostError{Host: c.Host()})
+			continue
+		}
+		var lost *LostError
+		if err := refresh(ctx, c, l.me); errors.As(err, &lost) {
+			l.lose(c.Host(), lost)
+			errs = append(errs, lost)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // refresh is one heartbeat on c.

@@ -403,3 +403,38 @@ func TestReleaseFreesForGood(t *testing.T) {
 		t.Error("a released lease reported a lost lock")
 	}
 }
+
+// Check finds a removed lock at once, long before the next heartbeat,
+// reports it on Lost once, and keeps saying so.
+func TestCheckFindsARemovedLockAtOnce(t *testing.T) {
+	lock := inDir(t)
+	timing(t, time.Hour, 30*time.Second)
+	ctx := context.Background()
+	l, err := Hold(ctx, []remote.Conn{newHost(t)}, Me("clusterctl restart"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release(ctx)
+	if err := l.Check(ctx); err != nil {
+		t.Fatalf("a held lock: %v", err)
+	}
+	if err := os.RemoveAll(lock); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		var lost *LostError
+		if err := l.Check(ctx); !errors.As(err, &lost) || lost.Host != "t58" {
+			t.Fatalf("check %d after the lock was removed: %v, want a LostError for t58", i+1, err)
+		}
+	}
+	select {
+	case <-l.Lost():
+	default:
+		t.Fatal("Check did not report the loss on Lost")
+	}
+	select {
+	case err := <-l.Lost():
+		t.Fatalf("a second report of one loss: %v", err)
+	default:
+	}
+}

@@ -30,6 +30,8 @@ func TestAppErrorsPointAtTheField(t *testing.T) {
 		{"war: shop-1.war", "war: ⇒shop-1.jar", "apps[0].war", "not a .war file"},
 		{"health: /ping", "health: ⇒ping", "apps[1].health", "not a path under the app"},
 		{"path: /shop\n", "path: /shop\n    sha256: ⇒abc\n", "apps[0].sha256", "64 lowercase hex"},
+		{"health: /ping", "session_path: ⇒cart", "apps[1].session_path", "not a path under the app"},
+		{"health: /ping", "session_check: ⇒offline-only", "apps[1].session_check", "want both, offline, live or none"},
 	} {
 		e, _, line, col := singleErrorAtMarker(t, base+editText(t, appsBase, c.old, c.new))
 		if e.Field != c.field || e.Line != line || e.Column != col || !strings.Contains(e.Msg, c.msg) {
@@ -37,8 +39,13 @@ func TestAppErrorsPointAtTheField(t *testing.T) {
 		}
 	}
 	inv := mustParse(t, base+appsBase)
-	if a := inv.Apps[0]; a.Health != "/" || a.ContextName() != "shop" || a.HealthPath() != "/shop/" {
-		t.Errorf("shop: health %q, context %q, health path %q", a.Health, a.ContextName(), a.HealthPath())
+	if a := inv.Apps[0]; a.Health != "/" || a.ContextName() != "shop" || a.HealthPath() != "/shop/" || a.SessionURLPath() != "/shop/" || !a.Offline() || !a.Live() {
+		t.Errorf("shop: health %q, context %q, health path %q, session path %q, checks %q", a.Health, a.ContextName(), a.HealthPath(), a.SessionURLPath(), a.SessionCheck)
+	}
+	for check, want := range map[string][2]bool{"both": {true, true}, "offline": {true, false}, "live": {false, true}, "none": {false, false}} {
+		if a := (App{SessionCheck: check}); a.Offline() != want[0] || a.Live() != want[1] {
+			t.Errorf("session_check %s: offline %v live %v, want %v", check, a.Offline(), a.Live(), want)
+		}
 	}
 	if a := inv.Apps[1]; a.ContextName() != "ROOT" || a.HealthPath() != "/ping" {
 		t.Errorf("home: context %q, health path %q", a.ContextName(), a.HealthPath())

@@ -170,8 +170,11 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 	setDur(&inv.Rollout.DrainTimeout, "rollout.drain_timeout", 30*time.Second)
 	setDur(&inv.Rollout.ReadyTimeout, "rollout.ready_timeout", 2*time.Minute)
 
-	// apps: health is the app's root unless said otherwise.
+	// apps: health and the live check's sessions are the app's root
+	// unless said otherwise; both session checks guard a new version.
 	for i := range inv.Apps {
 		setStr(&inv.Apps[i].Health, fmt.Sprintf("apps[%d].health", i), "/")
+		setStr(&inv.Apps[i].SessionPath, fmt.Sprintf("apps[%d].session_path", i), "/")
+		setStr(&inv.Apps[i].SessionCheck, fmt.Sprintf("apps[%d].session_check", i), SessionCheckBoth)
 	}
 }

@@ -235,7 +235,34 @@ type App struct {
 	// Health is a path under the app ("/" its root, "/health") that must
 	// answer 2xx on every Tomcat before the Tomcat serves users again.
 	Health string `yaml:"health"`
+	// SessionPath is a path under the app whose answer puts the app's own
+	// objects into a session (a cart, a login): the live session check
+	// makes its sessions there. Default: the context root.
+	SessionPath string `yaml:"session_path"`
+	// SessionCheck says which session checks guard a new version (docs/
+	// apps.md): both (default), offline, live, or none.
+	SessionCheck string `yaml:"session_check"`
 }
+
+// The session checks an app can ask for.
+const (
+	SessionCheckBoth    = "both"
+	SessionCheckOffline = "offline"
+	SessionCheckLive    = "live"
+	SessionCheckNone    = "none"
+)
+
+// Offline and Live say whether a's rollout runs that session check.
+func (a App) Offline() bool {
+	return a.SessionCheck == SessionCheckBoth || a.SessionCheck == SessionCheckOffline
+}
+
+func (a App) Live() bool {
+	return a.SessionCheck == SessionCheckBoth || a.SessionCheck == SessionCheckLive
+}
+
+// SessionURLPath is SessionPath below Path.
+func (a App) SessionURLPath() string { return a.under(a.SessionPath) }
 
 // ContextName is the WAR's base name Tomcat derives Path from: "/" is
 // ROOT, "/a/b" is a#b (Tomcat's naming rule for nested contexts). It never
@@ -249,9 +276,11 @@ func (a App) ContextName() string {
 }
 
 // HealthPath is Health below Path ("/shop" + "/health").
-func (a App) HealthPath() string {
+func (a App) HealthPath() string { return a.under(a.Health) }
+
+func (a App) under(p string) string {
 	if a.Path == "/" {
-		return a.Health
+		return p
 	}
-	return a.Path + a.Health
+	return a.Path + p
 }

@@ -102,6 +102,14 @@ func (c *checker) apps(inv *Inventory) {
 		if !appHealthRE.MatchString(a.Health) {
 			c.fail(ap+".health", "%q is not a path under the app (it starts with /)", a.Health)
 		}
+		if !appHealthRE.MatchString(a.SessionPath) {
+			c.fail(ap+".session_path", "%q is not a path under the app (it starts with /)", a.SessionPath)
+		}
+		switch a.SessionCheck {
+		case SessionCheckBoth, SessionCheckOffline, SessionCheckLive, SessionCheckNone:
+		default:
+			c.fail(ap+".session_check", "%q: want both, offline, live or none", a.SessionCheck)
+		}
 	}
 }
 

@@ -37,6 +37,10 @@ func (e *SSH) CheckApps(ctx context.Context) error {
 			e.emit(host.Name(), title, "would decode sampled sessions with "+p.App.WAR+"'s classes, and back", t0, nil)
 			continue
 		}
+		if !p.App.Offline() {
+			e.emit(host.Name(), title, "skipped: the app's session_check is "+p.App.SessionCheck, t0, nil)
+			continue
+		}
 		if inv.MSM.Serializer != inventory.SerializerJava {
 			e.emit(host.Name(), title, "skipped: the offline check knows MSM's Java serialization only, not "+inv.MSM.Serializer, t0, nil)
 			continue

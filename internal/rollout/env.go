@@ -38,6 +38,12 @@ type Env interface {
 	// ones wrote, and back (internal/appgate); an error stops the rollout
 	// before anything is drained or restarted.
 	CheckApps(ctx context.Context) error
+	// CheckLive is the live session check on the canary: tomcat was just
+	// restarted and is still drained; for each app it serves in a version
+	// one of serving does not, a session made on each side must be read by
+	// the other. A refusal puts the version serving runs back as the
+	// wanted one on every Tomcat host, and is an error.
+	CheckLive(ctx context.Context, tomcat string, serving []string) error
 	// Gate passes once the cluster is whole: for tomcat "" every Tomcat
 	// can read every other's sessions on every memcached node it may be
 	// asked to read from; otherwise the other Tomcats can take over

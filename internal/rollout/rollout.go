@@ -59,6 +59,10 @@ type Config struct {
 	DryRun     bool
 	// Stop, closed, asks the rollout to stop at its next safe point.
 	Stop <-chan struct{}
+	// AtSafePoint, when set, is called at each safe point before Stop is
+	// looked at: the CLI asks there whether the run still holds its
+	// hosts' locks, and closes Stop if not.
+	AtSafePoint func(ctx context.Context)
 	// AfterDump, when set, is called after a memcached's keys are in its
 	// dump and before the catch-up and restart: a test holds the rollout
 	// there to write sessions in between (a hidden flag sets it).
@@ -157,7 +161,7 @@ func Run(ctx context.Context, cfg Config, plan Plan) Result {
 
 func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 	env := r.env
-	if r.stopping() {
+	if r.stopping(ctx) {
 		return "", ErrStopped
 	}
 	for _, m := range env.MemcachedHosts() {
@@ -191,7 +195,7 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 		if !r.drainedSomewhere(t) || r.cfg.NoDrain {
 			continue
 		}
-		if r.stopping() {
+		if r.stopping(ctx) {
 			return t, ErrStopped
 		}
 		// Restarted, ready or not: see tomcatTurn on a drained Tomcat's
@@ -215,7 +219,7 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 		if !ok {
 			continue
 		}
-		if r.stopping() {
+		if r.stopping(ctx) {
 			return m, ErrStopped
 		}
 		if err := r.memcachedTurn(ctx, m); err != nil {
@@ -238,7 +242,7 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 	drain = drain && len(env.Tomcats()) > 1
 	for start := 0; start < len(order); start += r.cfg.MaxUnavailable {
 		group := order[start:min(start+r.cfg.MaxUnavailable, len(order))]
-		if r.stopping() {
+		if r.stopping(ctx) {
 			return group[0], ErrStopped
 		}
 		if drain {
@@ -285,7 +289,10 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 	return "", nil
 }
 
-func (r *roller) stopping() bool {
+func (r *roller) stopping(ctx context.Context) bool {
+	if r.cfg.AtSafePoint != nil && !r.cfg.DryRun {
+		r.cfg.AtSafePoint(ctx)
+	}
 	if r.cfg.Stop == nil {
 		return false
 	}
@@ -469,6 +476,11 @@ func (r *roller) tomcatTurn(ctx context.Context, t string, restart, drain bool) 
 	}
 	r.setReady(t, true)
 	r.phase(t, "ready", t0)
+	if restart && !r.cfg.DryRun {
+		if err := r.canary(ctx, t); err != nil {
+			return err
+		}
+	}
 	if r.cfg.NoDrain {
 		return nil
 	}
@@ -478,6 +490,49 @@ func (r *roller) tomcatTurn(ctx context.Context, t string, restart, drain bool) 
 	}
 	r.phase(t, "undrain", t0)
 	return nil
+}
+
+// canary runs the live session check while t, just restarted, is still
+// drained: if t now serves an app version that a serving Tomcat does not,
+// sessions must cross between them both ways. A refusal has put the old
+// version back as the wanted one everywhere, so a second restart of t puts
+// it back live before t is undrained: no user ever reached the version
+// that was refused.
+func (r *roller) canary(ctx context.Context, t string) error {
+	err := r.env.CheckLive(ctx, t, r.servingBut(t))
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w; %s", err, r.stuck(t))
+	}
+	r.setReady(t, false)
+	if rerr := r.env.RestartTomcat(ctx, t); rerr != nil {
+		return fmt.Errorf("%w; putting the previous version back: %v; %s", err, rerr, r.stuck(t))
+	}
+	if rerr := r.env.Ready(ctx, t, r.cfg.ReadyTimeout); rerr != nil {
+		return fmt.Errorf("%w; putting the previous version back: %v; %s", err, rerr, r.stuck(t))
+	}
+	r.setReady(t, true)
+	if rerr := r.undrain(ctx, t); rerr != nil {
+		return fmt.Errorf("%w; putting the previous version back: %v", err, rerr)
+	}
+	return fmt.Errorf("%w (%s runs the previous version again and serves; no user reached the new one)", err, t)
+}
+
+// servingBut is the Tomcats other than t that users reach now: ready and
+// drained nowhere.
+func (r *roller) servingBut(t string) []string {
+	var out []string
+	for _, o := range r.env.Tomcats() {
+		r.mu.Lock()
+		ready := r.ready[o]
+		r.mu.Unlock()
+		if o != t && ready && !r.drainedSomewhere(o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func (r *roller) undrain(ctx context.Context, t string) error {
@@ -541,7 +596,7 @@ func (r *roller) memcachedTurn(ctx context.Context, m string) error {
 	if r.cfg.AfterDump != nil {
 		r.cfg.AfterDump(m)
 	}
-	if r.stopping() {
+	if r.stopping(ctx) {
 		if err := r.env.Discard(ctx, m); err != nil {
 			return err
 		}

@@ -40,6 +40,12 @@ type fake struct {
 	// stale: Tomcats drained since their last restart; the others may
 	// have changed their sessions, so undraining one is a violation.
 	stale map[string]bool
+	// The app: the version each Tomcat runs, the one a restart puts in
+	// place, and the versions the live check finds unable to share
+	// sessions with the others.
+	version map[string]int
+	want    int
+	badLive map[int]bool
 }
 
 type fakeDump struct {
@@ -50,9 +56,10 @@ type fakeDump struct {
 func newFake(tomcats ...string) *fake {
 	f := &fake{proxies: []string{"proxy"}, tomcats: tomcats, nodes: tomcats,
 		ups: map[string]map[string][]Member{}, ready: map[string]bool{}, broken: map[string]bool{},
-		restarts: map[string]int{}, stale: map[string]bool{}, keys: map[string]map[string]int{}, inv: map[string]int{}, dumps: map[string]*fakeDump{}}
+		restarts: map[string]int{}, stale: map[string]bool{}, version: map[string]int{}, want: 1, badLive: map[int]bool{}, keys: map[string]map[string]int{}, inv: map[string]int{}, dumps: map[string]*fakeDump{}}
 	for _, t := range tomcats {
 		f.ready[t] = true
+		f.version[t] = 1
 		f.keys[t] = map[string]int{"s-" + t: 1}
 	}
 	f.addProxy("proxy")
@@ -168,12 +175,15 @@ func (f *fake) Undrain(ctx context.Context, p, t string) error {
 		if f.stale[t] {
 			f.violation = append(f.violation, "undrain "+t+"@"+p+" without a restart since its drain: its own session copies would answer older")
 		}
+		if f.badLive[f.version[t]] {
+			f.violation = append(f.violation, fmt.Sprintf("undrain %s@%s serving version %d, which the live check refused", t, p, f.version[t]))
+		}
 		f.setDown(p, t, false)
 	})
 }
 
 func (f *fake) RestartTomcat(ctx context.Context, t string) error {
-	return f.act(ctx, "restart "+t, func() { f.ready[t] = false; f.restarts[t]++; delete(f.stale, t) })
+	return f.act(ctx, "restart "+t, func() { f.ready[t] = false; f.restarts[t]++; delete(f.stale, t); f.version[t] = f.want })
 }
 
 func (f *fake) Gate(ctx context.Context, t string, after bool) (GateResult, error) {
@@ -190,6 +200,25 @@ func (f *fake) CheckApps(ctx context.Context) error {
 	}
 	f.did("check apps")
 	return f.appsErr
+}
+
+func (f *fake) CheckLive(ctx context.Context, t string, serving []string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, o := range serving {
+		if !f.ready[o] || f.version[o] == f.version[t] {
+			continue
+		}
+		f.log = append(f.log, fmt.Sprintf("check live %s against %s", t, o))
+		if f.badLive[f.version[t]] {
+			f.want = f.version[o]
+			return fmt.Errorf("%s: version %d cannot read %s's sessions", t, f.version[t], o)
+		}
+	}
+	return nil
 }
 
 func (f *fake) ClearPending(ctx context.Context, host string, d engine.Deferred) error {
@@ -380,6 +409,59 @@ func TestStopAfterTheDrainFinishesTheTurn(t *testing.T) {
 	res := Run(context.Background(), cfg, tomcatPlan("t58", "t68"))
 	if !res.Stopped || f.restarts["t58"] != 1 || f.restarts["t68"] != 0 {
 		t.Fatalf("stopped %v, restarts %v, err %v", res.Stopped, f.restarts, res.Err)
+	}
+	f.whole(t)
+}
+
+// The rollout asks at every safe point, before each turn, whether it may
+// go on (the CLI: does it still hold its locks); a no there stops it before
+// the next drain, whenever it came.
+func TestASafePointThatSaysStopEndsTheRollBeforeTheNextDrain(t *testing.T) {
+	f := newFake("t58", "t68")
+	stop := make(chan struct{})
+	asked := 0
+	cfg := cfgFor(f)
+	cfg.Stop = stop
+	cfg.AtSafePoint = func(context.Context) {
+		asked++
+		if len(f.actions("drain")) == 1 {
+			close(stop) // the lock was lost during t58's turn
+		}
+	}
+	res := Run(context.Background(), cfg, tomcatPlan("t58", "t68"))
+	if !res.Stopped || f.restarts["t58"] != 1 || f.restarts["t68"] != 0 {
+		t.Fatalf("stopped %v, restarts %v, err %v", res.Stopped, f.restarts, res.Err)
+	}
+	if asked < 2 {
+		t.Fatalf("asked at %d safe points, want one before each turn", asked)
+	}
+	f.whole(t)
+}
+
+// The live check runs on the canary only (the first Tomcat on the new
+// version, against one still on the old), and a refusal restarts the
+// canary onto the old version before it is undrained: no user request
+// reaches the refused version, and no other Tomcat is touched.
+func TestLiveCheckRefusalPutsTheCanaryBackBeforeItServes(t *testing.T) {
+	f := newFake("t58", "t68")
+	f.want = 2
+	res := Run(context.Background(), cfgFor(f), tomcatPlan("t58", "t68"))
+	if res.Err != nil || f.version["t58"] != 2 || f.version["t68"] != 2 {
+		t.Fatalf("a good version: err %v, versions %v", res.Err, f.version)
+	}
+	if c := f.actions("check live"); !reflect.DeepEqual(c, []string{"check live t58 against t68"}) {
+		t.Errorf("live checks %q, want one, on the canary", c)
+	}
+	f.whole(t)
+
+	f = newFake("t58", "t68")
+	f.want, f.badLive[2] = 2, true
+	res = Run(context.Background(), cfgFor(f), tomcatPlan("t58", "t68"))
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "runs the previous version again") || res.Failed != "t58" {
+		t.Fatalf("a refused version: failed %q, err %v", res.Failed, res.Err)
+	}
+	if f.version["t58"] != 1 || f.version["t68"] != 1 || f.restarts["t58"] != 2 || f.restarts["t68"] != 0 {
+		t.Errorf("versions %v, restarts %v: want t58 back on 1 through a second restart, t68 untouched", f.version, f.restarts)
 	}
 	f.whole(t)
 }
