@@ -253,28 +253,8 @@ func memcachedBlobs(t *testing.T) map[string]string {
 // deserialization error, no user session is lost, and the wanted version
 // on the hosts is v2 again.
 func TestAppGateRefusesAnIncompatibleVersion(t *testing.T) {
-	ensureApplied(t)
-	waitProbe(t, 2*time.Minute)
-	t.Cleanup(func() { ensureApplied(t) })
-	inv2, sha2 := shopApp(t, "gate", "v2", cartV2)
+	g := v2WithCarts(t, "gate")
 	inv3, _ := shopApp(t, "gate", "v3", cartV3)
-	if res := runCmd(t, invCmd(t, inv2, "apply")); res.ExitCode != 0 {
-		t.Fatalf("apply with shop v2: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
-	}
-	shop := "http://" + hostAddr(t, "proxy") + ":80/shop/index.jsp"
-	carts := make([]idleSession, 20)
-	for i := range carts {
-		jar, _ := cookiejar.New(nil)
-		carts[i].c = &http.Client{Jar: jar, Timeout: 10 * time.Second}
-		if id, n, err := getProbe(carts[i].c, shop); err != nil || n != 1 {
-			t.Fatalf("cart %d: %v (%d items)", i, err, n)
-		} else {
-			carts[i].id = id
-		}
-	}
-	since := strings.TrimSpace(RunOn(t, "t58", "date '+%Y-%m-%d %H:%M:%S'"))
-	before := memcachedBlobs(t)
-
 	res := runCmd(t, invCmd(t, inv3, "apply"))
 	out := res.Stdout + res.Stderr
 	t.Logf("apply of v3: exit %d: %s", res.ExitCode, lastLines(res.Stderr, 3))
@@ -285,34 +265,144 @@ func TestAppGateRefusesAnIncompatibleVersion(t *testing.T) {
 		t.Errorf("the refused rollout drained or restarted a Tomcat (restarted %v):\n%s", rolledHosts(res), lastLines(out, 10))
 	}
 	for _, h := range []string{"t58", "t68"} {
+		if log := RunOn(t, h, "journalctl -u tomcat --since "+shellQuote(g.since)+" --no-pager -o cat | grep -ci deserializ || true"); strings.TrimSpace(log) != "0" {
+			t.Errorf("%s: Tomcat logged %s deserialization errors", h, strings.TrimSpace(log))
+		}
+	}
+	g.stillV2(t)
+}
+
+// With the offline check switched off (session_check: live), the live
+// check on the canary refuses v3: t58 restarted onto v3 while drained, its
+// session read by t68 (v2) fails, and t58 goes back to v2 before it is
+// undrained. Under load through the proxy no user request is answered by
+// v3, none fails, no session is lost or stale; t68 is never restarted; the
+// idle carts are all kept, their blobs unchanged; t58's previous version is
+// what it was before (a rollback never goes to v3).
+func TestLiveCheckRefusesAnIncompatibleVersion(t *testing.T) {
+	g := v2WithCarts(t, "live")
+	inv3, _ := shopApp(t, "live", "v3", cartV3)
+	appendToApp(t, inv3, "    session_check: live\n")
+	prev := RunOn(t, "t58", "cat /var/lib/clusterctl/apps/shop/previous 2>/dev/null || true")
+
+	l, err := loadgen.Start(context.Background(), loadgen.Config{
+		URLs: []string{g.shop}, Sessions: 20, Duration: 3 * time.Minute, MaxRequests: 200_000,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	res := runCmd(t, invCmd(t, inv3, "apply"))
+	time.Sleep(time.Second)
+	rep := l.Stop()
+	out := res.Stdout + res.Stderr
+	t.Logf("apply of v3, live check only, under load: exit %d: %s; load: %s, versions %v", res.ExitCode, lastLines(res.Stderr, 3), rep, rep.Versions)
+	if res.ExitCode != 1 || !strings.Contains(out, "live session check refused") || !strings.Contains(out, "shop.Cart") || !strings.Contains(out, "local class incompatible") {
+		t.Errorf("apply of an incompatible v3 (live check only): exit %d, want 1 naming shop.Cart:\n%s", res.ExitCode, lastLines(out, 10))
+	}
+	if !strings.Contains(out, "session check shop") || !strings.Contains(out, "skipped: the app's session_check is live") {
+		t.Errorf("the offline check did not say it was skipped:\n%s", lastLines(out, 30))
+	}
+	if got := strings.Join(rolledHosts(res), ","); got != "t58,t58" {
+		t.Errorf("restarted %q, want t58 twice (onto v3, back to v2) and t68 never", got)
+	}
+	if rep.Requests < 200 || !rep.Clean() || rep.Versions["v3"] != 0 || rep.Versions["v2"] != rep.Requests {
+		t.Errorf("under load: %s, versions %v; want 0 failed, 0 lost, 0 stale, every answer from v2; samples %q", rep, rep.Versions, rep.Samples)
+	}
+	if now := RunOn(t, "t58", "cat /var/lib/clusterctl/apps/shop/previous 2>/dev/null || true; ls /var/lib/clusterctl/apps/shop/"); !strings.HasPrefix(now, prev) || strings.Contains(now, "refused") {
+		t.Errorf("t58 after the refusal: previous and staged files\n%s\nwant previous %q as before, no refused marker", now, prev)
+	}
+	g.stillV2(t)
+}
+
+// v2State is the shop at v2 with 20 idle carts, for a test that tries a
+// version that must be refused.
+type v2State struct {
+	shop  string // the shop through the proxy
+	sha2  string
+	carts []idleSession
+	blobs map[string]string // the carts' blobs in memcached
+	since string            // t58's clock before the attempt
+}
+
+func v2WithCarts(t *testing.T, prefix string) *v2State {
+	t.Helper()
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	t.Cleanup(func() { ensureApplied(t) })
+	inv2, sha2 := shopApp(t, prefix, "v2", cartV2)
+	if res := runCmd(t, invCmd(t, inv2, "apply")); res.ExitCode != 0 {
+		t.Fatalf("apply with shop v2: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
+	}
+	g := &v2State{shop: "http://" + hostAddr(t, "proxy") + ":80/shop/index.jsp", sha2: sha2, carts: make([]idleSession, 20)}
+	for i := range g.carts {
+		jar, _ := cookiejar.New(nil)
+		g.carts[i].c = &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		if id, n, err := getProbe(g.carts[i].c, g.shop); err != nil || n != 1 {
+			t.Fatalf("cart %d: %v (%d items)", i, err, n)
+		} else {
+			g.carts[i].id = id
+		}
+	}
+	time.Sleep(time.Second) // MSM's backups are asynchronous
+	g.since = strings.TrimSpace(RunOn(t, "t58", "date '+%Y-%m-%d %H:%M:%S'"))
+	g.blobs = map[string]string{}
+	for k, v := range memcachedBlobs(t) {
+		for _, c := range g.carts {
+			if strings.HasSuffix(k, c.id) {
+				g.blobs[k] = v
+			}
+		}
+	}
+	if len(g.blobs) != len(g.carts) {
+		t.Fatalf("%d of %d carts' blobs found in memcached", len(g.blobs), len(g.carts))
+	}
+	return g
+}
+
+// stillV2 holds after a refused version: every Tomcat serves and wants v2,
+// every cart's blob is byte for byte what it was, and every cart is kept.
+func (g *v2State) stillV2(t *testing.T) {
+	t.Helper()
+	for _, h := range []string{"t58", "t68"} {
 		if v := shopVersion(t, h); v != "200 ok v2" {
 			t.Errorf("%s serves %q after the refusal, want v2", h, v)
 		}
-		if w := strings.TrimSpace(RunOn(t, h, "cat /var/lib/clusterctl/apps/shop/want")); w != sha2 {
-			t.Errorf("%s still wants %s after the refusal, want v2 (%s)", h, w, sha2)
-		}
-		if log := RunOn(t, h, "journalctl -u tomcat --since "+shellQuote(since)+" --no-pager -o cat | grep -ci deserializ || true"); strings.TrimSpace(log) != "0" {
-			t.Errorf("%s: Tomcat logged %s deserialization errors", h, strings.TrimSpace(log))
+		if w := strings.TrimSpace(RunOn(t, h, "cat /var/lib/clusterctl/apps/shop/want")); w != g.sha2 {
+			t.Errorf("%s still wants %s after the refusal, want v2 (%s)", h, w, g.sha2)
 		}
 	}
 	after := memcachedBlobs(t)
 	changed := 0
-	for k, v := range before {
+	for k, v := range g.blobs {
 		if after[k] != v {
 			changed++
 		}
 	}
-	if changed != 0 || len(before) == 0 {
-		t.Errorf("%d of %d blobs in memcached changed during the refused apply", changed, len(before))
+	if changed != 0 {
+		t.Errorf("%d of %d carts' blobs in memcached changed during the refused apply", changed, len(g.blobs))
 	}
 	lost := 0
-	for i, c := range carts {
-		if _, n, err := getProbe(c.c, shop); err != nil || n != 2 {
+	for i, c := range g.carts {
+		if _, n, err := getProbe(c.c, g.shop); err != nil || n != 2 {
 			lost++
 			t.Logf("cart %d (%s): %v, %d items", i, c.id, err, n)
 		}
 	}
 	if lost != 0 {
-		t.Errorf("%d of 20 carts lost after the refused apply", lost)
+		t.Errorf("%d of %d carts lost after the refused apply", lost, len(g.carts))
+	}
+}
+
+// appendToApp adds lines to the shop's entry, the last in inv.
+func appendToApp(t *testing.T, inv, lines string) {
+	t.Helper()
+	f, err := os.OpenFile(inv, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(lines); err != nil {
+		t.Fatal(err)
 	}
 }

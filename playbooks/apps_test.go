@@ -3,10 +3,15 @@ package playbooks
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,5 +103,34 @@ func TestAppsLiveScript(t *testing.T) {
 	if read(p.Live) != "v3" || strings.TrimSpace(read(p.Previous)) != sha2 || exists(p.Refused) || exists(filepath.Join(p.Dir, sha4+".war")) {
 		t.Errorf("v4 refused, v3 back: live %q, previous %q (want v2's), refused marker left %v, v4 staged %v",
 			read(p.Live), read(p.Previous), exists(p.Refused), exists(filepath.Join(p.Dir, sha4+".war")))
+	}
+}
+
+// SessionRequest, run for real against a local server: it sends the
+// session cookie when given one and prints the status line and the
+// JSESSIONID the answer sets, nothing of the body.
+func TestSessionRequest(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.Path+" "+r.Header.Get("Cookie"))
+		http.SetCookie(w, &http.Cookie{Name: "other", Value: "x"})
+		http.SetCookie(w, &http.Cookie{Name: "JSESSIONID", Value: "ABC-n2.t58", Path: "/shop", HttpOnly: true})
+		w.Write([]byte("JSESSIONID=body\n"))
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	port, _ := strconv.Atoi(u.Port())
+	for _, session := range []string{"", "OLD-n1.t68"} {
+		out, err := exec.Command("bash", "-c", SessionRequest(u.Hostname(), port, "/shop/", session)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(string(out), "\r", "")), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "HTTP/1.") || !strings.Contains(lines[0], " 200") || !strings.HasPrefix(lines[1], "Set-Cookie: JSESSIONID=ABC-n2.t58;") {
+			t.Errorf("session %q: printed %q, want the status line and the JSESSIONID cookie only", session, lines)
+		}
+	}
+	if want := []string{"/shop/ ", "/shop/ JSESSIONID=OLD-n1.t68"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("the server got %q, want %q", got, want)
 	}
 }

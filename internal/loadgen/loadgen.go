@@ -42,6 +42,9 @@ type Report struct {
 	P50, P95, P99, Max time.Duration
 	Elapsed            time.Duration
 	Samples            []string // the first failures, lost and stale answers, for the log
+	// Versions counts the answers by their "version" field, for an app
+	// that says which version answered (none: the probe's answers).
+	Versions map[string]int
 }
 
 func (r Report) String() string {
@@ -179,6 +182,7 @@ type answer struct {
 	Counter int    `json:"counter"`
 	New     bool   `json:"new"`
 	Host    string `json:"host"`
+	Version string `json:"version"`
 }
 
 type session struct {
@@ -212,6 +216,12 @@ func (s *session) request(ctx context.Context) {
 		s.l.sample("stale: counter %d after %d, session %s from %s", a.Counter, s.last, a.Session, a.Host)
 	}
 	s.last = a.Counter
+	if a.Version != "" {
+		if s.l.rep.Versions == nil {
+			s.l.rep.Versions = map[string]int{}
+		}
+		s.l.rep.Versions[a.Version]++
+	}
 }
 
 func (l *Load) sample(format string, args ...any) {

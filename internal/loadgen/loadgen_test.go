@@ -44,7 +44,11 @@ func probe(_ testing.TB, fault func(n int) string) *httptest.Server {
 		if f == "stale" {
 			c -= 1
 		}
-		fmt.Fprintf(w, `{"host":"t58","session":%q,"counter":%d,"new":%t}`+"\n", id, c, counters[id] == 1)
+		version := ""
+		if f == "v2" { // an app that says which version answered
+			version = `,"version":"v2"`
+		}
+		fmt.Fprintf(w, `{"host":"t58","session":%q,"counter":%d,"new":%t%s}`+"\n", id, c, counters[id] == 1, version)
 	}))
 }
 
@@ -52,6 +56,7 @@ func TestLoadCountsExactly(t *testing.T) {
 	for name, c := range map[string]struct {
 		fault               func(int) string
 		failed, lost, stale int
+		v2                  int
 	}{
 		"clean": {},
 		"one of each": {fault: func(n int) string {
@@ -63,6 +68,12 @@ func TestLoadCountsExactly(t *testing.T) {
 			}
 			return ""
 		}, failed: 3},
+		"versions counted": {fault: func(n int) string {
+			if n%4 == 0 {
+				return "v2"
+			}
+			return ""
+		}, v2: 25},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := probe(t, c.fault)
@@ -76,6 +87,9 @@ func TestLoadCountsExactly(t *testing.T) {
 			r := l.Stop()
 			if r.Requests != 100 || r.Failed != c.failed || r.Lost != c.lost || r.Stale != c.stale {
 				t.Fatalf("report %s, want 100 requests, %d failed, %d lost, %d stale; samples %q", r, c.failed, c.lost, c.stale, r.Samples)
+			}
+			if r.Versions["v2"] != c.v2 || len(r.Versions) > 1 {
+				t.Errorf("versions %v, want %d answers of v2 and no other version", r.Versions, c.v2)
 			}
 			if r.Clean() != (c.failed+c.lost+c.stale == 0) {
 				t.Errorf("Clean() = %v for %s", r.Clean(), r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -201,25 +202,42 @@ func (e *SSH) clock(ctx context.Context, host string) (int64, error) {
 }
 
 // deserializeErrors is the cause of the first "Could not deserialize" MSM
-// logged on host since then ("" when none): the exception line that names
-// the class, as in "java.io.InvalidClassException: shop.Cart; local class
-// incompatible: ...".
+// logged on host since then ("" when none): the deepest exception of its
+// stack trace, which names the class, as in "java.io.InvalidClassException:
+// shop.Cart; local class incompatible: ...".
 func (e *SSH) deserializeErrors(ctx context.Context, host string, since int64) (string, error) {
 	res, err := e.host(host).Conn.Run(ctx, fmt.Sprintf(
-		`journalctl -u tomcat --since @%d --no-pager -o cat 2>/dev/null | grep -A40 'Could not deserialize' | grep -m1 -E '^(Caused by: )?[A-Za-z0-9_.$]+(Exception|Error)(: |$)' || true`, since))
+		`journalctl -u tomcat --since @%d --no-pager -o cat 2>/dev/null | grep -m1 -A80 'Could not deserialize' || true`, since))
 	if err != nil {
 		return "", err
 	}
-	cause := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(res.Stdout), "Caused by: "))
-	if cause == "" {
-		// Checked apart: a log line without a stack trace still counts.
-		res, err = e.host(host).Conn.Run(ctx, fmt.Sprintf(`journalctl -u tomcat --since @%d --no-pager -o cat 2>/dev/null | grep -m1 'Could not deserialize' || true`, since))
-		if err != nil {
-			return "", err
-		}
-		cause = strings.TrimSpace(res.Stdout)
+	return deserializeCause(res.Stdout), nil
+}
+
+// exceptionRE is a stack trace's exception line (JULI indents the trace
+// under the log line).
+var exceptionRE = regexp.MustCompile(`^\s*(Caused by: )?[A-Za-z0-9_.$]+(Exception|Error)(: .*)?$`)
+
+// deserializeCause picks, from MSM's log line and the stack trace under it,
+// the innermost cause; the log line itself when there is no trace.
+func deserializeCause(log string) string {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		return ""
 	}
-	return cause, nil
+	cause := ""
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "\t") && !strings.HasPrefix(l, "Caused by: ") && !exceptionRE.MatchString(l) {
+			break // the next log record
+		}
+		if exceptionRE.MatchString(l) {
+			cause = strings.TrimPrefix(strings.TrimSpace(l), "Caused by: ")
+		}
+	}
+	if cause == "" {
+		return strings.TrimSpace(lines[0])
+	}
+	return cause
 }
 
 // refuse wants version keep of p again on every Tomcat host and marks, on
