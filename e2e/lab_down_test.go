@@ -13,12 +13,13 @@ import (
 	"github.com/clusterctl/clusterctl/internal/lab"
 )
 
-// TestLabDown runs last (go test runs files in name order; keep other test
-// files sorting before zz_): it takes the lab down itself and checks that
-// nothing is left, then plants the leftovers of a half-finished `up` and
-// checks that Down finds them by name alone.
+// TestLabDown takes the lab down itself and checks that nothing is left,
+// then plants the leftovers of a half-finished `up` and checks that Down
+// finds them by name alone. The suite's lab comes back up when it ends
+// (pristine, from the cached images), so it runs in any order.
 func TestLabDown(t *testing.T) {
 	ctx := context.Background()
+	t.Cleanup(func() { bringUp(t, labOpts) })
 	if err := lab.Down(ctx, labOpts); err != nil {
 		t.Fatal(err)
 	}
