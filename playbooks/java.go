@@ -9,6 +9,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/artifacts"
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/platform"
 )
 
 // javaPlay installs the JDK every Tomcat runs on: the seed's way (a JDK
@@ -63,8 +64,8 @@ func (c *Cluster) fromTarball(title, local string, build func(top string) engine
 // family's own default (the family table).
 func (c *Cluster) javaPackageFor(h *engine.Host) string {
 	pkg := c.Inv.Java.Package
-	deb := engine.Families[engine.FamilyDebian].JavaPackage
-	if f, ok := engine.Families[h.Facts.Family]; ok && pkg == deb {
+	deb := platform.Families[engine.FamilyDebian].JavaPackage
+	if f, ok := platform.Families[h.Facts.Family]; ok && pkg == deb {
 		return f.JavaPackage
 	}
 	return pkg

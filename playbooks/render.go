@@ -5,6 +5,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/platform"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
@@ -49,9 +50,9 @@ type Paths struct {
 	MemcachedService string // memcached
 }
 
-// family is the target's row of engine.Families.
-func (t Target) family() (engine.FamilyNames, error) {
-	f, err := engine.NamesOf(t.Family)
+// family is the target's row of platform.Families.
+func (t Target) family() (platform.Names, error) {
+	f, err := platform.Of(t.Family)
 	if err != nil {
 		return f, fmt.Errorf("render for %s: %w", t.Host.Name, err)
 	}

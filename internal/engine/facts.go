@@ -43,7 +43,7 @@ func (f Facts) Gathered() bool { return f.ID != "" }
 // NologinShell is the shell of system users: Debian ships it in /usr/sbin,
 // RHEL in /sbin (the /usr/sbin one is only a usrmerge alias there).
 func (f Facts) NologinShell() (string, error) {
-	if n, ok := Families[f.Family]; ok {
+	if n, ok := families[f.Family]; ok {
 		return n.NologinShell, nil
 	}
 	return "", f.unsupported()
@@ -53,7 +53,7 @@ func (f Facts) NologinShell() (string, error) {
 // starts the services it ships: Debian policy does (deb-systemd-helper in
 // the maintainer scripts); RHEL's presets leave them disabled and stopped.
 // A dry run needs it to know what the real run would find after an install.
-func (f Facts) InstallStartsServices() bool { return Families[f.Family].InstallStartsServices }
+func (f Facts) InstallStartsServices() bool { return families[f.Family].InstallStartsServices }
 
 // supportedReleases is what clusterctl is built and tested for: the
 // distributions' own IDs and the major versions with the tooling the plays

@@ -80,23 +80,13 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// The family table, pinned: what a RHEL host calls things differs from
-// Debian in every row, and an unknown family is an error, not a zero row.
-func TestFamilyTable(t *testing.T) {
-	deb, rhel := Families[FamilyDebian], Families[FamilyRHEL]
-	for _, tc := range []struct{ what, deb, rhel, gotDeb, gotRHEL string }{
-		{"nginx user", "www-data", "nginx", deb.NginxUser, rhel.NginxUser},
-		{"memcached config", "/etc/memcached.conf", "/etc/sysconfig/memcached", deb.MemcachedConf, rhel.MemcachedConf},
-		{"chrony unit", "chrony", "chronyd", deb.ChronyService, rhel.ChronyService},
-		{"chrony config", "/etc/chrony/chrony.conf", "/etc/chrony.conf", deb.ChronyConf, rhel.ChronyConf},
-		{"default JDK", "default-jdk-headless", "java-17-openjdk-headless", deb.JavaPackage, rhel.JavaPackage},
-		{"nologin", "/usr/sbin/nologin", "/sbin/nologin", deb.NologinShell, rhel.NologinShell},
-	} {
-		if tc.gotDeb != tc.deb || tc.gotRHEL != tc.rhel {
-			t.Errorf("%s: debian %q rhel %q, want %q and %q", tc.what, tc.gotDeb, tc.gotRHEL, tc.deb, tc.rhel)
-		}
+// The OS facts per family, pinned: an unknown family has none.
+func TestOSFacts(t *testing.T) {
+	deb, rhel := Facts{Family: FamilyDebian}, Facts{Family: FamilyRHEL}
+	if !deb.InstallStartsServices() || rhel.InstallStartsServices() {
+		t.Error("Debian's install starts services, RHEL's does not")
 	}
-	if _, err := NamesOf("alpine"); err == nil {
-		t.Error("an unknown family has a row")
+	if (Facts{ID: "alpine"}).InstallStartsServices() {
+		t.Error("an unknown family starts services")
 	}
 }

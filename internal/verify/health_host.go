@@ -9,6 +9,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/platform"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -56,7 +57,7 @@ func normaliseZone(s string) string {
 var chronyUnits = func() string {
 	var units []string
 	for _, f := range []engine.Family{engine.FamilyDebian, engine.FamilyRHEL} {
-		units = append(units, engine.Families[f].ChronyService+".service")
+		units = append(units, platform.Families[f].ChronyService+".service")
 	}
 	return strings.Join(units, " ")
 }()
@@ -68,7 +69,7 @@ func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host
 	if len(h.EffectiveNTPServers()) == 0 && !serves {
 		return skip("no ntp_servers in the inventory: time synchronisation left alone")
 	}
-	// chrony's unit of every family (engine.Families: chrony, chronyd);
+	// chrony's unit of every family (platform.Families: chrony, chronyd);
 	// verify does not need the host's family to ask for both.
 	res, err := r.cmd(ctx, c, "systemctl is-active "+chronyUnits)
 	if err != nil {
