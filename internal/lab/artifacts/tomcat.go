@@ -28,7 +28,7 @@ var tomcatLibJars = map[string]string{
 
 var tomcatI18n = []string{"cs", "de", "es", "fr", "ja", "ko", "pt-BR", "ru", "zh-CN"}
 
-// Tomcat 10's generic scripts run Tomcat 9 unchanged (LAB-FACTS);
+// Tomcat 10's generic scripts run Tomcat 9 unchanged (docs/lab.md);
 // migrate.sh is the Tomcat 10 javax->jakarta tool and is left out.
 var tomcatScripts = []string{
 	"catalina.sh", "ciphers.sh", "configtest.sh", "daemon.sh", "digest.sh", "makebase.sh",
@@ -42,7 +42,7 @@ var tomcatConf = []string{
 
 // bootstrapClass matches the classes that belong in bin/bootstrap.jar. More
 // than these (e.g. all of catalina.jar) breaks start-up with
-// ClassNotFoundException: org.apache.tomcat.util.digester.Rule (LAB-FACTS).
+// ClassNotFoundException: org.apache.tomcat.util.digester.Rule (docs/lab.md).
 var bootstrapClass = regexp.MustCompile(`^org/apache/catalina/(startup/(Bootstrap|CatalinaProperties|ClassLoaderFactory|Tool)(\$.*)?\.class|startup/catalina\.properties|security/SecurityClassLoad(\$.*)?\.class)$`)
 
 var webAppTag = regexp.MustCompile(`(?s)<web-app\s[^>]*>`)
