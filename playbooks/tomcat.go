@@ -28,14 +28,16 @@ func tomcatServiceStep() engine.Step {
 	return engine.Service{Name: "tomcat", State: engine.Started, Enabled: engine.Bool(true), DaemonReload: true}
 }
 
-// tomcatReadyStep waits until the running Tomcat has finished starting
+// tomcatStartedStep waits until the running Tomcat has finished starting
 // (its webapps deployed), judged by the "Server startup in" line that
 // Tomcat 8.5 and 9 log once, in the journal of the unit's current start
 // only: a line from an earlier start must not count. Without it apply
 // would end while Tomcat is still starting, and a verify right after
-// would see 502s.
-func tomcatReadyStep() engine.Step {
-	return engine.WaitFor{Label: "tomcat ready", Condition: tomcatStarted, Hint: "journalctl -u tomcat"}
+// would see 502s. It is the converge's rule, for a Tomcat no user reaches
+// yet; a Tomcat going back into service must pass the stricter
+// "tomcat ready" (TomcatReadyStep, drain.go), the rollout's only rule.
+func tomcatStartedStep() engine.Step {
+	return engine.WaitFor{Label: "tomcat started", Condition: tomcatStarted, Hint: "journalctl -u tomcat"}
 }
 
 const tomcatStarted = `inv=$(systemctl show -p InvocationID --value tomcat) && [ -n "$inv" ] && ` +
@@ -52,7 +54,7 @@ func (c *Cluster) tomcatStartPlay() engine.Play {
 		steps = append(steps, c.appsInPlaceStep())
 	}
 	return engine.Play{Name: "tomcat-start", Hosts: c.withRole(inventory.RoleTomcat),
-		Steps: append(steps, tomcatServiceStep(), tomcatReadyStep())}
+		Steps: append(steps, tomcatServiceStep(), tomcatStartedStep())}
 }
 
 // tomcatPlay installs Tomcat as the seed does (tarball under /usr/local,
