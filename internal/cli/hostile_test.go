@@ -151,7 +151,7 @@ func TestHostileInventoriesAndFlags(t *testing.T) {
 		{"--output xml", nil, []string{"teardown", "-o", "xml"}, "", "--output must be text or json"},
 		{"--skip-preflight typo", nil, []string{"restart", "tomcat", "--skip-preflight", "dsik"}, "", `"dsik": no such check`},
 		{"--hosts unknown", nil, []string{"apply", "--hosts", "t99"}, "", "--hosts"},
-		{"restart what", nil, []string{"restart", "nginx"}, "", "only tomcat rolls"},
+		{"restart what", nil, []string{"restart", "nginx"}, "", "only tomcat can be restarted on its own"},
 	}
 	if len(cases) < 60 {
 		t.Fatalf("%d cases; the issue asks for at least 60", len(cases))

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/lab"
+	"github.com/clusterctl/clusterctl/internal/phase"
 )
 
 // EnvMSMJars names the default of `lab up --msm-jars`, so CI and make
@@ -21,7 +20,7 @@ const EnvMSMJars = "CLUSTERCTL_MSM_JARS"
 
 // newLabCommand is `clusterctl lab up|down|status`: the seed's three hosts
 // as systemd-nspawn containers on this machine (Linux, root).
-func newLabCommand(_ *globalOptions) *cobra.Command {
+func newLabCommand(_ *phase.Options) *cobra.Command {
 	var opts lab.Options
 	cmd := &cobra.Command{
 		Use:   "lab",
@@ -44,7 +43,7 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
 		Example: "  sudo clusterctl lab up --tomcats 3",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signalContext()
+			ctx, stop := phase.SignalContext()
 			defer stop()
 			opts.Log = cmd.ErrOrStderr()
 			start := time.Now()
@@ -54,7 +53,7 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
 				return usageError(err)
 			}
 			if err != nil {
-				return hostsFailed(err)
+				return phase.HostsFailed(err)
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "lab up in %.1fs: %d hosts\n", time.Since(start).Seconds(), len(l.Hosts))
@@ -75,7 +74,7 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Log = cmd.ErrOrStderr()
 			if err := lab.Down(context.Background(), opts); err != nil {
-				return hostsFailed(err)
+				return phase.HostsFailed(err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "lab down")
 			return nil
@@ -92,7 +91,7 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
 			defer cancel()
 			sts, err := lab.Status(ctx, opts)
 			if err != nil {
-				return hostsFailed(err)
+				return phase.HostsFailed(err)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "HOST\tADDRESS\tRUNNING\tSSH")
@@ -115,17 +114,11 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "msm: %s\n", l.Artifacts.MSMSummary())
 			}
 			if down > 0 {
-				return hostsFailed(fmt.Errorf("%d of %d lab hosts not answering SSH", down, len(sts)))
+				return phase.HostsFailed(fmt.Errorf("%d of %d lab hosts not answering SSH", down, len(sts)))
 			}
 			return nil
 		},
 	}
 	cmd.AddCommand(up, down, status)
 	return cmd
-}
-
-// signalContext is cancelled on SIGINT/SIGTERM so that long operations stop
-// cleanly (and clean up) instead of dying half-way.
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }

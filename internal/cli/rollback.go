@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
-	"github.com/clusterctl/clusterctl/internal/engine"
-	"github.com/clusterctl/clusterctl/playbooks"
+	"github.com/clusterctl/clusterctl/internal/phase"
 )
 
-func newRollbackCommand(g *globalOptions) *cobra.Command {
-	var f runFlags
+func newRollbackCommand(g *phase.Options) *cobra.Command {
+	var f phase.RunFlags
 	c := &cobra.Command{
 		Use:   "rollback APP",
 		Short: "Put the previous version of an app back, through the rolling restart",
@@ -25,21 +22,8 @@ apps[].war at the version you rolled back to before the next apply.`,
   clusterctl rollback shop --dry-run   # which hosts would go back to which version
   clusterctl rollback shop --load      # measure what users see meanwhile`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			// The app's name is checked before any host is contacted.
-			inv, cluster, err := loadCluster(g)
-			if err != nil {
-				return err
-			}
-			if _, err := cluster.RollbackPlay(args[0]); err != nil {
-				return usageError(fmt.Errorf("%s: %w", inv.File(), err))
-			}
-			return runPlays(cmd, g, func(c *playbooks.Cluster) []engine.Play {
-				p, _ := c.RollbackPlay(args[0]) // checked above, on the same inventory
-				return []engine.Play{p}
-			}, f)
-		},
+		RunE: func(_ *cobra.Command, args []string) error { return phase.Rollback(g, args[0], f) },
 	}
-	f.register(c)
+	registerRunFlags(c, &f)
 	return c
 }

@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
-	"github.com/clusterctl/clusterctl/internal/preflight"
-	"github.com/clusterctl/clusterctl/internal/teardown"
+	"github.com/clusterctl/clusterctl/internal/phase"
 )
 
-func newTeardownCommand(g *globalOptions) *cobra.Command {
+func newTeardownCommand(g *phase.Options) *cobra.Command {
 	var keepPackages bool
 	cmd := &cobra.Command{
 		Use:   "teardown",
@@ -27,31 +24,9 @@ reported and skipped, so a second teardown changes nothing.`,
   clusterctl teardown`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runTeardown(cmd, g, keepPackages)
+			return phase.Teardown(g, keepPackages)
 		},
 	}
 	cmd.Flags().BoolVar(&keepPackages, "keep-packages", false, "leave the packages apply installed (and the users they made)")
 	return cmd
-}
-
-func runTeardown(cmd *cobra.Command, g *globalOptions, keepPackages bool) error {
-	inv, err := loadInventory(g)
-	if err != nil {
-		return err
-	}
-	// Teardown puts nothing new on a host and frees the ports itself: only
-	// the checks every host needs (reach, root, systemd, the package lock).
-	c, err := connectGated(cmd, g, inv, func(*engine.Host) (preflight.Needs, error) { return preflight.Needs{}, nil })
-	if err != nil {
-		return err
-	}
-	defer c.close()
-	lock, err := lockHosts(c.ctx, cmd, g, c.hosts, c.ints.halt)
-	if err != nil {
-		return err
-	}
-	recap := teardown.Run(c.ctx, c.hosts, teardown.Options{
-		DryRun: g.dryRun, Diff: g.diff, Parallel: g.parallel, KeepPackages: keepPackages,
-	}, newSink(cmd.OutOrStdout(), g))
-	return errors.Join(recapError(recap), lock.Release())
 }

@@ -1,4 +1,4 @@
-package cli
+package phase
 
 import (
 	"bufio"
@@ -39,11 +39,11 @@ func TestLoadDialerGoesThroughTheBastionOfItsProxy(t *testing.T) {
 		{Name: "proxy2", Address: "127.0.0.2", Roles: []inventory.Role{inventory.RoleProxy}},
 	}}
 	inv.Nginx.Listen, _ = strconv.Atoi(port)
-	g := &globalOptions{reach: map[string]sshsettings.Host{
+	g := &Options{reach: map[string]sshsettings.Host{
 		"proxy":  {Config: transport.Config{Bastion: bastion}},
 		"proxy2": {},
 	}}
-	defer g.bastions().Close()
+	defer g.Bastions().Close()
 	dial := loadDialer(inv, g)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
-package cli
+package phase
 
 import (
 	"context"
@@ -19,17 +19,17 @@ import (
 // ssh.config, then defaults) and prints what of the ssh_config is not
 // honoured. An ssh_config line at fault is a usage error: nothing has been
 // contacted yet.
-func resolveSSH(inv *inventory.Inventory, g *globalOptions) (map[string]sshsettings.Host, error) {
+func resolveSSH(inv *inventory.Inventory, g *Options) (map[string]sshsettings.Host, error) {
 	r, err := sshsettings.Load(inv, sshsettings.Options{
-		AcceptNewHostKeys: g.acceptNewHostKeys,
-		ConnectTimeout:    g.connectTimeout,
+		AcceptNewHostKeys: g.AcceptNewHostKeys,
+		ConnectTimeout:    g.ConnectTimeout,
 		Prompt:            transport.TerminalPrompt(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range r.Warnings() {
-		fmt.Fprintln(g.stderr, "warning:", w)
+		fmt.Fprintln(g.Stderr, "warning:", w)
 	}
 	reach := map[string]sshsettings.Host{}
 	for _, h := range inv.AllHosts() {
@@ -43,7 +43,7 @@ func resolveSSH(inv *inventory.Inventory, g *globalOptions) (map[string]sshsetti
 // printSSHSettings is the dry run's account of how each host would be
 // reached, and where each value came from. Secrets never appear: the
 // settings hold file names and env var names only.
-func printSSHSettings(w io.Writer, inv *inventory.Inventory, g *globalOptions) {
+func printSSHSettings(w io.Writer, inv *inventory.Inventory, g *Options) {
 	fmt.Fprintln(w, "# SSH settings (the inventory wins, then "+sshConfigName(inv)+", then defaults):")
 	for _, h := range inv.Hosts {
 		r := g.reach[h.Name]
@@ -57,7 +57,7 @@ func printSSHSettings(w io.Writer, inv *inventory.Inventory, g *globalOptions) {
 
 // writeSSHSettings is printSSHSettings for -o json: one "ssh_settings"
 // line per host before the run's events.
-func writeSSHSettings(w io.Writer, inv *inventory.Inventory, g *globalOptions) {
+func writeSSHSettings(w io.Writer, inv *inventory.Inventory, g *Options) {
 	type setting struct {
 		Name   string `json:"name"`
 		Value  string `json:"value"`
@@ -99,11 +99,11 @@ type dialed struct {
 
 // dialAll connects to every host at once (bounded by --parallel), so that
 // one unreachable host costs one connect timeout, not one per host.
-func dialAll(ctx context.Context, inv *inventory.Inventory, g *globalOptions) []dialed {
+func dialAll(ctx context.Context, inv *inventory.Inventory, g *Options) []dialed {
 	hosts := inv.Hosts
 	out := make([]dialed, len(hosts))
-	jumps := g.bastions()
-	parallel.Each(len(hosts), g.parallel, func(i int) {
+	jumps := g.Bastions()
+	parallel.Each(len(hosts), g.Parallel, func(i int) {
 		cfg := g.reach[hosts[i].Name].Config
 		cfg.Jumps = jumps
 		c, err := transport.Dial(ctx, cfg)
@@ -136,7 +136,7 @@ func recapError(recap engine.Recap) error {
 	if !recap.Failed() {
 		return nil
 	}
-	return hostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
+	return HostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
 }
 
 // closeAll ends the hosts' connections; the bastions' under them stay for

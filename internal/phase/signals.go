@@ -1,4 +1,4 @@
-package cli
+package phase
 
 import (
 	"context"
@@ -66,4 +66,10 @@ func newInterrupts(stderr io.Writer) *interrupts {
 		cancelSoft()
 		cancelHard()
 	}}
+}
+
+// SignalContext ends on SIGINT or SIGTERM: for commands without safe
+// points (the lab, the verify drill's own undo).
+func SignalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
