@@ -100,58 +100,16 @@ func verifySink(w io.Writer, g *Options) verify.Sink {
 	return verify.NewText(w, isTerminal(w))
 }
 
-// repeatVerify runs rounds.N rounds over the same connections: one line
-// per round (NDJSON: every check, then a "round" object), then the checks
-// that flapped with when they changed. Exit 1 if any round failed.
+// repeatVerify runs the series; exit 1 if any round failed.
 func repeatVerify(ctx context.Context, g *Options, inv *inventory.Inventory,
 	targets []verify.Target, opts verify.Options, rounds Repeat) error {
-	w := g.Stdout
-	var done []verify.Round
-	failedRounds := 0
-	for i := 1; i <= rounds.N && ctx.Err() == nil; i++ {
-		if i > 1 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(rounds.Interval):
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
-		var sink verify.Sink = verify.Discard
-		if g.Output == "json" {
-			sink = verify.NewJSON(w)
-		}
-		at := time.Now()
-		sum, err := verify.Run(ctx, inv, targets, opts, sink)
-		if err != nil {
-			return UsageError(err)
-		}
-		r := verify.Round{N: i, At: at, Summary: sum}
-		done = append(done, r)
-		if sum.Failed() {
-			failedRounds++
-		}
-		if g.Output == "json" {
-			writeJSONLine(w, map[string]any{"type": "round", "round": i, "time": at, "ok": sum.Count(verify.StatusOK),
-				"failed": sum.Count(verify.StatusFailed), "skipped": sum.Count(verify.StatusSkipped), "failed_checks": sum.FailedNames()})
-		} else {
-			fmt.Fprintln(w, r.Line())
-		}
-	}
-	flaps := verify.Flapping(done)
-	if g.Output == "json" {
-		writeJSONLine(w, map[string]any{"type": "flapping", "rounds": len(done), "failed_rounds": failedRounds, "checks": flaps})
-	} else {
-		fmt.Fprintf(w, "%d rounds, %d with failures; %d check(s) flapped\n", len(done), failedRounds, len(flaps))
-		for _, f := range flaps {
-			fmt.Fprintf(w, "  %s\n", f)
-		}
-	}
-	if failedRounds > 0 {
-		return HostsFailed(fmt.Errorf("%d of %d rounds had failed checks", failedRounds, len(done)))
-	}
-	if ctx.Err() != nil {
+	done, failed, err := verify.RunSeries(ctx, inv, targets, opts, verify.Series{N: rounds.N, Interval: rounds.Interval, JSON: g.Output == "json"}, g.Stdout)
+	switch {
+	case err != nil:
+		return UsageError(err)
+	case failed > 0:
+		return HostsFailed(fmt.Errorf("%d of %d rounds had failed checks", failed, len(done)))
+	case ctx.Err() != nil:
 		return HostsFailed(fmt.Errorf("interrupted after %d rounds", len(done)))
 	}
 	return nil

@@ -1,15 +1,17 @@
 package verify
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/clusterctl/clusterctl/internal/topology"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
 // ProbePath is the probe application's page (assets/probe, context /probe):
@@ -124,4 +126,42 @@ func firstLine(s string) string {
 		}
 	}
 	return "(empty)"
+}
+
+// httpStatusLine sends a minimal HEAD request and returns the status line:
+// any HTTP answer proves the connector is up, without creating a session.
+func httpStatusLine(ctx context.Context, d TCPDialer, addr string, connectTimeout, timeout time.Duration) (string, error) {
+	return httpAsk(ctx, d, addr, "HEAD", "/", "", connectTimeout, timeout)
+}
+
+// httpAsk sends one request (Host header host, or addr's host when "")
+// and returns the answer's status line.
+func httpAsk(ctx context.Context, d TCPDialer, addr, method, path, host string, connectTimeout, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nc, err := connect(ctx, d, addr, connectTimeout)
+	if err != nil {
+		return "", err
+	}
+	defer nc.Close()
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
+	if host == "" {
+		host, _, _ = net.SplitHostPort(addr)
+	}
+	if _, err := io.WriteString(nc, method+" "+path+" HTTP/1.0\r\nHost: "+host+"\r\nConnection: close\r\n\r\n"); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(nc).ReadString('\n')
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	line = strings.TrimSpace(line)
+	if !strings.HasPrefix(line, "HTTP/") {
+		if err != nil {
+			return "", fmt.Errorf("connection closed without an answer (%v)", err)
+		}
+		return "", fmt.Errorf("not an HTTP answer: %q", firstLine(line))
+	}
+	return line, nil
 }

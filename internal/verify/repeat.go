@@ -1,9 +1,14 @@
 package verify
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/output"
 )
 
 // Round is one run of a `verify --repeat` series.
@@ -73,4 +78,77 @@ func Flapping(rounds []Round) []Flap {
 		}
 	}
 	return out
+}
+
+// Series is verify --repeat: N rounds, Interval apart.
+type Series struct {
+	N        int
+	Interval time.Duration
+	JSON     bool // NDJSON: every check of every round, a "round" object after each, "flapping" at the end
+}
+
+// RunSeries runs the rounds over the same targets and reports to w: one
+// line per round (text), then the checks that flapped with when they
+// changed. It returns the rounds run and how many had a failed check; a
+// cancelled ctx ends it after the current round.
+func RunSeries(ctx context.Context, inv *inventory.Inventory, targets []Target, opts Options, s Series, w io.Writer) (rounds []Round, failed int, err error) {
+	lines := output.NewLines(w)
+	for i := 1; i <= s.N && ctx.Err() == nil; i++ {
+		if i > 1 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(s.Interval):
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		sink := Discard
+		if s.JSON {
+			sink = NewJSON(w)
+		}
+		at := time.Now()
+		sum, err := Run(ctx, inv, targets, opts, sink)
+		if err != nil {
+			return rounds, failed, err
+		}
+		r := Round{N: i, At: at, Summary: sum}
+		rounds = append(rounds, r)
+		if sum.Failed() {
+			failed++
+		}
+		if s.JSON {
+			lines.Write(jsonRound{Type: "round", Round: i, Time: at, OK: sum.Count(StatusOK), Failed: sum.Count(StatusFailed),
+				Skipped: sum.Count(StatusSkipped), FailedChecks: sum.FailedNames()})
+		} else {
+			fmt.Fprintln(w, r.Line())
+		}
+	}
+	flaps := Flapping(rounds)
+	if s.JSON {
+		lines.Write(jsonFlapping{Type: "flapping", Rounds: len(rounds), FailedRounds: failed, Checks: flaps})
+	} else {
+		fmt.Fprintf(w, "%d rounds, %d with failures; %d check(s) flapped\n", len(rounds), failed, len(flaps))
+		for _, f := range flaps {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+	}
+	return rounds, failed, nil
+}
+
+type jsonRound struct {
+	Type         string    `json:"type"`
+	Round        int       `json:"round"`
+	Time         time.Time `json:"time"`
+	OK           int       `json:"ok"`
+	Failed       int       `json:"failed"`
+	Skipped      int       `json:"skipped"`
+	FailedChecks []string  `json:"failed_checks"`
+}
+
+type jsonFlapping struct {
+	Type         string `json:"type"`
+	Rounds       int    `json:"rounds"`
+	FailedRounds int    `json:"failed_rounds"`
+	Checks       []Flap `json:"checks"`
 }

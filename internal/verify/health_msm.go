@@ -1,119 +1,17 @@
 package verify
 
 import (
-	"bufio"
 	"context"
+	"encoding/xml"
 	"fmt"
-	"io"
-	"net"
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
-
-// catalinaBase is where apply installs Tomcat (CATALINA_HOME = BASE).
-func (r *run) catalinaBase() string { return r.inv.CatalinaHome() }
-
-func (r *run) checkJava(ctx context.Context, c remote.Conn) (Status, string) {
-	java := path.Join(r.inv.Java.Home, "bin", "java")
-	res, err := r.cmd(ctx, c, shellQuote(java)+" -version 2>&1")
-	if err != nil {
-		return fail("%v", err)
-	}
-	if res.ExitCode == 127 || res.ExitCode == 126 {
-		return fail("%s not found or not executable (java.home in the inventory; clusterctl apply installs the JDK)", java)
-	}
-	if !res.OK() {
-		return fail("%s -version exit %d: %s", java, res.ExitCode, remote.LastLine(res.Stdout, res.Stderr))
-	}
-	return ok("%s", firstLine(res.Stdout))
-}
-
-// checkTomcatJava: the JVM Tomcat runs is the java.home the inventory
-// names (the unpacked tarball, or the package's Java home), not whatever
-// java another JDK on the host put first on the PATH.
-func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, string) {
-	java := path.Join(r.inv.Java.Home, "bin", "java")
-	res, err := r.cmd(ctx, c, `pid=$(systemctl show -p MainPID --value tomcat); echo "pid $pid"; `+
-		`readlink -f /proc/$pid/exe 2>/dev/null || echo; readlink -f `+shellQuote(java)+` || echo`)
-	if err != nil {
-		return fail("%v", err)
-	}
-	lines := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
-	if len(lines) < 3 || lines[0] == "pid 0" || lines[0] == "pid " {
-		return skip("tomcat is not running")
-	}
-	running, want := strings.TrimSpace(lines[1]), strings.TrimSpace(lines[2])
-	switch {
-	case want == "":
-		return fail("%s does not exist (java.home; clusterctl apply links it)", java)
-	case running != want:
-		return fail("Tomcat runs %s, not %s (= %s): JAVA_HOME in tomcat.service is not java.home; run clusterctl apply", running, java, want)
-	}
-	return ok("%s (%s)", running, strings.TrimPrefix(lines[0], "pid "))
-}
-
-// checkTomcatPort asks Tomcat's HTTP connector for a status line, from the
-// proxy when it is reachable (that is where nginx connects from), else
-// from the Tomcat host itself.
-func (r *run) checkTomcatPort(ctx context.Context, h inventory.Host) (Status, string) {
-	addr := net.JoinHostPort(h.Address, strconv.Itoa(r.inv.Tomcat.Port))
-	from := r.someProxy(h.Name)
-	d, why := r.dialer(from)
-	if d == nil {
-		return fail("%s", why)
-	}
-	status, err := httpStatusLine(ctx, d, addr, r.timing.Connect, r.timing.Request)
-	if err != nil {
-		return fail("from %s: %s does not answer HTTP: %v (%s)", from, addr, err,
-			reachHint(err, h.Name, fmt.Sprintf("is tomcat.service running, with the connector on port %d?", r.inv.Tomcat.Port)))
-	}
-	return ok("%s answers %q (from %s)", addr, status, from)
-}
-
-// httpStatusLine sends a minimal HEAD request and returns the status line:
-// any HTTP answer proves the connector is up, without creating a session.
-func httpStatusLine(ctx context.Context, d TCPDialer, addr string, connectTimeout, timeout time.Duration) (string, error) {
-	return httpAsk(ctx, d, addr, "HEAD", "/", "", connectTimeout, timeout)
-}
-
-// httpAsk sends one request (Host header host, or addr's host when "")
-// and returns the answer's status line.
-func httpAsk(ctx context.Context, d TCPDialer, addr, method, path, host string, connectTimeout, timeout time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	nc, err := connect(ctx, d, addr, connectTimeout)
-	if err != nil {
-		return "", err
-	}
-	defer nc.Close()
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
-	defer stop()
-	if host == "" {
-		host, _, _ = net.SplitHostPort(addr)
-	}
-	if _, err := io.WriteString(nc, method+" "+path+" HTTP/1.0\r\nHost: "+host+"\r\nConnection: close\r\n\r\n"); err != nil {
-		return "", err
-	}
-	line, err := bufio.NewReader(nc).ReadString('\n')
-	if ctx.Err() != nil {
-		return "", ctx.Err()
-	}
-	line = strings.TrimSpace(line)
-	if !strings.HasPrefix(line, "HTTP/") {
-		if err != nil {
-			return "", fmt.Errorf("connection closed without an answer (%v)", err)
-		}
-		return "", fmt.Errorf("not an HTTP answer: %q", firstLine(line))
-	}
-	return line, nil
-}
 
 // msmJar is one jar MSM needs in $CATALINA_BASE/lib, matched by name.
 type msmJar struct {
@@ -284,42 +182,91 @@ func judgeMSMStart(s msmStart, wantPrimary, wantFailover []string) (Status, stri
 	return ok("%s: node ids %v, failover node ids %v", what, s.NodeIDs, s.FailoverIDs)
 }
 
-// appChecks: every app's health path answers 2xx at addr, on a Tomcat
-// (its own port, asked from a proxy, as nginx asks it) or through a proxy
-// (its nginx, asked on the proxy itself).
-func (r *run) appChecks(h inventory.Host, addr string) []check {
-	var cs []check
-	for _, a := range r.inv.Apps {
-		cs = append(cs, check{CheckApp + a.Name, func(ctx context.Context, _ remote.Conn) (Status, string) {
-			from := h.Name
-			if h.Has(inventory.RoleTomcat) {
-				from = r.someProxy(h.Name)
-			}
-			d, why := r.dialer(from)
-			if d == nil {
-				return fail("%s", why)
-			}
-			line, err := httpAsk(ctx, d, addr, "GET", a.HealthPath(), h.FQDN, r.timing.Connect, r.timing.Request)
-			if err != nil {
-				return fail("GET %s at %s (from %s): %v", a.HealthPath(), addr, from, err)
-			}
-			if f := strings.Fields(line); len(f) < 2 || !strings.HasPrefix(f[1], "2") {
-				return fail("GET %s at %s (from %s): %s, want 2xx (is %s deployed? journalctl -u tomcat on the Tomcats)", a.HealthPath(), addr, from, line, a.WAR)
-			}
-			return ok("GET %s at %s: %s", a.HealthPath(), addr, line)
-		}})
-	}
-	return cs
+// msmManager is MSM's Manager element in context.xml.
+type msmManager struct {
+	ClassName      string `xml:"className,attr"`
+	MemcachedNodes string `xml:"memcachedNodes,attr"`
+	FailoverNodes  string `xml:"failoverNodes,attr"`
+	Sticky         string `xml:"sticky,attr"`
 }
 
-// someProxy is the first proxy SSH reaches, else host itself.
-func (r *run) someProxy(host string) string {
-	for _, p := range r.inv.AllHosts() {
-		if p.Has(inventory.RoleProxy) {
-			if d, _ := r.dialer(p.Name); d != nil {
-				return p.Name
-			}
+const msmManagerClass = "de.javakaffee.web.msm.MemcachedBackupSessionManager"
+
+// parseContextManager finds MSM's Manager in a context.xml.
+func parseContextManager(data []byte) (msmManager, error) {
+	var ctx struct {
+		XMLName  xml.Name     `xml:"Context"`
+		Managers []msmManager `xml:"Manager"`
+	}
+	if err := xml.Unmarshal(data, &ctx); err != nil {
+		return msmManager{}, fmt.Errorf("not valid XML: %v", err)
+	}
+	for _, m := range ctx.Managers {
+		if m.ClassName == msmManagerClass {
+			return m, nil
 		}
 	}
-	return host
+	return msmManager{}, fmt.Errorf("no <Manager className=%q>", msmManagerClass)
 }
+
+// nodeSet splits MSM's memcachedNodes / failoverNodes lists (comma or
+// space separated, as MSM accepts) into a sorted set.
+func nodeSet(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' })
+	slices.Sort(f)
+	return slices.Compact(f)
+}
+
+// msmStart is what Tomcat's log says about MSM's start.
+type msmStart struct {
+	Started     bool
+	NodeIDs     []string // primary (non-failover) node ids
+	FailoverIDs []string
+	StandIn     bool   // the lab's test double, not real MSM
+	Failure     string // the last SEVERE line about MSM or its context since the last start line
+}
+
+// parseMSMLog scans a Tomcat log (oldest first) for MSM's start.
+func parseMSMLog(log string) msmStart {
+	var s msmStart
+	lines := strings.Split(log, "\n")
+	for i, l := range lines {
+		switch {
+		case msmStartRE.MatchString(l):
+			s = msmStart{Started: true, StandIn: strings.Contains(l, "test double")}
+			// Real MSM spreads the details over the next lines.
+			block := strings.Join(lines[i:min(i+8, len(lines))], "\n")
+			if m := msmFailIDsRE.FindStringSubmatch(block); m != nil {
+				s.FailoverIDs = splitList(m[1])
+			}
+			if m := msmNodeIDsRE.FindStringSubmatch(block); m != nil {
+				s.NodeIDs = splitList(m[1])
+			}
+		case msmFailureRE.MatchString(l):
+			s.Failure = strings.TrimSpace(l)
+		}
+	}
+	return s
+}
+
+func splitList(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	f := bracketListRE.Split(s, -1)
+	slices.Sort(f)
+	return f
+}
+
+var (
+	// Real MSM 2.3.x logs, at the end of startInternal, a block with
+	// "MemcachedSessionService finished initialization:", "- node ids: [n2]"
+	// and "- failover node ids: [n1]"; the lab's stand-in one line
+	// "clusterctl MSM test double started: sticky, node ids [n2], failover node ids [n1], ...".
+	msmStartRE    = regexp.MustCompile(`finished initialization|MSM test double started`)
+	msmNodeIDsRE  = regexp.MustCompile(`(?:^|[-,]\s*)node ids:? \[([^\]]*)\]`)
+	msmFailIDsRE  = regexp.MustCompile(`failover node ids:? \[([^\]]*)\]`)
+	msmFailureRE  = regexp.MustCompile(`(?i)(SEVERE|ERROR).*(memcached|msm|javakaffee|Context \[[^\]]*\] startup failed|NoSuchMethodError|NoSuchFieldError|ClassNotFoundException)|(ClassNotFoundException|NoClassDefFoundError|NoSuchMethodError|NoSuchFieldError).*(javakaffee|spy)`)
+	bracketListRE = regexp.MustCompile(`\s*,\s*`)
+)

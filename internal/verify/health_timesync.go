@@ -2,8 +2,10 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,47 +15,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
-func (r *run) checkHostname(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
-	res, err := r.cmd(ctx, c, "hostname")
-	if err != nil {
-		return fail("%v", err)
-	}
-	got := strings.TrimSpace(res.Stdout)
-	if got != h.FQDN {
-		return fail("host name is %q, want %q (hostnamectl set-hostname %s; clusterctl apply sets it)", got, h.FQDN, h.FQDN)
-	}
-	return ok("%s", got)
-}
-
-func (r *run) checkTimezone(ctx context.Context, c remote.Conn) (Status, string) {
-	want := r.inv.Cluster.Timezone
-	if want == "" {
-		return skip("no cluster.timezone in the inventory")
-	}
-	// timedatectl needs systemd-timedated; /etc/localtime is what libc reads.
-	res, err := r.cmd(ctx, c, "timedatectl show -p Timezone --value 2>/dev/null || readlink /etc/localtime")
-	if err != nil {
-		return fail("%v", err)
-	}
-	got := normaliseZone(strings.TrimSpace(res.Stdout))
-	if got != want {
-		return fail("timezone is %q, want %q (timedatectl set-timezone %s; clusterctl apply sets it)", got, want, want)
-	}
-	return ok("%s", got)
-}
-
-// normaliseZone turns a /etc/localtime link target into a zone name.
-func normaliseZone(s string) string {
-	if i := strings.Index(s, "zoneinfo/"); i >= 0 {
-		s = s[i+len("zoneinfo/"):]
-	}
-	if s == "Etc/UTC" {
-		return "UTC"
-	}
-	return s
-}
-
-// servesTime reports whether another host takes its time from h.
+// chronyUnits are chrony's units of every family, for one systemctl call.
 var chronyUnits = func() string {
 	var units []string
 	for _, f := range []engine.Family{engine.FamilyDebian, engine.FamilyRHEL} {
@@ -62,6 +24,7 @@ var chronyUnits = func() string {
 	return strings.Join(units, " ")
 }()
 
+// servesTime reports whether another host takes its time from h.
 func (r *run) servesTime(h inventory.Host) bool { return len(r.inv.TimeClients(h)) > 0 }
 
 func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
@@ -133,70 +96,47 @@ func judgeTimeSync(active bool, tr chronyTracking, trErr error, serves, listenin
 	return ok("synchronised to %s (stratum %d)", tr.RefName, tr.Stratum)
 }
 
-func (r *run) checkEtcHosts(ctx context.Context, c remote.Conn) (Status, string) {
-	var names []string
-	want := map[string]string{}
-	for _, h := range r.inv.AllHosts() {
-		for _, n := range []string{h.FQDN, h.Name} {
-			if n != "" && want[n] == "" {
-				names = append(names, n)
-				want[n] = h.Address
-			}
+// chronyTracking is the part of `chronyc -n tracking` the checks use.
+type chronyTracking struct {
+	RefID   string // hex, e.g. "0A320008"; "00000000" = no source yet
+	RefName string // in parentheses after the id (an address with -n)
+	Stratum int
+	Leap    string // "Normal", "Not synchronised", ...
+}
+
+// Synced: chrony has a selected source and a normal leap status.
+func (t chronyTracking) Synced() bool {
+	return t.Leap == "Normal" && t.RefID != "00000000" && !t.Local()
+}
+
+// Local: chrony serves its own clock (`local stratum N`, reference
+// 7F7F0101 = 127.127.1.1), which is how a time server without upstream
+// keeps its clients in step.
+func (t chronyTracking) Local() bool { return t.RefID == "7F7F0101" }
+
+func parseChronyTracking(out string) (chronyTracking, error) {
+	var t chronyTracking
+	seen := 0
+	for _, l := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch k {
+		case "Reference ID":
+			id, name, _ := strings.Cut(v, " ")
+			t.RefID, t.RefName = id, strings.Trim(name, "()")
+			seen++
+		case "Stratum":
+			t.Stratum, _ = strconv.Atoi(v)
+		case "Leap status":
+			t.Leap = v
+			seen++
 		}
 	}
-	var b strings.Builder
-	b.WriteString("for n in")
-	for _, n := range names {
-		b.WriteString(" " + shellQuote(n))
+	if seen < 2 {
+		return t, fmt.Errorf("chronyc tracking printed no Reference ID / Leap status: %q", firstLine(out))
 	}
-	// One line per name: the name, then every address it resolves to.
-	b.WriteString(`; do printf '%s' "$n"; getent ahosts "$n" | while read -r a _; do printf ' %s' "$a"; done; echo; done`)
-	res, err := r.cmd(ctx, c, b.String())
-	if err != nil {
-		return fail("%v", err)
-	}
-	return judgeEtcHosts(names, want, parseResolved(res.Stdout))
-}
-
-func judgeEtcHosts(names []string, want map[string]string, got map[string][]string) (Status, string) {
-	var bad []string
-	for _, n := range names {
-		addrs := got[n]
-		switch {
-		case len(addrs) == 0:
-			bad = append(bad, n+" does not resolve")
-		case !slices.Contains(addrs, want[n]):
-			bad = append(bad, n+" resolves to "+strings.Join(addrs, " ")+", not "+want[n])
-		}
-	}
-	if len(bad) > 0 {
-		return fail("%s (the cluster block in /etc/hosts; clusterctl apply writes it)", strings.Join(bad, "; "))
-	}
-	return ok("all %d cluster names resolve to their inventory addresses", len(names))
-}
-
-// checkActive: `systemctl is-active` prints the state even when it fails.
-func (r *run) checkActive(ctx context.Context, c remote.Conn, unit string) (Status, string) {
-	res, err := r.cmd(ctx, c, "systemctl is-active "+shellQuote(unit))
-	if err != nil {
-		return fail("%v", err)
-	}
-	state := strings.TrimSpace(res.Stdout)
-	if state == "active" {
-		return ok("active")
-	}
-	if state == "" {
-		state = remote.LastLine(res.Stderr)
-	}
-	return fail("%s is %s (systemctl start %s; see journalctl -u %s)", unit, state, unit, unit)
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
+	return t, nil
 }

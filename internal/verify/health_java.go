@@ -1,0 +1,48 @@
+package verify
+
+import (
+	"context"
+	"path"
+	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
+)
+
+func (r *run) checkJava(ctx context.Context, c remote.Conn) (Status, string) {
+	java := path.Join(r.inv.Java.Home, "bin", "java")
+	res, err := r.cmd(ctx, c, shellQuote(java)+" -version 2>&1")
+	if err != nil {
+		return fail("%v", err)
+	}
+	if res.ExitCode == 127 || res.ExitCode == 126 {
+		return fail("%s not found or not executable (java.home in the inventory; clusterctl apply installs the JDK)", java)
+	}
+	if !res.OK() {
+		return fail("%s -version exit %d: %s", java, res.ExitCode, remote.LastLine(res.Stdout, res.Stderr))
+	}
+	return ok("%s", firstLine(res.Stdout))
+}
+
+// checkTomcatJava: the JVM Tomcat runs is the java.home the inventory
+// names (the unpacked tarball, or the package's Java home), not whatever
+// java another JDK on the host put first on the PATH.
+func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, string) {
+	java := path.Join(r.inv.Java.Home, "bin", "java")
+	res, err := r.cmd(ctx, c, `pid=$(systemctl show -p MainPID --value tomcat); echo "pid $pid"; `+
+		`readlink -f /proc/$pid/exe 2>/dev/null || echo; readlink -f `+shellQuote(java)+` || echo`)
+	if err != nil {
+		return fail("%v", err)
+	}
+	lines := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
+	if len(lines) < 3 || lines[0] == "pid 0" || lines[0] == "pid " {
+		return skip("tomcat is not running")
+	}
+	running, want := strings.TrimSpace(lines[1]), strings.TrimSpace(lines[2])
+	switch {
+	case want == "":
+		return fail("%s does not exist (java.home; clusterctl apply links it)", java)
+	case running != want:
+		return fail("Tomcat runs %s, not %s (= %s): JAVA_HOME in tomcat.service is not java.home; run clusterctl apply", running, java, want)
+	}
+	return ok("%s (%s)", running, strings.TrimPrefix(lines[0], "pid "))
+}
