@@ -99,7 +99,7 @@ func printPreflight(g *Options, rep preflight.Report, all bool) {
 	w := g.Stdout
 	if g.Output == "json" {
 		for _, r := range rep.Results {
-			writeJSONLine(w, map[string]any{"type": "preflight", "host": r.Host, "check": r.Check, "status": r.Status, "found": r.Found, "fix": r.Fix})
+			writeEvent(w, preflightEvent{Type: "preflight", Host: r.Host, Check: r.Check, Status: r.Status, Found: r.Found, Fix: r.Fix})
 		}
 		return
 	}

@@ -3,7 +3,6 @@ package phase
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -161,9 +160,9 @@ func (r *rolloutRun) refuseBlind(ctx context.Context, hosts []*engine.Host, play
 func (r *rolloutRun) report(res rollout.Result) {
 	w := r.g.Stdout
 	if r.g.Output == "json" {
-		writeJSONLine(w, map[string]any{"type": "rollout", "memcached_restarted": res.MemcachedRestarted, "restarted": res.Restarted, "undrained": res.Undrained,
-			"resumed": res.Resumed, "phases": res.Phases, "healed": res.Healed, "waited": res.Waited, "stopped": res.Stopped, "left": res.Left,
-			"failed_host": res.Failed, "error": errText(res.Err), "dry_run": r.g.DryRun})
+		writeEvent(w, rolloutEvent{Type: "rollout", MemcachedRestarted: res.MemcachedRestarted, Restarted: res.Restarted, Undrained: res.Undrained,
+			Resumed: res.Resumed, Phases: res.Phases, Healed: res.Healed, Waited: res.Waited, Stopped: res.Stopped, Left: res.Left,
+			FailedHost: res.Failed, Error: errText(res.Err), DryRun: r.g.DryRun})
 		return
 	}
 	if len(res.MemcachedRestarted)+len(res.Restarted)+len(res.Undrained)+len(res.Resumed) == 0 && res.Err == nil {
@@ -207,11 +206,6 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
-}
-
-func writeJSONLine(w io.Writer, v any) {
-	b, _ := json.Marshal(v)
-	fmt.Fprintf(w, "%s\n", b)
 }
 
 // startLoad starts the user simulator against every proxy, when asked.
@@ -259,7 +253,7 @@ func stopLoad(w io.Writer, g *Options, l *loadgen.Load) {
 	}
 	r := l.Stop()
 	if g.Output == "json" {
-		writeJSONLine(w, map[string]any{"type": "load", "report": r})
+		writeEvent(w, loadEvent{Type: "load", Report: r})
 		return
 	}
 	fmt.Fprintf(w, "load: %s\n", r)
