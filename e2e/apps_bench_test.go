@@ -10,7 +10,8 @@ import (
 
 // BenchmarkAppRollout times a new version of the shop app going live on
 // the two-host lab, alternating v1 and v2 (compatible): the whole apply,
-// the WAR's upload, the session check, and the rollout's phases per host
+// the WAR's upload, the offline and the live session check, and the
+// rollout's phases per host
 // (drain, restart with the WAR put in place, ready with the app's health,
 // undrain). `make bench-lab` runs it.
 func BenchmarkAppRollout(b *testing.B) {
@@ -33,10 +34,11 @@ func BenchmarkAppRollout(b *testing.B) {
 		}
 		wall += res.Wall
 		for _, e := range res.Steps {
-			if strings.HasPrefix(e.Step, "stage shop") || strings.HasPrefix(e.Step, "session check shop") {
-				k := strings.Fields(e.Step)[0] + "_" + strings.Fields(e.Step)[1]
-				sums[k] += time.Duration(e.DurationMS) * time.Millisecond
-				counts[k]++
+			for prefix, k := range map[string]string{"stage shop": "stage", "session check shop": "offline_check", "live session check shop": "live_check"} {
+				if strings.HasPrefix(e.Step, prefix) {
+					sums[k] += time.Duration(e.DurationMS) * time.Millisecond
+					counts[k]++
+				}
 			}
 		}
 		addRolloutPhases(res.Stdout, sums, counts)
