@@ -390,3 +390,25 @@ func TestRollbackOfAnUnknownAppExits2(t *testing.T) {
 		t.Errorf("%d connection(s) to the hosts", n)
 	}
 }
+
+// Usage errors name what would have been right, and the lab refuses the
+// global flags it cannot honour before it touches anything (lab down
+// --dry-run must not take the lab down).
+func TestUsageErrorsSayWhatIsValid(t *testing.T) {
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"restart without what": {[]string{"restart"}, "restart takes what to restart: tomcat"},
+		"rollback without app": {[]string{"rollback"}, "rollback takes the name of one app"},
+		"drill without =":      {[]string{"verify", "--drill", "hard"}, "write --drill=hard (with =)"},
+		"bad colour":           {[]string{"apply", "--color", "sometimes"}, "--color must be auto, always or never"},
+		"lab down dry run":     {[]string{"lab", "down", "--dry-run", "--dir", t.TempDir()}, "lab down does not take --dry-run"},
+		"lab up on hosts":      {[]string{"lab", "up", "--hosts", "t58", "--dir", t.TempDir()}, "lab up does not take --hosts"},
+	} {
+		code, out, errOut := run(c.args...)
+		if code != ExitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: exit %d, stderr %q, want %d naming %q\n%s", name, code, errOut, ExitUsage, c.want, out)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 // EnvMSMJars names the default of `lab up --msm-jars`, so CI and make
 // targets can select real MSM without a flag at every call.
 const EnvMSMJars = "CLUSTERCTL_MSM_JARS"
+
+// labRefuses are the global flags the lab cannot honour.
+var labRefuses = []string{"inventory", "hosts", "dry-run", "diff", "output", "parallel", "accept-new-host-keys",
+	"force-unlock", "skip-preflight", "connect-timeout", "unsafe-no-drain", "pause-after-dump"}
 
 // newLabCommand is `clusterctl lab up|down|status`: the seed's three hosts
 // as systemd-nspawn containers on this machine (Linux, root).
@@ -33,6 +38,21 @@ them. Packages reach the hosts through an apt proxy on the bridge address.`,
   sudo clusterctl -i lab/inventory.yaml apply
   sudo clusterctl lab status
   sudo clusterctl lab down`,
+	}
+	// The lab works on this machine, not on an inventory's hosts: a global
+	// flag it cannot honour is refused, never ignored (`lab down --dry-run`
+	// would otherwise really take the lab down).
+	cmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		var given []string
+		for _, name := range labRefuses {
+			if c.Flags().Changed(name) {
+				given = append(given, "--"+name)
+			}
+		}
+		if len(given) > 0 {
+			return usageError(fmt.Errorf("lab %s does not take %s: it works on this machine only, and has no dry run", c.Name(), strings.Join(given, ", ")))
+		}
+		return nil
 	}
 	cmd.PersistentFlags().StringVar(&opts.Dir, "dir", "lab", "where the lab inventory, key and known_hosts are written")
 	cmd.PersistentFlags().StringVar(&opts.CacheDir, "cache-dir", "", "rootfs, apt cache and host trees (default ~/.cache/clusterctl/lab)")

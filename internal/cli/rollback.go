@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/phase"
@@ -21,7 +23,12 @@ apps[].war at the version you rolled back to before the next apply.`,
 		Example: `  clusterctl rollback shop
   clusterctl rollback shop --dry-run   # which hosts would go back to which version
   clusterctl rollback shop --load      # measure what users see meanwhile`,
-		Args: cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError(fmt.Errorf("rollback takes the name of one app under apps: in the inventory (clusterctl rollback shop); got %d arguments", len(args)))
+			}
+			return nil
+		},
 		RunE: func(_ *cobra.Command, args []string) error { return phase.Rollback(g, args[0], f) },
 	}
 	registerRunFlags(c, &f)

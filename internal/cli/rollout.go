@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/clusterctl/clusterctl/internal/phase"
@@ -20,7 +22,13 @@ stays drained. Use it after a JVM patch or to pick up a new application.`,
 		Example: `  clusterctl restart tomcat
   clusterctl restart tomcat --hosts t68 --dry-run
   clusterctl restart tomcat --load    # measure what users see while it rolls`,
-		Args: cobra.ExactArgs(1),
+		ValidArgs: []string{"tomcat"},
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError(fmt.Errorf("restart takes what to restart: tomcat (clusterctl restart tomcat); got %d arguments", len(args)))
+			}
+			return nil
+		},
 		RunE: func(_ *cobra.Command, args []string) error { return phase.Restart(g, args[0], f) },
 	}
 	registerRunFlags(cmd, &f)

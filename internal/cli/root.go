@@ -71,6 +71,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	f.BoolVar(&g.DryRun, "dry-run", false, "connect and check, change nothing, say what would change")
 	f.BoolVar(&g.Diff, "diff", false, "show a unified diff for every file that changes")
 	f.StringVarP(&g.Output, "output", "o", "text", "output format: text or json (NDJSON events)")
+	f.StringVar(&g.Color, "color", "auto", "colour in text output: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never")
 	f.BoolVarP(&g.Verbose, "verbose", "v", false, "also print steps that were already in state")
 	f.IntVar(&g.Parallel, "parallel", 10, "hosts worked on at the same time")
 	f.BoolVar(&g.AcceptNewHostKeys, "accept-new-host-keys", false, "trust and record host keys not yet in known_hosts (never changed ones)")
@@ -89,6 +90,9 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 		g.Command, g.Stdout, g.Stderr, g.Stdin = cmd.CommandPath(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin()
 		if g.Output != "text" && g.Output != "json" {
 			return usageError(fmt.Errorf("--output must be text or json, not %q", g.Output))
+		}
+		if g.Color != "auto" && g.Color != "always" && g.Color != "never" {
+			return usageError(fmt.Errorf("--color must be auto, always or never, not %q", g.Color))
 		}
 		if g.Parallel < 1 {
 			return usageError(fmt.Errorf("--parallel must be at least 1"))

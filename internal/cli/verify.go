@@ -42,7 +42,17 @@ Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or inventory.`,
   clusterctl verify --drill=hard       # SIGKILL instead of clean stops
   clusterctl verify --repeat 60 --interval 1m -o json   # a schedule, with the checks that flapped
   clusterctl verify -o json | jq 'select(.status == "failed")'`,
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 1 && (args[0] == "hard" || args[0] == "soft"):
+				// --drill's value is optional, so "--drill hard" leaves
+				// "hard" as an argument.
+				return usageError(fmt.Errorf("verify takes no arguments: write --drill=%s (with =)", args[0]))
+			case len(args) > 0:
+				return usageError(fmt.Errorf("verify takes no arguments, got %q", args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rounds.N < 1 || rounds.N > phase.MaxRounds {
 				return usageError(fmt.Errorf("--repeat must be between 1 and %d, got %d", phase.MaxRounds, rounds.N))

@@ -226,12 +226,25 @@ func newSink(w io.Writer, g *Options) engine.EventSink {
 	if g.Output == "json" {
 		return output.NewJSON(w)
 	}
-	return output.NewText(w, g.Verbose, isTerminal(w))
+	return output.NewText(w, g.Verbose, colorFor(w, g))
 }
 
-func isTerminal(w io.Writer) bool {
+// colorFor says whether text output to w is coloured (colorRule).
+func colorFor(w io.Writer, g *Options) bool {
 	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return colorRule(g.Color, ok && term.IsTerminal(int(f.Fd())), os.Getenv)
+}
+
+// colorRule: --color always or never; else (auto) only on a terminal,
+// and not when NO_COLOR is set to anything (no-color.org) or TERM is dumb.
+func colorRule(mode string, terminal bool, env func(string) string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return terminal && env("NO_COLOR") == "" && env("TERM") != "dumb"
 }
 
 // printEffectiveInventory shows the inventory with every default filled

@@ -28,6 +28,7 @@ type Options struct {
 	DryRun            bool
 	Diff              bool
 	Output            string // text or json
+	Color             string // auto (a terminal, unless NO_COLOR or TERM=dumb), always, never
 	Verbose           bool
 	Parallel          int
 	AcceptNewHostKeys bool

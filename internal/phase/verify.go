@@ -97,7 +97,7 @@ func verifySink(w io.Writer, g *Options) verify.Sink {
 	if g.Output == "json" {
 		return verify.NewJSON(w)
 	}
-	return verify.NewText(w, isTerminal(w))
+	return verify.NewText(w, colorFor(w, g))
 }
 
 // repeatVerify runs the series; exit 1 if any round failed.
