@@ -1,8 +1,11 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/checksum"
@@ -15,9 +18,7 @@ import (
 // every host to find out per host.
 func (inv *Inventory) CheckLocal(artifacts bool) error {
 	c := &checker{file: inv.file, pos: inv.pos}
-	for i, f := range inv.SSH.KeyFiles {
-		c.readable(fmt.Sprintf("ssh.key_files[%d]", i), f, "a private key")
-	}
+	inv.keyFiles(c)
 	c.bastionKeys("ssh.bastion", inv.SSH.Bastion)
 	for i, h := range inv.all {
 		if h.SSH != nil {
@@ -79,6 +80,37 @@ func (c *checker) app(inv *Inventory, i int) {
 		c.fail(field, "%s has SHA-256 %s, not %s: not the WAR the inventory names", war, got, want)
 	}
 	inv.Apps[i].SHA256 = want
+}
+
+// keyFiles checks ssh.key_files as OpenSSH treats IdentityFile: a file
+// that does not exist is skipped, with a notice, while another key, the
+// agent or a password is there to log in with; with nothing else, or a
+// file that exists but cannot be read, it is an error at its line.
+func (inv *Inventory) keyFiles(c *checker) {
+	var missing []int
+	usable := inv.SSH.Agent && os.Getenv("SSH_AUTH_SOCK") != "" || inv.SSH.PasswordEnv != "" && os.Getenv(inv.SSH.PasswordEnv) != ""
+	for i, f := range inv.SSH.KeyFiles {
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, i)
+			continue
+		}
+		n := len(c.errs)
+		c.readable(fmt.Sprintf("ssh.key_files[%d]", i), f, "a private key")
+		usable = usable || len(c.errs) == n
+	}
+	for _, i := range missing {
+		f := inv.SSH.KeyFiles[i]
+		if !usable {
+			c.readable(fmt.Sprintf("ssh.key_files[%d]", i), f, "a private key")
+			continue
+		}
+		field := fmt.Sprintf("ssh.key_files[%d]", i)
+		p := c.pos.lookup(field)
+		n := fmt.Sprintf("%s:%d:%d: %s: %s does not exist: skipped, as OpenSSH skips a missing IdentityFile", inv.file, p.line, p.column, field, f)
+		if !slices.Contains(inv.Notices, n) {
+			inv.Notices = append(inv.Notices, n)
+		}
+	}
 }
 
 func (c *checker) bastionKeys(path string, b *Bastion) {

@@ -33,12 +33,12 @@ func loadInventory(g *Options) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, UsageError(err)
 	}
-	for _, n := range inv.Notices {
-		fmt.Fprintln(g.Stderr, "notice:", n)
-	}
 	// The local files every command needs, before any host is contacted.
 	if err := inv.CheckLocal(false); err != nil {
 		return nil, UsageError(err)
+	}
+	for _, n := range inv.Notices {
+		fmt.Fprintln(g.Stderr, "notice:", n)
 	}
 	if len(g.Hosts) > 0 {
 		if inv, err = inv.Limit(g.Hosts); err != nil {
