@@ -412,3 +412,29 @@ func TestUsageErrorsSayWhatIsValid(t *testing.T) {
 		}
 	}
 }
+
+// init writes a starter that apply then reads (its dry run gets as far as
+// the artifacts: the tarball is the user's to add), keeps an existing file,
+// and a missing inventory points at init, -i and the lab.
+func TestInitWritesAnInventoryThatLoads(t *testing.T) {
+	inv := filepath.Join(t.TempDir(), "inventory.yaml")
+	key := sshtest.NewClientKey(t, "")
+	code, out, errOut := run("-i", inv, "init", "--proxy", "127.0.0.1", "--tomcat", "127.0.0.2", "--tomcat", "127.0.0.3", "--domain", "lo.test", "--key", key.Path)
+	if code != ExitOK || !strings.Contains(out, "wrote "+inv) {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = run("-i", inv, "apply", "--dry-run")
+	if code != ExitUsage || !strings.Contains(errOut, "tomcat.tarball") || strings.Contains(errOut, "hosts[") {
+		t.Errorf("apply --dry-run of the starter: exit %d, want 2 naming the missing tarball only:\n%s", code, errOut)
+	}
+	if code, _, errOut := run("-i", inv, "init", "--proxy", "127.0.0.1", "--tomcat", "127.0.0.2", "--tomcat", "127.0.0.3"); code != ExitUsage || !strings.Contains(errOut, "exists: kept") {
+		t.Errorf("init over an existing file: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := run("-i", inv, "init", "--force", "--proxy", "127.0.0.1", "--tomcat", "127.0.0.2"); code != ExitUsage || !strings.Contains(errOut, "needs at least 2 tomcat hosts") {
+		t.Errorf("init with one Tomcat: exit %d, want 2 naming the rule: %s", code, errOut)
+	}
+	code, _, errOut = run("-i", filepath.Join(t.TempDir(), "inventory.yaml"), "apply")
+	if code != ExitUsage || !strings.Contains(errOut, "clusterctl init --proxy") || !strings.Contains(errOut, "clusterctl lab up") {
+		t.Errorf("a missing inventory: exit %d: %s", code, errOut)
+	}
+}

@@ -104,6 +104,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	}
 
 	root.AddCommand(
+		newInitCommand(g),
 		newApplyCommand(g),
 		newRestartCommand(g),
 		newRollbackCommand(g),

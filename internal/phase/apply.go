@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -30,6 +31,9 @@ type RunFlags struct {
 // Every error here is a usage error: no host has been contacted yet.
 func loadInventory(g *Options) (*inventory.Inventory, error) {
 	inv, err := inventory.Load(g.Inventory)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, UsageError(fmt.Errorf("%w\n  write one for your hosts: clusterctl init --proxy ADDRESS --tomcat ADDRESS --tomcat ADDRESS\n  or name another file: clusterctl -i FILE ...\n  or try the local lab: clusterctl lab up, then clusterctl -i lab/inventory.yaml apply", err))
+	}
 	if err != nil {
 		return nil, UsageError(err)
 	}
