@@ -207,14 +207,17 @@ func (c *cmdRun) rollTomcats() error {
 }
 
 // record runs once the rollout is done: only a finished rollout makes the
-// new settings live, and frees what the old ones used.
+// new settings live, and frees what the old ones used. It runs on the hard
+// context: a first signal that came while the last host's turn finished
+// leaves nothing to stop, and the record must follow the finished rollout
+// (without it the next run would take the old settings for the live ones).
 func (c *cmdRun) record() error {
-	g, hosts, cluster := c.g, c.hosts, c.cluster
+	g, hosts, cluster, ctx := c.g, c.hosts, c.cluster, c.ints.hard
 	opts := engine.Options{DryRun: g.DryRun, Diff: g.Diff}
 	errs := make([]error, len(hosts))
 	parallel.Each(len(hosts), g.Parallel, func(i int) {
 		for _, s := range []engine.Step{cluster.LiveSettingsStep(), cluster.StaleJavaStep(), cluster.StaleFirewallStep()} {
-			if _, err := engine.RunStep(c.ctx(), hosts[i], "after rollout", s, opts, c.sink()); err != nil {
+			if _, err := engine.RunStep(ctx, hosts[i], "after rollout", s, opts, c.sink()); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", hosts[i].Name(), err)
 				return
 			}
