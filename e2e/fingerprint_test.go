@@ -158,12 +158,15 @@ func TestPristineFingerprint(t *testing.T) {
 func purgePackagesAtEnd(t *testing.T, host, keep string) {
 	t.Helper()
 	var had map[string]bool
+	var accounts string // the users and groups to keep: a purge leaves the ones a package made
 	switch keep {
 	case "":
 		had = installed(RunOn(t, host, listPackages))
+		accounts = RunOn(t, host, accountsCmd)
 	case "pristine":
 		needPristine(t)
 		had = installed(pristineFP[host][strings.Index(pristineFP[host], "## packages\n"):])
+		accounts = pristineFP[host]
 	default:
 		t.Fatalf("purgePackagesAtEnd: keep %q", keep)
 	}
@@ -178,7 +181,52 @@ func purgePackagesAtEnd(t *testing.T, host, keep string) {
 			sort.Strings(extra)
 			RunOn(t, host, "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 purge -y -q "+strings.Join(extra, " ")+" >/dev/null")
 		}
+		// Debian's purge keeps the system users and groups a package's
+		// scripts made (firewalld's polkit makes polkitd): they go too.
+		users, groups := accountNames(accounts)
+		nowUsers, nowGroups := accountNames(RunOn(t, host, accountsCmd))
+		for u := range nowUsers {
+			if !users[u] {
+				RunOn(t, host, "userdel "+shellQuote(u)+" 2>/dev/null || true") // the fingerprint check judges what is left
+			}
+		}
+		for g := range nowGroups {
+			if !groups[g] {
+				RunOn(t, host, "groupdel "+shellQuote(g)+" 2>/dev/null || true")
+			}
+		}
 	})
+}
+
+// accountsCmd lists users and groups as the fingerprint does.
+const accountsCmd = `echo '## users'; cut -d: -f1 /etc/passwd; echo '## groups'; cut -d: -f1 /etc/group`
+
+// accountNames reads the user and group names of a fingerprint or of
+// accountsCmd's output.
+func accountNames(text string) (users, groups map[string]bool) {
+	users, groups = map[string]bool{}, map[string]bool{}
+	section := ""
+	for _, l := range strings.Split(text, "\n") {
+		switch {
+		case l == "## users" || l == "## groups":
+			section = l
+			continue
+		case strings.HasPrefix(l, "## "):
+			section = ""
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimSpace(l), ":")
+		if name == "" {
+			continue
+		}
+		switch section {
+		case "## users":
+			users[name] = true
+		case "## groups":
+			groups[name] = true
+		}
+	}
+	return users, groups
 }
 
 // installed reads listPackages' lines (up to the next section, if any).
