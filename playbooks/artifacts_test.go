@@ -78,7 +78,7 @@ func TestUploadSkippedWhenUnpacked(t *testing.T) {
 		col := &engine.Collector{}
 		engine.Run(context.Background(), []*engine.Host{h}, []engine.Play{c.javaPlay(), c.tomcatPlay()}, engine.Options{}, col)
 		for _, e := range col.Events() {
-			if !strings.HasPrefix(e.Step, "upload ") {
+			if e.Type != engine.EventStep || !strings.HasPrefix(e.Step, "upload ") {
 				continue
 			}
 			if skipped := e.Status == engine.StatusSkipped; skipped != tc.wantSkip {

@@ -11,10 +11,14 @@ type EventType string
 const (
 	EventRunStart  EventType = "run_start"  // Hosts, Plays, DryRun
 	EventHostStart EventType = "host_start" // Host
-	EventStep      EventType = "step"       // Host, Play, Step, Status, Duration, Summary, Diff, Err, DryRun
-	EventHandler   EventType = "handler"    // same fields as EventStep
-	EventHostDone  EventType = "host_done"  // Host, HostRecap
-	EventRunRecap  EventType = "recap"      // Recap
+	EventStepStart EventType = "step_start" // Host, Play, Step: a step (or handler) begins
+	// EventStepProgress comes every ProgressInterval while a step runs:
+	// Duration so far, and Summary "up to <bound>" for a step that waits.
+	EventStepProgress EventType = "step_progress"
+	EventStep         EventType = "step"      // Host, Play, Step, Status, Duration, Summary, Diff, Err, DryRun
+	EventHandler      EventType = "handler"   // same fields as EventStep
+	EventHostDone     EventType = "host_done" // Host, HostRecap
+	EventRunRecap     EventType = "recap"     // Recap
 )
 
 // Event is one thing a run reports. One flat struct rather than a type per

@@ -232,11 +232,25 @@ func serviceOf(s Step) string {
 	return ""
 }
 
-// runStep checks, applies unless dry-run, and emits exactly one event.
+// ProgressInterval is how often a running step says so (a variable so
+// that tests can shorten it).
+var ProgressInterval = 5 * time.Second
+
+// Bounded is a step that waits, and for how long at most: its progress
+// says "up to" that.
+type Bounded interface{ Bound() time.Duration }
+
+// runStep checks, applies unless dry-run, and emits one step_start, a
+// step_progress every ProgressInterval while the step runs (a wait, an
+// upload, an install: signs of life on and off a terminal), and exactly
+// one result event.
 func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ EventType) stepResult {
 	t0 := time.Now()
 	ev := Event{Type: typ, Host: h.Name(), Play: play.Name, Step: s.Title()}
+	r.emit(Event{Type: EventStepStart, Host: ev.Host, Play: ev.Play, Step: ev.Step, DryRun: r.opts.DryRun})
+	stop := r.progress(ev, s, t0)
 	change, err := r.checkAndApply(ctx, h, play.Name, s)
+	stop()
 	ev.Duration = time.Since(t0)
 	switch {
 	case err != nil:
@@ -264,6 +278,31 @@ func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ Ev
 	}
 	r.emit(ev)
 	return stepResult{status: ev.Status, err: err, deferred: change != nil && change.deferred && err == nil}
+}
+
+// progress emits step_progress for ev's step until the returned stop is
+// called; stop returns once no more progress can be emitted, so the
+// result event always comes last.
+func (r *runner) progress(ev Event, s Step, t0 time.Time) (stop func()) {
+	summary := ""
+	if b, ok := s.(Bounded); ok && b.Bound() > 0 {
+		summary = "up to " + b.Bound().String()
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.emit(Event{Type: EventStepProgress, Host: ev.Host, Play: ev.Play, Step: ev.Step, Duration: time.Since(t0), Summary: summary, DryRun: r.opts.DryRun})
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // RunStep checks and (unless opts.DryRun) applies one step on h outside a

@@ -331,14 +331,14 @@ func TestEventsShape(t *testing.T) {
 			t.Fatalf("event without time: %+v", e)
 		}
 	}
-	if got := strings.Join(types, ","); got != "run_start,host_start,step,host_done,recap" {
+	if got := strings.Join(types, ","); got != "run_start,host_start,step_start,step,host_done,recap" {
 		t.Fatalf("events %s", got)
 	}
 	evs := col.Events()
-	if evs[0].Hosts[0] != "h1" || evs[0].Plays[0] != "p" || evs[3].HostRecap.OK != 1 || evs[4].Recap.Totals().OK != 1 {
+	if evs[0].Hosts[0] != "h1" || evs[0].Plays[0] != "p" || evs[2].Step != "s" || evs[4].HostRecap.OK != 1 || evs[5].Recap.Totals().OK != 1 {
 		t.Fatalf("payloads %+v", evs)
 	}
-	if d := evs[2].Duration; d <= 0 {
+	if d := evs[3].Duration; d <= 0 {
 		t.Fatalf("step duration %v", d)
 	}
 }
@@ -356,4 +356,41 @@ func TestSensitiveChangeDiffHiddenByRunner(t *testing.T) {
 	if d := stepEvents(evs)[0].Diff; d != "" {
 		t.Fatalf("diff without --diff: %q", d)
 	}
+}
+
+// A step that runs long says so every ProgressInterval, with its time so
+// far and, for a wait, its bound; its result comes after the last of them.
+func TestSlowStepReportsProgress(t *testing.T) {
+	old := ProgressInterval
+	ProgressInterval = 20 * time.Millisecond
+	t.Cleanup(func() { ProgressInterval = old })
+	h, _ := newTestHost("h1")
+	slow := slowBounded{d: 150 * time.Millisecond}
+	var col Collector
+	Run(context.Background(), []*Host{h}, []Play{{Name: "p", Steps: []Step{slow}}}, Options{}, &col)
+	var progress []Event
+	last := ""
+	for _, e := range col.Events() {
+		if e.Type == EventStepProgress {
+			progress = append(progress, e)
+		}
+		if e.Type == EventStepProgress || e.Type == EventStep {
+			last = string(e.Type)
+		}
+	}
+	if len(progress) < 3 || last != string(EventStep) {
+		t.Fatalf("%d progress events, last %s: want several, then the result", len(progress), last)
+	}
+	if p := progress[len(progress)-1]; p.Step != "slow" || p.Duration < 40*time.Millisecond || p.Summary != "up to 2m0s" {
+		t.Errorf("progress %+v", p)
+	}
+}
+
+type slowBounded struct{ d time.Duration }
+
+func (s slowBounded) Title() string        { return "slow" }
+func (s slowBounded) Bound() time.Duration { return 2 * time.Minute }
+func (s slowBounded) Check(ctx context.Context, h *Host) (*Change, error) {
+	time.Sleep(s.d)
+	return nil, nil
 }

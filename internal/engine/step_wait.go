@@ -27,6 +27,14 @@ const DefaultWaitTimeout = 2 * time.Minute
 
 func (w WaitFor) Title() string { return w.Label }
 
+// Bound is how long the wait may take (Bounded).
+func (w WaitFor) Bound() time.Duration {
+	if w.Timeout <= 0 {
+		return DefaultWaitTimeout
+	}
+	return w.Timeout
+}
+
 func (w WaitFor) Check(ctx context.Context, h *Host) (*Change, error) {
 	timeout := w.Timeout
 	if timeout <= 0 {

@@ -64,6 +64,18 @@ type jsonStep struct {
 	DryRun     bool      `json:"dry_run"`
 }
 
+// jsonProgress is step_start (a step begins) and step_progress (it still
+// runs, duration_ms so far; summary "up to <bound>" for a wait).
+type jsonProgress struct {
+	Type       string    `json:"type"`
+	Time       time.Time `json:"time"`
+	Host       string    `json:"host"`
+	Play       string    `json:"play"`
+	Step       string    `json:"step"`
+	DurationMS int64     `json:"duration_ms"`
+	Summary    string    `json:"summary,omitempty"`
+}
+
 // jsonCounts is shared by host_done, the recap's per-host rows and its
 // totals, so a consumer reads counts the same way everywhere.
 type jsonCounts struct {
@@ -117,6 +129,9 @@ func (s *jsonSink) Emit(e engine.Event) {
 		v = jsonRunStart{Type: string(e.Type), Time: e.Time, Hosts: nonNil(e.Hosts), Plays: nonNil(e.Plays), DryRun: e.DryRun}
 	case engine.EventHostStart:
 		v = jsonHostStart{Type: string(e.Type), Time: e.Time, Host: e.Host}
+	case engine.EventStepStart, engine.EventStepProgress:
+		v = jsonProgress{Type: string(e.Type), Time: e.Time, Host: e.Host, Play: e.Play, Step: e.Step,
+			DurationMS: e.Duration.Milliseconds(), Summary: e.Summary}
 	case engine.EventStep, engine.EventHandler:
 		v = jsonStep{Type: string(e.Type), Time: e.Time, Host: e.Host, Play: e.Play, Step: e.Step, Status: string(e.Status),
 			DurationMS: e.Duration.Milliseconds(), Summary: e.Summary, Diff: e.Diff, Error: errString(e.Err), DryRun: e.DryRun}

@@ -47,7 +47,7 @@ func render(sink engine.EventSink, evs []engine.Event) {
 
 func TestTextLinesAndRecap(t *testing.T) {
 	var buf bytes.Buffer
-	render(NewText(&buf, false, false), runEvents(false))
+	render(NewText(&buf, false, false, false), runEvents(false))
 	want := `t58    base    write /etc/hosts block                changed  0.12s  update /etc/hosts (+1 -0 lines)
 --- a/etc/hosts
 +++ b/etc/hosts
@@ -71,7 +71,7 @@ t68        5        0       0        1     0.90s
 
 func TestTextVerboseDryRunAndColor(t *testing.T) {
 	var buf bytes.Buffer
-	render(NewText(&buf, true, true), runEvents(true))
+	render(NewText(&buf, true, true, false), runEvents(true))
 	out := buf.String()
 	for _, want := range []string{
 		"dry run: nothing will be changed\n",
@@ -88,7 +88,7 @@ func TestTextVerboseDryRunAndColor(t *testing.T) {
 		}
 	}
 	var plain bytes.Buffer
-	render(NewText(&plain, true, false), runEvents(true))
+	render(NewText(&plain, true, false, false), runEvents(true))
 	if strings.Contains(plain.String(), "\x1b[") {
 		t.Error("color off but escape codes written")
 	}
@@ -147,7 +147,7 @@ func emitConcurrently(sink engine.EventSink, hosts, steps int) {
 
 func TestTextConcurrentHostsDoNotInterleave(t *testing.T) {
 	w := &lineWriter{t: t}
-	emitConcurrently(NewText(w, false, false), 16, 40)
+	emitConcurrently(NewText(w, false, false, false), 16, 40)
 	sc := bufio.NewScanner(&w.buf)
 	steps := 0
 	for sc.Scan() {
@@ -246,5 +246,46 @@ func TestJSONConcurrentLinesParse(t *testing.T) {
 	}
 	if n != 16*40 || w.writes != n {
 		t.Fatalf("%d lines in %d writes, want %d", n, w.writes, 16*40)
+	}
+}
+
+// Running steps show as one combined line: off a terminal only on a
+// progress tick (a quick step prints nothing), on a terminal rewritten in
+// place and cleared before every step line, which it never splits.
+func TestRunningStepsShowAsOneLine(t *testing.T) {
+	start := func(h, step string) engine.Event {
+		return engine.Event{Type: engine.EventStepStart, Host: h, Play: "java", Step: step}
+	}
+	tick := func(h, step string, d time.Duration, summary string) engine.Event {
+		return engine.Event{Type: engine.EventStepProgress, Host: h, Play: "java", Step: step, Duration: d, Summary: summary}
+	}
+	done := func(h, step string) engine.Event {
+		return engine.Event{Type: engine.EventStep, Host: h, Play: "java", Step: step, Status: engine.StatusChanged, Summary: "done"}
+	}
+	events := []engine.Event{
+		start("t58", "quick"), done("t58", "quick"),
+		start("t58", "upload jdk.tar.gz"), start("t68", "tomcat ready"),
+		tick("t58", "upload jdk.tar.gz", 5*time.Second, ""), tick("t68", "tomcat ready", 5*time.Second, "up to 2m0s"),
+		done("t58", "upload jdk.tar.gz"), done("t68", "tomcat ready"),
+	}
+	var plain bytes.Buffer
+	render(NewText(&plain, false, false, false), events)
+	want := "running: t58 upload jdk.tar.gz 5s\n"
+	if got := plain.String(); !strings.Contains(got, want) || strings.Count(got, "running:") != 1 || strings.Contains(got, "quick 0s") || strings.Contains(got, "\r") {
+		t.Errorf("off a terminal:\n%s\nwant one combined line %q (the second tick within the interval is folded)", got, want)
+	}
+	var live bytes.Buffer
+	render(NewText(&live, false, false, true), events)
+	got := live.String()
+	if !strings.Contains(got, "running: t58 upload jdk.tar.gz 5s; t68 tomcat ready 5s of 2m0s") {
+		t.Errorf("on a terminal, no combined line of both hosts:\n%q", got)
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if strings.Contains(l, "changed") && strings.Contains(l, "running:") && !strings.Contains(l, "\r\x1b[K") {
+			t.Errorf("a step line mixed into the live line: %q", l)
+		}
+	}
+	if !strings.HasSuffix(got, "\n") {
+		t.Errorf("the live line is left on the screen at the end: %q", got[max(0, len(got)-80):])
 	}
 }

@@ -3,6 +3,7 @@ package output
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -22,15 +23,24 @@ const stepWidth = 36
 // followed by its diff when present, and a recap table at the end. verbose
 // adds the steps that were already in state and host start/finish lines;
 // color adds ANSI colors to statuses and diff lines.
-func NewText(w io.Writer, verbose, color bool) engine.EventSink {
-	return &textSink{w: w, verbose: verbose, color: color}
+//
+// Steps that run long show as one combined line of every host's running
+// step ("running: t58 upload jdk.tar.gz 12s; t68 tomcat ready 10s of
+// 2m0s"): live, rewritten in place, when live (a terminal), else printed at
+// most once per engine.ProgressInterval. It never splits a step line.
+func NewText(w io.Writer, verbose, color, live bool) engine.EventSink {
+	return &textSink{w: w, verbose: verbose, color: color, live: live, running: map[string]engine.Event{}}
 }
 
 type textSink struct {
-	mu             sync.Mutex
-	w              io.Writer
-	verbose, color bool
-	hostW, playW   int
+	mu                   sync.Mutex
+	w                    io.Writer
+	verbose, color, live bool
+	hostW, playW         int
+
+	running   map[string]engine.Event // host -> its step's latest start or progress
+	shown     bool                    // the live line is on the screen
+	lastShown time.Time               // the last combined line off a terminal
 }
 
 func (s *textSink) Emit(e engine.Event) {
@@ -38,6 +48,10 @@ func (s *textSink) Emit(e engine.Event) {
 	defer s.mu.Unlock()
 	var b strings.Builder
 	switch e.Type {
+	case engine.EventStepStart, engine.EventStepProgress:
+		s.running[e.Host] = e
+		s.showRunning(e.Type == engine.EventStepProgress)
+		return
 	case engine.EventRunStart:
 		for _, h := range e.Hosts {
 			s.hostW = max(s.hostW, len(h))
@@ -56,6 +70,7 @@ func (s *textSink) Emit(e engine.Event) {
 			fmt.Fprintf(&b, "%s  start\n", pad(e.Host, s.hostW))
 		}
 	case engine.EventStep, engine.EventHandler:
+		delete(s.running, e.Host)
 		// What was already in state is counted in the recap; its lines are
 		// for -v. A skip stays visible: its reason is news ("nothing
 		// recorded", "neither firewalld nor ufw is active").
@@ -76,8 +91,71 @@ func (s *textSink) Emit(e engine.Event) {
 		}
 	}
 	if b.Len() > 0 {
+		s.clearLive()
 		io.WriteString(s.w, b.String()) // one write per event: lines never interleave
 	}
+	if s.live {
+		s.showRunning(false)
+	}
+}
+
+// showRunning writes the combined line of running steps: on a terminal
+// in place, for any step; else only for a progress tick, and at most once
+// per interval, so a quick step never prints one.
+func (s *textSink) showRunning(tick bool) {
+	line := s.runningLine()
+	switch {
+	case s.live:
+		s.clearLive()
+		if line != "" {
+			io.WriteString(s.w, line)
+			s.shown = true
+		}
+	case tick && line != "" && time.Since(s.lastShown) >= engine.ProgressInterval*9/10:
+		io.WriteString(s.w, line+"\n")
+		s.lastShown = time.Now()
+	}
+}
+
+func (s *textSink) clearLive() {
+	if s.shown {
+		io.WriteString(s.w, "\r\x1b[K")
+		s.shown = false
+	}
+}
+
+// runningLine is "running: <host> <step> <time>[ of <bound>]; ..." for
+// the steps that have run for a second or more, in host order.
+func (s *textSink) runningLine() string {
+	var parts []string
+	for _, h := range sortedKeys(s.running) {
+		e := s.running[h]
+		if e.Type != engine.EventStepProgress {
+			if !s.live {
+				continue
+			}
+			parts = append(parts, h+" "+e.Step)
+			continue
+		}
+		p := fmt.Sprintf("%s %s %s", h, e.Step, e.Duration.Round(time.Second))
+		if bound, ok := strings.CutPrefix(e.Summary, "up to "); ok {
+			p += " of " + bound
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "running: " + strings.Join(parts, "; ")
+}
+
+func sortedKeys(m map[string]engine.Event) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (s *textSink) stepLine(b *strings.Builder, e engine.Event) {

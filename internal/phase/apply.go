@@ -233,13 +233,16 @@ func newSink(w io.Writer, g *Options) engine.EventSink {
 	if g.Output == "json" {
 		return output.NewJSON(w)
 	}
-	return output.NewText(w, g.Verbose, colorFor(w, g))
+	return output.NewText(w, g.Verbose, colorFor(w, g), isTerminal(w))
 }
 
 // colorFor says whether text output to w is coloured (colorRule).
-func colorFor(w io.Writer, g *Options) bool {
+func colorFor(w io.Writer, g *Options) bool { return colorRule(g.Color, isTerminal(w), os.Getenv) }
+
+// isTerminal: w is a terminal (a live progress line can be rewritten there).
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return colorRule(g.Color, ok && term.IsTerminal(int(f.Fd())), os.Getenv)
+	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("TERM") != "dumb"
 }
 
 // colorRule: --color always or never; else (auto) only on a terminal,
