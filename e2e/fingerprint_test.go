@@ -195,6 +195,17 @@ func purgePackagesAtEnd(t *testing.T, host, keep string) {
 				RunOn(t, host, "groupdel "+shellQuote(g)+" 2>/dev/null || true")
 			}
 		}
+		leftUsers, leftGroups := accountNames(RunOn(t, host, accountsCmd))
+		for u := range leftUsers {
+			if !users[u] {
+				t.Errorf("%s: user %s is left after the test's packages were purged", host, u)
+			}
+		}
+		for g := range leftGroups {
+			if !groups[g] {
+				t.Errorf("%s: group %s is left after the test's packages were purged", host, g)
+			}
+		}
 	})
 }
 
