@@ -35,7 +35,7 @@ type cmdRun struct {
 	undo []func() error // run in reverse when the command ends
 }
 
-// phases runs ps in order until one fails, then what they left to undo
+// phases runs ps in order until one fails (-v names each as it starts), then what they left to undo
 // (connections, the lock, the load's report), in reverse, whatever the
 // outcome. A failure names nothing more: each phase's error says what
 // happened and what to do.
@@ -46,6 +46,9 @@ func (c *cmdRun) phases(ps ...phase) (err error) {
 		}
 	}()
 	for _, p := range ps {
+		if c.g.Verbose && c.g.Output == "text" {
+			fmt.Fprintf(c.g.Stderr, "phase: %s\n", p.name)
+		}
 		if err := p.run(); err != nil {
 			return err
 		}
