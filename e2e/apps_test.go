@@ -406,3 +406,39 @@ func appendToApp(t *testing.T, inv, lines string) {
 		t.Fatal(err)
 	}
 }
+
+// A WAR an operator deployed by hand before the app was in the inventory
+// is replaced by the first deploy and kept for a rollback: `rollback shop`
+// puts the hand-deployed version back on every Tomcat.
+func TestAHandDeployedWARIsKeptForRollback(t *testing.T) {
+	ensureApplied(t)
+	waitProbe(t, 2*time.Minute)
+	t.Cleanup(func() {
+		for _, h := range []string{"t58", "t68"} {
+			RunOn(t, h, "rm -rf /usr/local/tomcat/webapps/shop.war /usr/local/tomcat/webapps/shop /usr/local/tomcat/work/Catalina/localhost/shop")
+		}
+		ensureApplied(t)
+	})
+	hand, _ := shopWAR(t, "v0", cartV1)
+	for _, h := range []string{"t58", "t68"} {
+		UploadFile(t, h, hand, "/usr/local/tomcat/webapps/shop.war", 0o644)
+		RunOn(t, h, "chown tomcat:tomcat /usr/local/tomcat/webapps/shop.war")
+	}
+	inv1, _ := shopApp(t, "hand", "v1", cartV1)
+	if res := runCmd(t, invCmd(t, inv1, "apply")); res.ExitCode != 0 {
+		t.Fatalf("apply with shop v1 over the hand-deployed v0: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
+	}
+	for _, h := range []string{"t58", "t68"} {
+		if v := shopVersion(t, h); v != "200 ok v1" {
+			t.Errorf("%s serves %q after the deploy, want v1", h, v)
+		}
+	}
+	if res := runCmd(t, invCmd(t, inv1, "rollback", "shop")); res.ExitCode != 0 {
+		t.Fatalf("rollback to the hand-deployed WAR: exit %d:\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 15))
+	}
+	for _, h := range []string{"t58", "t68"} {
+		if v := shopVersion(t, h); v != "200 ok v0" {
+			t.Errorf("%s serves %q after the rollback, want the hand-deployed v0", h, v)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
@@ -109,8 +110,16 @@ func (w appWant) Check(ctx context.Context, h *engine.Host) (*engine.Change, err
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range strings.Fields(res.Stdout) {
+	absent := strings.Fields(res.Stdout)
+	for _, p := range absent {
 		ch.Records = append(ch.Records, engine.Record{Kind: engine.RecordCommandCreated, Path: p})
+	}
+	// A live WAR that is there is replaced at the restart: recorded with a
+	// backup, so teardown puts back a WAR deployed by hand before the
+	// first apply (the journal's first record of a path decides, and the
+	// first backup is kept: a WAR clusterctl deployed is still removed).
+	if !slices.Contains(absent, w.place.Live) {
+		ch.Records = append(ch.Records, engine.Record{Kind: engine.RecordFileReplaced, Path: w.place.Live, SHA256: w.place.App.SHA256})
 	}
 	ch.Summary = fmt.Sprintf("%s %.12s: goes live at the next restart of Tomcat (%s)", w.place.App.WAR, w.place.App.SHA256, ch.Summary)
 	return ch, nil
@@ -118,8 +127,9 @@ func (w appWant) Check(ctx context.Context, h *engine.Host) (*engine.Change, err
 
 // appsLiveScript puts every app's wanted version live, for a stopped
 // Tomcat; nothing for an app already live in that version. The replaced
-// version's SHA-256 is kept in Previous (its staged WAR stays), older
-// staged versions go.
+// version's SHA-256 is kept in Previous (its staged WAR stays; a WAR that
+// was deployed by hand before clusterctl is staged first, so a rollback
+// can go back to it), older staged versions go.
 func (c *Cluster) appsLiveScript() string {
 	places := c.Apps()
 	if len(places) == 0 {
@@ -134,6 +144,7 @@ func (c *Cluster) appsLiveScript() string {
 		// so a rollback never goes to it.
 		fmt.Fprintf(&b, `w=$(cat %[1]s 2>/dev/null) && { cur=$(sha256sum %[2]s 2>/dev/null | cut -c1-64)
 if [ "$cur" != "$w" ]; then
+  { [ -z "$cur" ] || [ -e %[3]s/"$cur".war ] || cp -p %[2]s %[3]s/"$cur".war; } &&
   cp %[3]s/"$w".war %[2]s.clusterctl-new && chown %[4]s %[2]s.clusterctl-new && mv -f %[2]s.clusterctl-new %[2]s && rm -rf %[5]s %[6]s || exit 1
   if [ -n "$cur" ] && [ "$cur" = "$(cat %[7]s 2>/dev/null)" ]; then mv -f %[8]s.before %[8]s 2>/dev/null
   elif [ -n "$cur" ]; then { ! [ -e %[8]s ] || cp -f %[8]s %[8]s.before; } && echo "$cur" > %[8]s; fi

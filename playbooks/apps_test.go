@@ -134,3 +134,38 @@ func TestSessionRequest(t *testing.T) {
 		t.Errorf("the server got %q, want %q", got, want)
 	}
 }
+
+// A WAR deployed by hand before clusterctl is staged when the first
+// deploy replaces it, so a rollback can go back to it.
+func TestAppsLiveScriptKeepsAHandDeployedWAR(t *testing.T) {
+	root := t.TempDir()
+	old := AppsDir
+	AppsDir = filepath.Join(root, "apps")
+	t.Cleanup(func() { AppsDir = old })
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := loadInventory(t)
+	inv.Tomcat.Prefix, inv.Tomcat.User = root, me.Username
+	sum := sha256.Sum256([]byte("v1"))
+	sha1 := hex.EncodeToString(sum[:])
+	inv.Apps = []inventory.App{{Name: "shop", WAR: "shop.war", Path: "/shop", Health: "/", SHA256: sha1}}
+	c := &Cluster{Inv: inv, Topo: &topology.Topology{}}
+	p := c.Apps()[0]
+	os.MkdirAll(filepath.Dir(p.Live), 0o755)
+	os.MkdirAll(p.Dir, 0o755)
+	os.WriteFile(p.Live, []byte("by hand"), 0o644)
+	os.WriteFile(p.Staged, []byte("v1"), 0o644)
+	os.WriteFile(p.Want, []byte(sha1+"\n"), 0o644)
+	if out, err := exec.Command("bash", "-c", c.appsLiveScript()).CombinedOutput(); err != nil {
+		t.Fatalf("script: %v\n%s", err, out)
+	}
+	hs := sha256.Sum256([]byte("by hand"))
+	hand := hex.EncodeToString(hs[:])
+	prev, _ := os.ReadFile(p.Previous)
+	staged, err := os.ReadFile(filepath.Join(p.Dir, hand+".war"))
+	if live, _ := os.ReadFile(p.Live); string(live) != "v1" || strings.TrimSpace(string(prev)) != hand || err != nil || string(staged) != "by hand" {
+		t.Errorf("live %q, previous %q (want the hand WAR's %s), hand WAR staged %q (%v)", live, prev, hand, staged, err)
+	}
+}
