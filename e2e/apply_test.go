@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// Issue 4: `clusterctl apply` converges the pristine lab into the seed's
+// `clusterctl apply` converges the pristine lab into the seed's
 // cluster, is idempotent, reports hand edits in --dry-run without touching
 // them, and converges after being interrupted. The tests run in order and
 // build on each other (pristine -> applied -> edited -> interrupted).

@@ -22,7 +22,7 @@ const seedJDKBytes = 145 << 20
 // BenchmarkUploadThroughBastion uploads a 145 MB file (the seed's JDK
 // tarball's size, random so nothing compresses) to t58 with clusterctl's
 // transport, directly and through OpenSSH on the proxy as bastion, in
-// turn, and holds issue 13's target: through the bastion at least 80 % of
+// turn, and holds the target: through the bastion at least 80 % of
 // the direct throughput. `make bench-lab` runs it.
 //
 // The target is judged only on a machine with a core for each of the four

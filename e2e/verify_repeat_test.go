@@ -10,7 +10,7 @@ import (
 )
 
 // verify is repeatable: every run leaves the cluster as whole as it found
-// it (issue 15), on real MSM, where a memcached restart can leave a
+// it, on real MSM, where a memcached restart can leave a
 // Tomcat's spymemcached without a working connection.
 
 // Ten full runs back to back, no pause: each passes, and each drill step

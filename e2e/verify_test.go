@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Issue 5: `clusterctl verify` on the applied lab. A fresh cluster passes
+// `clusterctl verify` on the applied lab. A fresh cluster passes
 // every health check and drill step and runs every service afterwards;
 // each injected fault fails the right check with a reason an operator can
 // act on; --no-drill changes nothing. Every fault is undone by re-applying,
@@ -183,7 +183,7 @@ func TestVerifyFreshCluster(t *testing.T) {
 			t.Errorf("%s: latency %d ms not measured", s, c.LatencyMS)
 		}
 	}
-	// Every check of the issue's list ran on the hosts that have it.
+	// Every check verify lists ran on the hosts that have it.
 	for host, checks := range map[string][]string{
 		"proxy": {"ssh", "hostname", "timezone", "time sync", "/etc/hosts", "nginx.service", "nginx -t", "proxy .jsp route"},
 		"t58": {"java", "tomcat.service", "tomcat port", "msm jars", "msm context.xml", "msm manager started",

@@ -59,7 +59,7 @@ func BenchmarkUploadUnchanged8MiB(b *testing.B) {
 
 // The seed's JDK tarball (jdk-8u131-linux-x64.tar.gz) is about 145 MB; an
 // upload through a bastion must keep at least 80 % of a direct upload's
-// throughput (issue 13). Each sub-benchmark uploads a fresh 145 MB file;
+// throughput (the bastion's target). Each sub-benchmark uploads a fresh 145 MB file;
 // the ratio of their MB/s is the figure, and BenchmarkUploadBastionRatio
 // holds it.
 const seedJDKBytes = 145 << 20

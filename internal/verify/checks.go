@@ -50,7 +50,7 @@ type check struct {
 }
 
 // checksFor lists host h's checks, in the order they are reported: the
-// issue's list, the host's basics first, then per role.
+// host's basics first, then per role (README lists them).
 func (r *run) checksFor(h inventory.Host) []check {
 	cs := []check{
 		{CheckHostname, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkHostname(ctx, c, h) }},
