@@ -12,7 +12,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
-// Drill step names, in order (issue 5, steps 1-5; step 6 is the report).
+// Drill step names, in order (steps 1-5; the summary is the sixth).
 const (
 	StepNewSession = "1 new session"
 	StepSticky     = "2 stickiness"

@@ -107,7 +107,7 @@ func runHealth(t *testing.T, inv *inventory.Inventory, conns map[string]*scripte
 	return s, col
 }
 
-// The list, per role, on a healthy cluster: every check ok.
+// Every health check, per role, on a healthy cluster: every check ok.
 func TestHealthAllOK(t *testing.T) {
 	inv := labInventory(0)
 	s, col := runHealth(t, inv, fakeCluster(t, inv), nil)
