@@ -428,3 +428,38 @@ func TestNginxSyntax(t *testing.T) {
 		})
 	}
 }
+
+// The JVM options reach Tomcat as one CATALINA_OPTS word in the unit, heap
+// first; with none the unit has no CATALINA_OPTS at all; max_threads and
+// access_log_max_days land in server.xml.
+func TestTomcatJVMOptionsAndConnector(t *testing.T) {
+	inv := loadInventory(t, "  port: 8080\n", "  port: 8080\n  heap_mb: 512\n  java_opts: [-XX:+UseG1GC, -Dshop.mode=live]\n  max_threads: 400\n  access_log_max_days: 30\n")
+	tg := target(t, inv, "t58", engine.FamilyDebian)
+	unit, err := tg.TomcatService()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts []string
+	for _, l := range strings.Split(string(unit), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && k == "Environment" {
+			for _, w := range systemdWords(t, v) {
+				if o, ok := strings.CutPrefix(w, "CATALINA_OPTS="); ok {
+					opts = append(opts, o)
+				}
+			}
+		}
+	}
+	if want := "-Xms512m -Xmx512m -XX:+UseG1GC -Dshop.mode=live"; len(opts) != 1 || opts[0] != want {
+		t.Errorf("CATALINA_OPTS words %q, want one %q\n%s", opts, want, unit)
+	}
+	server, err := tg.ServerXML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(server), `maxThreads="400"`) || !strings.Contains(string(server), `maxDays="30"`) {
+		t.Errorf("server.xml without maxThreads 400 and maxDays 30:\n%s", server)
+	}
+	if u, _ := target(t, loadInventory(t), "t58", engine.FamilyDebian).TomcatService(); strings.Contains(string(u), "CATALINA_OPTS") {
+		t.Errorf("a unit without JVM options sets CATALINA_OPTS:\n%s", u)
+	}
+}

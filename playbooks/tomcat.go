@@ -131,6 +131,7 @@ func (v verifiedUpload) Check(ctx context.Context, h *engine.Host) (*engine.Chan
 type tmplServer struct {
 	TomcatVersion, FQDN, JvmRoute string
 	ShutdownPort, Port            int
+	MaxThreads, AccessLogMaxDays  int
 }
 
 // ServerXML is <CatalinaHome>/conf/server.xml for a Tomcat host.
@@ -146,6 +147,7 @@ func (t Target) ServerXML() ([]byte, error) {
 	return templates.Render("server.xml.tmpl", tmplServer{
 		TomcatVersion: t.Inv.Tomcat.Version, FQDN: t.Host.FQDN, JvmRoute: tc.JvmRoute,
 		ShutdownPort: shutdown, Port: t.Inv.Tomcat.Port,
+		MaxThreads: t.Inv.Tomcat.MaxThreads, AccessLogMaxDays: t.Inv.Tomcat.AccessLogMaxDays,
 	})
 }
 
@@ -153,6 +155,7 @@ func (t Target) ServerXML() ([]byte, error) {
 
 type tmplTomcatUnit struct {
 	TomcatVersion, User, Group, JavaHome, CatalinaHome string
+	JVMOptions                                         string // CATALINA_OPTS: tomcat.heap_mb, then tomcat.java_opts
 }
 
 // TomcatService is /etc/systemd/system/tomcat.service for a Tomcat host.
@@ -169,6 +172,7 @@ func (t Target) TomcatService() ([]byte, error) {
 	return templates.Render("tomcat.service.tmpl", tmplTomcatUnit{
 		TomcatVersion: t.Inv.Tomcat.Version, User: u, Group: u,
 		JavaHome: t.Inv.Java.Home, CatalinaHome: t.Inv.CatalinaHome(),
+		JVMOptions: strings.Join(t.Inv.Tomcat.JVMOptions(), " "),
 	})
 }
 

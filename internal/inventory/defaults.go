@@ -137,6 +137,9 @@ func applyDefaults(inv *Inventory, set positions, home string) {
 	setInt(&inv.Tomcat.ShutdownPort, "tomcat.shutdown_port", 8005)
 	setStr(&inv.Tomcat.Prefix, "tomcat.prefix", "/usr/local")
 	setStr(&inv.Tomcat.User, "tomcat.user", "tomcat")
+	// Tomcat's own connector default; 14 days of access logs.
+	setInt(&inv.Tomcat.MaxThreads, "tomcat.max_threads", 200)
+	setInt(&inv.Tomcat.AccessLogMaxDays, "tomcat.access_log_max_days", 14)
 
 	// memcached: its own defaults (port 11211, -m 64, -c 1024).
 	setInt(&inv.Memcached.Port, "memcached.port", 11211)

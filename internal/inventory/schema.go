@@ -1,6 +1,9 @@
 package inventory
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // The structs below are the schema of inventory.yaml. The `yaml` tag is the
 // key in the file (the strict decoder and EffectiveYAML both use it); the
@@ -164,6 +167,27 @@ type Tomcat struct {
 	ShutdownPort int    `yaml:"shutdown_port"`
 	Prefix       string `yaml:"prefix"`
 	User         string `yaml:"user"`
+	// HeapMB sets the JVM's heap (-Xms and -Xmx); 0 leaves the JVM's
+	// default (a quarter of the host's memory).
+	HeapMB int `yaml:"heap_mb,omitempty"`
+	// JavaOpts are more JVM options (CATALINA_OPTS), one per item: each
+	// starts with "-"; none that clusterctl sets itself.
+	JavaOpts []string `yaml:"java_opts,omitempty"`
+	// MaxThreads is the HTTP connector's maxThreads (Tomcat's default 200).
+	MaxThreads int `yaml:"max_threads"`
+	// AccessLogMaxDays is how many days of access logs Tomcat keeps
+	// (the valve's maxDays); without it they pile up for ever.
+	AccessLogMaxDays int `yaml:"access_log_max_days"`
+}
+
+// JVMOptions are the options clusterctl starts Tomcat's JVM with, in order:
+// the heap, then java_opts.
+func (t Tomcat) JVMOptions() []string {
+	var out []string
+	if t.HeapMB > 0 {
+		out = append(out, fmt.Sprintf("-Xms%dm", t.HeapMB), fmt.Sprintf("-Xmx%dm", t.HeapMB))
+	}
+	return append(out, t.JavaOpts...)
 }
 
 // Memcached is the session store on every memcached host.

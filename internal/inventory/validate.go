@@ -412,6 +412,46 @@ func (c *checker) tomcat(inv *Inventory) {
 	if !unixUserRE.MatchString(t.User) {
 		c.fail("tomcat.user", "%q is not a valid user name", t.User)
 	}
+	if t.HeapMB < 0 || t.HeapMB > 1<<20 {
+		c.fail("tomcat.heap_mb", "must be between 1 and 1048576 MiB, or 0 for the JVM's default, got %d", t.HeapMB)
+	}
+	for i, o := range t.JavaOpts {
+		f := fmt.Sprintf("tomcat.java_opts[%d]", i)
+		switch {
+		case !strings.HasPrefix(o, "-") || len(o) < 2:
+			c.fail(f, "%q is not a JVM option (it starts with -)", o)
+		case strings.ContainsAny(o, " \t\n'\"`$\\;&|<>"):
+			// catalina.sh expands CATALINA_OPTS with eval: one word per option.
+			c.fail(f, "%q: one option per item, without spaces, quotes or shell characters (catalina.sh evaluates CATALINA_OPTS)", o)
+		case ownedJVMOption(o) != "":
+			c.fail(f, "%q: %s", o, ownedJVMOption(o))
+		case t.HeapMB > 0 && (strings.HasPrefix(o, "-Xmx") || strings.HasPrefix(o, "-Xms")):
+			c.fail(f, "%q: the heap is tomcat.heap_mb's (%d MiB); set one of the two", o, t.HeapMB)
+		}
+	}
+	if t.MaxThreads < 1 || t.MaxThreads > 100000 {
+		c.fail("tomcat.max_threads", "must be between 1 and 100000, got %d", t.MaxThreads)
+	}
+	if t.AccessLogMaxDays < 1 {
+		c.fail("tomcat.access_log_max_days", "must be at least 1, got %d", t.AccessLogMaxDays)
+	}
+}
+
+// ownedJVMOption says why o is not the inventory's to set: clusterctl or
+// catalina.sh sets it ("" when it is free).
+func ownedJVMOption(o string) string {
+	for _, p := range []struct{ prefix, why string }{
+		{"-Djava.home=", "java.home is set by the inventory's java.home"},
+		{"-Dcatalina.home=", "catalina.sh sets it from tomcat.prefix"},
+		{"-Dcatalina.base=", "catalina.sh sets it from tomcat.prefix"},
+		{"-Djava.io.tmpdir=", "catalina.sh sets it to Tomcat's temp directory"},
+		{"-Djava.util.logging.manager=", "catalina.sh sets Tomcat's own logging manager"},
+	} {
+		if strings.HasPrefix(o, p.prefix) {
+			return p.why
+		}
+	}
+	return ""
 }
 
 func (c *checker) memcached(inv *Inventory) {

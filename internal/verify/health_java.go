@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/remote"
@@ -25,11 +26,14 @@ func (r *run) checkJava(ctx context.Context, c remote.Conn) (Status, string) {
 
 // checkTomcatJava: the JVM Tomcat runs is the java.home the inventory
 // names (the unpacked tarball, or the package's Java home), not whatever
-// java another JDK on the host put first on the PATH.
+// java another JDK on the host put first on the PATH, and it runs with the
+// inventory's JVM options (tomcat.heap_mb, tomcat.java_opts): read from
+// the process's own command line, not from the unit file.
 func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, string) {
 	java := path.Join(r.inv.Java.Home, "bin", "java")
 	res, err := r.cmd(ctx, c, `pid=$(systemctl show -p MainPID --value tomcat); echo "pid $pid"; `+
-		`readlink -f /proc/$pid/exe 2>/dev/null || echo; readlink -f `+shellQuote(java)+` || echo`)
+		`readlink -f /proc/$pid/exe 2>/dev/null || echo; readlink -f `+shellQuote(java)+` || echo; `+
+		`tr '\0' '\n' < /proc/$pid/cmdline 2>/dev/null`)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -44,5 +48,23 @@ func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, strin
 	case running != want:
 		return fail("Tomcat runs %s, not %s (= %s): JAVA_HOME in tomcat.service is not java.home; run clusterctl apply", running, java, want)
 	}
+	opts := r.inv.Tomcat.JVMOptions()
+	if missing := missingArgs(lines[3:], opts); len(missing) > 0 {
+		return fail("the running JVM lacks %s (tomcat.heap_mb / tomcat.java_opts): restarted since the last apply? run clusterctl restart tomcat", strings.Join(missing, " "))
+	}
+	if len(opts) > 0 {
+		return ok("%s (%s) with %s", running, strings.TrimPrefix(lines[0], "pid "), strings.Join(opts, " "))
+	}
 	return ok("%s (%s)", running, strings.TrimPrefix(lines[0], "pid "))
+}
+
+// missingArgs are the options of want that are not among args.
+func missingArgs(args, want []string) []string {
+	var out []string
+	for _, w := range want {
+		if !slices.Contains(args, w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }

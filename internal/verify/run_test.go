@@ -280,3 +280,21 @@ func TestHealthAppsOnEveryTomcatAndProxy(t *testing.T) {
 		}
 	}
 }
+
+// The running JVM's own command line must carry the inventory's JVM
+// options: a Tomcat started before they were set fails, naming them.
+func TestHealthJVMOptionsFromTheRunningProcess(t *testing.T) {
+	inv := labInventory(0)
+	inv.Tomcat.HeapMB = 512
+	conns := fakeCluster(t, inv)
+	jvm := "pid 4242\n/usr/local/jdk-17.0.13/bin/java\n/usr/local/jdk-17.0.13/bin/java\n"
+	conns["t58"].answers["pid=$(systemctl show -p MainPID"] = okRes(jvm + "/usr/local/jdk-17.0.13/bin/java\n-Xms512m\n-Xmx512m\norg.apache.catalina.startup.Bootstrap\nstart\n")
+	conns["t68"].answers["pid=$(systemctl show -p MainPID"] = okRes(jvm + "/usr/local/jdk-17.0.13/bin/java\norg.apache.catalina.startup.Bootstrap\nstart\n")
+	_, col := runHealth(t, inv, conns, nil)
+	if r, _ := col.Find("t58", CheckTomcatJava); r.Status != StatusOK || !strings.Contains(r.Reason, "-Xmx512m") {
+		t.Errorf("t58 runs with the options: %+v", r)
+	}
+	if r, _ := col.Find("t68", CheckTomcatJava); r.Status != StatusFailed || !strings.Contains(r.Reason, "lacks -Xms512m -Xmx512m") {
+		t.Errorf("t68 runs without them: %+v", r)
+	}
+}
