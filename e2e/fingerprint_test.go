@@ -187,7 +187,9 @@ func purgePackagesAtEnd(t *testing.T, host, keep string) {
 		nowUsers, nowGroups := accountNames(RunOn(t, host, accountsCmd))
 		for u := range nowUsers {
 			if !users[u] {
-				RunOn(t, host, "userdel "+shellQuote(u)+" 2>/dev/null || true") // the fingerprint check judges what is left
+				// A daemon of the purged package may still run as the user
+				// (polkitd is started by D-Bus, not by its unit).
+				RunOn(t, host, "pkill -KILL -u "+shellQuote(u)+"; sleep 0.2; userdel "+shellQuote(u)+" 2>/dev/null || true") // judged below
 			}
 		}
 		for g := range nowGroups {
