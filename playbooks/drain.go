@@ -21,7 +21,7 @@ import (
 // same markers, so a re-apply in the middle of a rollout never undrains a
 // Tomcat that is not ready, and the next rollout finds what the last one
 // left drained.
-var drainedDir = path.Join(engine.DefaultStateDir, "drained")
+var DrainedDir = path.Join(engine.DefaultStateDir, "drained")
 
 // nginxPIDFile is nginx.conf.tmpl's pid directive: the master whose workers
 // a drain waits for.
@@ -29,7 +29,7 @@ const nginxPIDFile = "/run/nginx.pid"
 
 // DrainedTomcats reads the Tomcats drained on a proxy.
 func DrainedTomcats(ctx context.Context, h *engine.Host) (map[string]bool, error) {
-	res, err := h.Conn.Run(ctx, "ls -1 "+engine.Quote(drainedDir)+" 2>/dev/null || true")
+	res, err := h.Conn.Run(ctx, "ls -1 "+engine.Quote(DrainedDir)+" 2>/dev/null || true")
 	if err != nil {
 		return nil, fmt.Errorf("read drained tomcats: %w", err)
 	}
@@ -336,10 +336,10 @@ func (s drainStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, e
 	if inPlace && !s.drain {
 		return nil, nil
 	}
-	marker := engine.Quote(path.Join(drainedDir, s.tomcat))
-	markCmd := "rm -f " + marker + " && { rmdir " + engine.Quote(drainedDir) + " 2>/dev/null || true; }"
+	marker := engine.Quote(path.Join(DrainedDir, s.tomcat))
+	markCmd := "rm -f " + marker + " && { rmdir " + engine.Quote(DrainedDir) + " 2>/dev/null || true; }"
 	if s.drain {
-		markCmd = "mkdir -p " + engine.Quote(drainedDir) + " && : > " + marker
+		markCmd = "mkdir -p " + engine.Quote(DrainedDir) + " && : > " + marker
 	}
 	what := "marked down in every upstream, graceful reload, in-flight requests finished"
 	switch {

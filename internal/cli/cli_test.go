@@ -438,3 +438,22 @@ func TestInitWritesAnInventoryThatLoads(t *testing.T) {
 		t.Errorf("a missing inventory: exit %d: %s", code, errOut)
 	}
 }
+
+// status on hosts that do not answer says so per host and exits 1; it
+// never asks for a lock or a preflight.
+func TestStatusOfUnreachableHosts(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	code, out, errOut := run("-i", inv, "status")
+	if code != ExitHostFailed || strings.Count(out, "unreachable") != 3 || !strings.Contains(errOut, "3 of 3 hosts could not be read") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run("-i", inv, "status", "-o", "json")
+	var st struct {
+		Type     string
+		Hosts    []struct{ Host, Error string }
+		Problems []string
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &st); err != nil || code != ExitHostFailed || st.Type != "status" || len(st.Hosts) != 3 || st.Hosts[0].Error == "" || len(st.Problems) != 3 {
+		t.Errorf("json: exit %d, %v, %+v\n%s", code, err, st, out)
+	}
+}
