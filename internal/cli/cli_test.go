@@ -457,3 +457,24 @@ func TestStatusOfUnreachableHosts(t *testing.T) {
 		t.Errorf("json: exit %d, %v, %+v\n%s", code, err, st, out)
 	}
 }
+
+// Shell completion offers what is valid: restart's argument, the
+// inventory's hosts for --hosts, --color's values.
+func TestCompletionOffersValidValues(t *testing.T) {
+	inv := loopbackInventory(t, closedPort(t))
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", "restart", ""}, []string{"tomcat"}},
+		{[]string{"__complete", "-i", inv, "apply", "--hosts", ""}, []string{"proxy", "t58", "t68"}},
+		{[]string{"__complete", "apply", "--color", ""}, []string{"auto", "always", "never"}},
+	} {
+		_, out, _ := run(c.args...)
+		for _, w := range c.want {
+			if !strings.Contains(out, w+"\n") {
+				t.Errorf("%v: %q lacks %s", c.args, out, w)
+			}
+		}
+	}
+}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/phase"
+	"github.com/clusterctl/clusterctl/internal/preflight"
 )
 
 // Exit codes, documented in README.md and `clusterctl --help`.
@@ -85,6 +87,31 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	}
 	f.StringSliceVar(&g.SkipPreflight, "skip-preflight", nil, "leave out these preflight checks (see clusterctl preflight --help)")
 	f.DurationVar(&g.ConnectTimeout, "connect-timeout", 0, "SSH connect timeout (default: the inventory's ssh.connect_timeout)")
+
+	// Shell completion (clusterctl completion bash|zsh|fish) offers the
+	// inventory's host names for --hosts and the valid values of the
+	// enumerated flags.
+	complete := func(name string, values func() []string) {
+		if err := root.RegisterFlagCompletionFunc(name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return values(), cobra.ShellCompDirectiveNoFileComp
+		}); err != nil {
+			panic(err)
+		}
+	}
+	complete("hosts", func() []string {
+		inv, err := inventory.Load(g.Inventory)
+		if err != nil {
+			return nil
+		}
+		var names []string
+		for _, h := range inv.AllHosts() {
+			names = append(names, h.Name)
+		}
+		return names
+	})
+	complete("output", func() []string { return []string{"text", "json"} })
+	complete("color", func() []string { return []string{"auto", "always", "never"} })
+	complete("skip-preflight", func() []string { return preflight.Checks })
 
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		g.Command, g.Stdout, g.Stderr, g.Stdin = cmd.CommandPath(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin()

@@ -78,6 +78,11 @@ Exit codes: 0 every check passed, 1 a check failed, 2 bad usage or inventory.`,
 	cmd.Flags().DurationVar(&rounds.Interval, "interval", 10*time.Second, "pause between rounds of --repeat")
 	cmd.Flags().StringVar(&drillMode, "drill", "", "soft (clean stops, the default) or hard (SIGKILL of memcached and Tomcat); with --repeat, --drill runs it in every round")
 	cmd.Flags().Lookup("drill").NoOptDefVal = "soft"
+	if err := cmd.RegisterFlagCompletionFunc("drill", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"soft", "hard"}, cobra.ShellCompDirectiveNoFileComp
+	}); err != nil {
+		panic(err)
+	}
 	cmd.Flags().BoolVar(&load, "load", false, "run 20 client sessions through the proxy during each drill disruption and report failed requests, lost sessions and stale answers per step")
 	return cmd
 }
