@@ -15,8 +15,13 @@ type statusRun struct {
 		Services  map[string]string
 		Versions  map[string]string
 		Drained   []string
-		Memcached *struct{ Items, LimitBytes, Connections, MaxConnections int64 } `json:"memcached"`
-		Tomcat    *struct {
+		Memcached *struct {
+			Items          int64
+			LimitBytes     int64 `json:"limit_bytes"`
+			Connections    int64
+			MaxConnections int64 `json:"max_connections"`
+		} `json:"memcached"`
+		Tomcat *struct {
 			Node     string
 			NodeHost string `json:"node_host"`
 			Failover bool
@@ -38,7 +43,7 @@ func status(t *testing.T) (statusRun, int) {
 // status on the applied lab shows every service active, the versions,
 // each memcached's fill and each Tomcat's regular node, and nothing to
 // look at; with t68 drained at the proxy and t58's memcached stopped it
-// names exactly those, and nothing was changed by asking.
+// names exactly those.
 func TestStatusShowsTheRunningCluster(t *testing.T) {
 	ensureApplied(t)
 	waitProbe(t, 2*time.Minute)
@@ -58,7 +63,7 @@ func TestStatusShowsTheRunningCluster(t *testing.T) {
 			}
 		}
 	}
-	RunOn(t, "proxy", "touch /var/lib/clusterctl/drained/t68")
+	RunOn(t, "proxy", "mkdir -p /var/lib/clusterctl/drained && touch /var/lib/clusterctl/drained/t68")
 	t.Cleanup(func() { RunOn(t, "proxy", "rm -f /var/lib/clusterctl/drained/t68") })
 	StopService(t, "t58", "memcached")
 	t.Cleanup(func() { StartService(t, "t58", "memcached") })
