@@ -478,3 +478,17 @@ func TestCompletionOffersValidValues(t *testing.T) {
 		}
 	}
 }
+
+// $CLUSTERCTL_INVENTORY names the inventory when -i is not given.
+func TestInventoryFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "prod.yaml")
+	t.Setenv(EnvInventory, inv)
+	key := sshtest.NewClientKey(t, "")
+	if code, out, errOut := run("init", "--proxy", "127.0.0.1", "--tomcat", "127.0.0.2", "--tomcat", "127.0.0.3", "--key", key.Path); code != ExitOK || !strings.Contains(out, "wrote "+inv) {
+		t.Fatalf("init with $%s: exit %d\n%s%s", EnvInventory, code, out, errOut)
+	}
+	if _, err := os.Stat(inv); err != nil {
+		t.Fatal(err)
+	}
+}

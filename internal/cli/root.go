@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +24,10 @@ const (
 )
 
 func usageError(err error) error { return phase.UsageError(err) }
+
+// EnvInventory names the inventory when -i is not given (a shell that
+// works on one cluster all day).
+const EnvInventory = "CLUSTERCTL_INVENTORY"
 
 // Main runs clusterctl with args and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -68,7 +73,11 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 	root.SetErr(stderr)
 
 	f := root.PersistentFlags()
-	f.StringVarP(&g.Inventory, "inventory", "i", "inventory.yaml", "inventory file")
+	defInv := "inventory.yaml"
+	if v := os.Getenv(EnvInventory); v != "" {
+		defInv = v
+	}
+	f.StringVarP(&g.Inventory, "inventory", "i", defInv, "inventory file (default $"+EnvInventory+", else ./inventory.yaml)")
 	f.StringSliceVar(&g.Hosts, "hosts", nil, "limit to these inventory hosts (comma separated names)")
 	f.BoolVar(&g.DryRun, "dry-run", false, "connect and check, change nothing, say what would change")
 	f.BoolVar(&g.Diff, "diff", false, "show a unified diff for every file that changes")
