@@ -19,11 +19,10 @@ import (
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
-// The script that puts apps live, run for real in a temp tree: a new
-// version replaces the live WAR and its unpacked tree, the replaced one is
-// kept for rollback (and only it: older staged versions go), and an app
-// already live in its version is left alone, its unpacked tree included.
-func TestAppsLiveScript(t *testing.T) {
+// appsTree is the shipped inventory with Tomcat and the apps' staging
+// directory in a temp tree, owned by whoever runs the test.
+func appsTree(t *testing.T) *inventory.Inventory {
+	t.Helper()
 	root := t.TempDir()
 	old := AppsDir
 	AppsDir = filepath.Join(root, "apps")
@@ -34,6 +33,15 @@ func TestAppsLiveScript(t *testing.T) {
 	}
 	inv := loadInventory(t)
 	inv.Tomcat.Prefix, inv.Tomcat.User = root, me.Username
+	return inv
+}
+
+// The script that puts apps live, run for real in a temp tree: a new
+// version replaces the live WAR and its unpacked tree, the replaced one is
+// kept for rollback (and only it: older staged versions go), and an app
+// already live in its version is left alone, its unpacked tree included.
+func TestAppsLiveScript(t *testing.T) {
+	inv := appsTree(t)
 	webapps := filepath.Join(inv.CatalinaHome(), "webapps")
 	if err := os.MkdirAll(webapps, 0o755); err != nil {
 		t.Fatal(err)
@@ -138,16 +146,7 @@ func TestSessionRequest(t *testing.T) {
 // A WAR deployed by hand before clusterctl is staged when the first
 // deploy replaces it, so a rollback can go back to it.
 func TestAppsLiveScriptKeepsAHandDeployedWAR(t *testing.T) {
-	root := t.TempDir()
-	old := AppsDir
-	AppsDir = filepath.Join(root, "apps")
-	t.Cleanup(func() { AppsDir = old })
-	me, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := loadInventory(t)
-	inv.Tomcat.Prefix, inv.Tomcat.User = root, me.Username
+	inv := appsTree(t)
 	sum := sha256.Sum256([]byte("v1"))
 	sha1 := hex.EncodeToString(sum[:])
 	inv.Apps = []inventory.App{{Name: "shop", WAR: "shop.war", Path: "/shop", Health: "/", SHA256: sha1}}

@@ -10,15 +10,12 @@ import (
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/preflight"
+	"github.com/clusterctl/clusterctl/playbooks"
 )
 
 // Preflight runs the preflight alone: every check, changing nothing.
 func Preflight(g *Options) error {
-	inv, cluster, err := LoadCluster(g)
-	if err != nil {
-		return err
-	}
-	c, err := connect(g, inv)
+	_, cluster, c, err := connectCluster(g)
 	if err != nil {
 		return err
 	}
@@ -62,6 +59,16 @@ type connected struct {
 	preflight preflight.Options
 	dialed    []dialed
 	hosts     []*engine.Host
+}
+
+// connectCluster is LoadCluster, then connect: a read-only command's start.
+func connectCluster(g *Options) (*inventory.Inventory, *playbooks.Cluster, *connected, error) {
+	inv, cluster, err := LoadCluster(g)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := connect(g, inv)
+	return inv, cluster, c, err
 }
 
 func connect(g *Options, inv *inventory.Inventory) (*connected, error) {

@@ -10,11 +10,7 @@ import (
 // Status shows the running cluster (internal/status), changing nothing
 // and taking no lock: exit 1 only when a host cannot be read.
 func Status(g *Options) error {
-	inv, cluster, err := LoadCluster(g)
-	if err != nil {
-		return err
-	}
-	c, err := connect(g, inv)
+	inv, cluster, c, err := connectCluster(g)
 	if err != nil {
 		return err
 	}

@@ -49,22 +49,12 @@ func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, strin
 		return fail("Tomcat runs %s, not %s (= %s): JAVA_HOME in tomcat.service is not java.home; run clusterctl apply", running, java, want)
 	}
 	opts := r.inv.Tomcat.JVMOptions()
-	if missing := missingArgs(lines[3:], opts); len(missing) > 0 {
+	args := lines[3:]
+	if missing := slices.DeleteFunc(slices.Clone(opts), func(o string) bool { return slices.Contains(args, o) }); len(missing) > 0 {
 		return fail("the running JVM lacks %s (tomcat.heap_mb / tomcat.java_opts): restarted since the last apply? run clusterctl restart tomcat", strings.Join(missing, " "))
 	}
 	if len(opts) > 0 {
 		return ok("%s (%s) with %s", running, strings.TrimPrefix(lines[0], "pid "), strings.Join(opts, " "))
 	}
 	return ok("%s (%s)", running, strings.TrimPrefix(lines[0], "pid "))
-}
-
-// missingArgs are the options of want that are not among args.
-func missingArgs(args, want []string) []string {
-	var out []string
-	for _, w := range want {
-		if !slices.Contains(args, w) {
-			out = append(out, w)
-		}
-	}
-	return out
 }
