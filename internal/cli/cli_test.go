@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"net"
 	"os"
@@ -58,16 +60,39 @@ msm: {maven_repo: "http://127.0.0.1:1/never"}
 `
 	// The MSM jars apply resolves before it dials: present, so these tests
 	// reach the hosts (and never a real repository).
-	os.Mkdir(filepath.Join(dir, "artifacts"), 0o755)
-	for _, j := range []string{"memcached-session-manager-2.3.2.jar", "memcached-session-manager-tc9-2.3.2.jar", "spymemcached-2.12.3.jar",
-		"apache-tomcat-9.0.70.tar.gz", "apache-tomcat-9.0.70.tar.gz.sha512"} {
-		os.WriteFile(filepath.Join(dir, "artifacts", j), []byte(j), 0o644)
-	}
+	writeArtifacts(t, filepath.Join(dir, "artifacts"), "memcached-session-manager-2.3.2.jar", "memcached-session-manager-tc9-2.3.2.jar", "spymemcached-2.12.3.jar",
+		"apache-tomcat-9.0.70.tar.gz", "apache-tomcat-9.0.70.tar.gz.sha512")
 	path := filepath.Join(dir, "inventory.yaml")
 	if err := os.WriteFile(path, []byte(inv), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// writeArtifacts fills dir with stand-ins for the named artifacts: each
+// file holds its own name, a .tar.gz is a real (one-file) gzip tarball, as
+// the local checks want one.
+func writeArtifacts(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		b := []byte(n)
+		if strings.HasSuffix(n, ".tar.gz") {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			tw := tar.NewWriter(zw)
+			tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: int64(len(b))})
+			tw.Write(b)
+			tw.Close()
+			zw.Close()
+			b = buf.Bytes()
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func run(args ...string) (code int, stdout, stderr string) {

@@ -140,9 +140,13 @@ func TestHostileInventoriesAndFlags(t *testing.T) {
 		{"empty artifacts.dir", []string{"  dir: ./artifacts\n", "  dir: ⇒\"\"\n"}, nil, "artifacts.dir", "must not be empty"},
 		{"key file missing", []string{"  key_files: [%KEY%]\n", "  key_files: [⇒/nonexistent/id_ed25519]\n"}, []string{"verify"}, "ssh.key_files[0]", "missing or unreadable"},
 		{"key file is a directory", []string{"  key_files: [%KEY%]\n", "  key_files: [⇒/tmp]\n"}, []string{"teardown"}, "ssh.key_files[0]", "not a regular file"},
+		{"key file not a private key", []string{"  key_files: [%KEY%]\n", "  key_files: [⇒/etc/passwd]\n"}, []string{"status"}, "ssh.key_files[0]", "does not parse as a private key"},
+		{"tarball not a gzip tar", []string{"  tarball: jdk.tar.gz\n", "  tarball: ⇒spymemcached-2.12.3.jar\n"}, []string{"apply"}, "java.tarball", "not gzip-compressed"},
 		{"tarball not in artifacts.dir", []string{"  tarball: jdk.tar.gz\n", "  tarball: ⇒jdk-missing.tar.gz\n"}, []string{"apply"}, "java.tarball", "the JDK tarball (put it into artifacts.dir"},
 		// YAML syntax
 		{"tab in indentation", []string{"  port: 8080\n", "⇒\tport: 8080\n"}, nil, "", "YAML syntax"},
+		{"unclosed quote that runs on", []string{"  name: lo\n", "  name: ⇒\"lo\n"}, nil, "", "double-quoted string is not closed on its line"},
+		{"nesting 50,000 deep", []string{"rollout:\n", "x: " + strings.Repeat("[", 63) + "⇒" + strings.Repeat("[", 50000-63) + "\nrollout:\n"}, nil, "", "nested more than 64 levels deep"},
 		{"merge key", []string{"nginx:\n", "nginx:\n  ⇒<<: {listen: 81}\n"}, nil, "nginx", "merge keys"},
 		{"second document", []string{"rollout:\n", "---\nrollout:\n"}, nil, "", "only one YAML document"},
 		// command lines
@@ -161,11 +165,8 @@ func TestHostileInventoriesAndFlags(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			os.Mkdir(filepath.Join(dir, "artifacts"), 0o755)
-			for _, f := range []string{"jdk.tar.gz", "apache-tomcat-9.0.70.tar.gz", "apache-tomcat-9.0.70.tar.gz.sha512",
-				"memcached-session-manager-2.3.2.jar", "memcached-session-manager-tc9-2.3.2.jar", "spymemcached-2.12.3.jar"} {
-				os.WriteFile(filepath.Join(dir, "artifacts", f), []byte(f), 0o644)
-			}
+			writeArtifacts(t, filepath.Join(dir, "artifacts"), "jdk.tar.gz", "apache-tomcat-9.0.70.tar.gz", "apache-tomcat-9.0.70.tar.gz.sha512",
+				"memcached-session-manager-2.3.2.jar", "memcached-session-manager-tc9-2.3.2.jar", "spymemcached-2.12.3.jar")
 			text := hostileBase
 			for i := 0; i+1 < len(tc.edits); i += 2 {
 				if strings.Count(text, tc.edits[i]) != 1 {

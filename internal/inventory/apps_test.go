@@ -67,9 +67,9 @@ func TestAppWARIsCheckedLocally(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"jdk.tar.gz", "apache-tomcat-9.0.70.tar.gz", "apache-tomcat-9.0.70.tar.gz.sha512"} {
-		write(f, []byte("x"))
-	}
+	write("jdk.tar.gz", tarGz(t))
+	write("apache-tomcat-9.0.70.tar.gz", tarGz(t))
+	write("apache-tomcat-9.0.70.tar.gz.sha512", []byte("x"))
 	text := strings.Replace(base, "java:\n", "artifacts:\n  dir: "+dir+"\njava:\n", 1) +
 		"apps:\n  - name: shop\n    war: shop-1.war\n    path: /shop\n"
 	load := func() error {

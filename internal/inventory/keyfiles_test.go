@@ -15,9 +15,7 @@ func TestMissingKeyFilesAreSkippedWhileAnotherKeyIsThere(t *testing.T) {
 	t.Setenv("SSH_AUTH_SOCK", "")
 	dir := t.TempDir()
 	have := filepath.Join(dir, "id_ed25519")
-	if err := os.WriteFile(have, []byte("key"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	copyKey(t, have, "")
 	gone := filepath.Join(dir, "id_rsa")
 	load := func(keys string) (*Inventory, error) {
 		p := filepath.Join(dir, "inventory.yaml")

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
@@ -68,6 +69,9 @@ func parse(file string, data []byte, baseDir, home string) (*Inventory, error) {
 // often that of the enclosing block, and never a column.
 func parseYAML(file string, data []byte) (*yaml.Node, ErrorList) {
 	if e := encodingError(file, data); e != nil {
+		return nil, ErrorList{e}
+	}
+	if e := nestingError(file, data); e != nil {
 		return nil, ErrorList{e}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -156,7 +160,41 @@ func syntaxError(file string, data []byte, err error) *Error {
 			}
 		}
 	}
+	if q := runawayQuote(data, e.Line); q != nil {
+		kind := "double"
+		if q.Type == token.SingleQuoteType {
+			kind = "single"
+		}
+		e.Msg = fmt.Sprintf("YAML syntax: this %s-quoted string is not closed on its line: it runs on to line %d, where the parser gave up (%s); close it, or quote a multi-line value with | instead",
+			kind, e.Line, strings.TrimPrefix(e.Msg, "YAML syntax: "))
+		e.Line, e.Column = q.Position.Line, q.Position.Column
+	}
 	return withExcerpt(e, data)
+}
+
+// runawayQuote finds the quoted string that a syntax error at line is
+// most likely the fault of: one opened on an earlier line that runs on
+// past it, or ends on it or the line before. A quote left open swallows
+// the lines after it until the next quote character, and the parser
+// fails only there, often many lines later.
+func runawayQuote(data []byte, line int) *token.Token {
+	if line < 2 {
+		return nil
+	}
+	var found *token.Token
+	for _, tk := range lexer.Tokenize(string(data)) {
+		if tk.Position.Line >= line {
+			break
+		}
+		if tk.Type != token.DoubleQuoteType && tk.Type != token.SingleQuoteType {
+			continue
+		}
+		last := tk.Position.Line + strings.Count(strings.TrimLeft(tk.Origin, " \t\r\n"), "\n")
+		if last > tk.Position.Line && last >= line-1 {
+			found = tk
+		}
+	}
+	return found
 }
 
 func lineCol(data []byte, off int) (int, int) {

@@ -1,12 +1,17 @@
 package inventory
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/clusterctl/clusterctl/internal/checksum"
 )
@@ -31,10 +36,10 @@ func (inv *Inventory) CheckLocal(artifacts bool) error {
 	}
 	if artifacts && tomcats {
 		if inv.Java.Install == JavaTarball {
-			c.readable("java.tarball", inv.ArtifactPath(inv.Java.Tarball), "the JDK tarball (put it into artifacts.dir "+inv.Artifacts.Dir+")")
+			c.gzipTar("java.tarball", inv.ArtifactPath(inv.Java.Tarball), "the JDK tarball (put it into artifacts.dir "+inv.Artifacts.Dir+")")
 		}
 		tc := inv.ArtifactPath(inv.Tomcat.Tarball)
-		c.readable("tomcat.tarball", tc, "the Tomcat tarball (put it into artifacts.dir "+inv.Artifacts.Dir+")")
+		c.gzipTar("tomcat.tarball", tc, "the Tomcat tarball (put it into artifacts.dir "+inv.Artifacts.Dir+")")
 		if inv.Tomcat.SHA512 == "" {
 			c.readable("tomcat.tarball", tc+".sha512", "its checksum file (or set tomcat.sha512)")
 		}
@@ -95,7 +100,7 @@ func (inv *Inventory) keyFiles(c *checker) {
 			continue
 		}
 		n := len(c.errs)
-		c.readable(fmt.Sprintf("ssh.key_files[%d]", i), f, "a private key")
+		c.privateKey(fmt.Sprintf("ssh.key_files[%d]", i), f)
 		usable = usable || len(c.errs) == n
 	}
 	for _, i := range missing {
@@ -116,21 +121,87 @@ func (inv *Inventory) keyFiles(c *checker) {
 func (c *checker) bastionKeys(path string, b *Bastion) {
 	for n := 0; b != nil && n < maxBastionHops; b, n = b.Bastion, n+1 {
 		for i, f := range b.KeyFiles {
-			c.readable(fmt.Sprintf("%s.key_files[%d]", path, i), f, "a private key")
+			c.privateKey(fmt.Sprintf("%s.key_files[%d]", path, i), f)
 		}
 		path += ".bastion"
 	}
 }
 
 func (c *checker) readable(path, file, what string) {
+	if f := c.open(path, file, what); f != nil {
+		f.Close()
+	}
+}
+
+// open is readable that hands the open file on; nil after a failure.
+func (c *checker) open(path, file, what string) *os.File {
 	f, err := os.Open(file)
 	if err != nil {
 		c.fail(path, "%s: %s is missing or unreadable: %v", file, what, unwrapPathError(err))
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		c.fail(path, "%s: %s is not a regular file", file, what)
+		return nil
+	}
+	return f
+}
+
+// maxKeyFile bounds what is read of a key file: an RSA-16384 key in
+// OpenSSH's format is under 13 kB.
+const maxKeyFile = 64 << 10
+
+// privateKey checks that a key file parses as a private key, as the SSH
+// client will need it to: a public key, a certificate or any other file
+// named by mistake would otherwise fail only once every host is dialled.
+// A passphrase-protected key parses far enough to know it is one. The
+// parser's message is generic ("no key found"): nothing of the file's
+// content reaches the error.
+func (c *checker) privateKey(path, file string) {
+	f := c.open(path, file, "a private key")
+	if f == nil {
 		return
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		c.fail(path, "%s: %s is not a regular file", file, what)
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	switch {
+	case err != nil:
+		c.fail(path, "%s: a private key is unreadable: %v", file, err)
+		return
+	case len(b) > maxKeyFile:
+		c.fail(path, "%s is over %d kB: not a private key", file, maxKeyFile>>10)
+		return
+	}
+	_, err = ssh.ParseRawPrivateKey(b)
+	var pm *ssh.PassphraseMissingError
+	if err != nil && !errors.As(err, &pm) {
+		hint := ""
+		if _, _, _, _, perr := ssh.ParseAuthorizedKey(b); perr == nil {
+			hint = " (it is a public key: name the file without .pub)"
+		}
+		c.fail(path, "%s does not parse as a private key: %v%s", file, err, hint)
+	}
+}
+
+// gzipTar checks that a tarball is a gzip-compressed tar, as the hosts
+// will unpack it with tar xzf: a zip, a JDK installer or an HTML error
+// page saved by a failed download would fail only on the first host,
+// after the upload. Reading the first tar header is enough to know.
+func (c *checker) gzipTar(path, file, what string) {
+	f := c.open(path, file, what)
+	if f == nil {
+		return
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		c.fail(path, "%s: %s is not gzip-compressed (%v): want a .tar.gz as the vendor ships it", file, what, err)
+		return
+	}
+	defer zr.Close()
+	if _, err := tar.NewReader(zr).Next(); err != nil {
+		c.fail(path, "%s: %s is gzip-compressed but not a tar archive (%v): want a .tar.gz as the vendor ships it", file, what, err)
 	}
 }
 

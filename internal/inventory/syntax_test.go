@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -122,6 +123,96 @@ func TestJavaRegexp(t *testing.T) {
 	} {
 		if err := javaRegexp(tc.p); (err == nil) != tc.ok {
 			t.Errorf("%q: %v, want ok=%v", tc.p, err, tc.ok)
+		}
+	}
+}
+
+// A quote left open swallows the lines after it, and the parser fails
+// only at the next quote character, lines later: the error is placed at
+// the opening quote and says where the parser gave up.
+func TestAnUnclosedQuoteIsReportedWhereItOpens(t *testing.T) {
+	data, err := os.ReadFile("../../inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`"`, `'`} {
+		doc := strings.Replace(string(data), "  name: shone\n", "  name: "+q+"shone\n", 1)
+		line := strings.Count(doc[:strings.Index(doc, "name: "+q+"shone")], "\n") + 1
+		_, err := parse("inventory.yaml", []byte(doc), "/inv", "/home/u")
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) != 1 {
+			t.Fatalf("%s: want one error, got %v", q, err)
+		}
+		if e := list[0]; e.Line != line || e.Column != 9 || !strings.Contains(e.Msg, "not closed on its line: it runs on to line") {
+			t.Errorf("%s: got %s, want %d:9 at the opening quote", q, e, line)
+		}
+	}
+	// A quoted value that legitimately spans lines is left alone, and an
+	// error far from it is not blamed on it.
+	doc := "cluster:\n  name: \"two\n    lines\"\n  domain: x\n   bad: y\n"
+	_, err = parse("inventory.yaml", []byte(doc), "/inv", "/home/u")
+	var list ErrorList
+	if !errors.As(err, &list) || len(list) != 1 || list[0].Line != 5 {
+		t.Errorf("an error two lines after a closed multi-line quote: %v, want it at line 5", err)
+	}
+}
+
+// nestedDoc is a document nested depth levels deep in one of YAML's ways.
+func nestedDoc(kind string, depth int) string {
+	switch kind {
+	case "flow sequences":
+		return "cluster:\n  name: " + strings.Repeat("[", depth) + strings.Repeat("]", depth) + "\n"
+	case "flow mappings":
+		return "cluster:\n" + strings.Repeat("{a: ", depth) + "1" + strings.Repeat("}", depth) + "\n"
+	case "compact sequences":
+		return "hosts:\n" + strings.Repeat("- ", depth) + "x\n"
+	default: // block mappings, one more space per level
+		var b strings.Builder
+		for i := range depth {
+			b.WriteString(strings.Repeat(" ", i) + "a:\n")
+		}
+		return b.String()
+	}
+}
+
+// A document nested deeper than maxDepth is refused by the pre-scan, at
+// the byte that went too deep, before the decoder spends seconds on it;
+// real inventories, with quoted brackets, block scalars and comments,
+// pass the scan.
+func TestDeepNestingIsRefusedAtItsPlace(t *testing.T) {
+	for _, kind := range []string{"flow sequences", "flow mappings", "compact sequences", "block mappings"} {
+		for _, depth := range []int{maxDepth + 1, 50000} {
+			if kind == "block mappings" && depth > 1000 {
+				depth = 1000 // 1000 levels of block indentation is already a 500 kB file
+			}
+			doc := nestedDoc(kind, depth)
+			e := nestingError("inventory.yaml", []byte(doc))
+			if e == nil {
+				t.Errorf("%s %d deep: not refused", kind, depth)
+				continue
+			}
+			if e.Line == 0 || e.Column == 0 || !strings.Contains(e.Msg, "nested more than 64 levels deep") {
+				t.Errorf("%s %d deep: %s, want a line, a column and the limit", kind, depth, e)
+			}
+		}
+		if e := nestingError("inventory.yaml", []byte(nestedDoc(kind, 10))); e != nil {
+			t.Errorf("%s 10 deep: refused: %s", kind, e)
+		}
+	}
+	data, err := os.ReadFile("../../inventory.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	brackets := strings.Repeat("[", maxDepth+1)
+	for name, doc := range map[string]string{
+		"the shipped inventory":          string(data),
+		"brackets in quotes":             "cluster:\n  name: \"" + brackets + "\"\n  domain: '" + brackets + "'\n",
+		"brackets in a comment":          "cluster:  # " + brackets + "\n  name: x\n",
+		"brackets in a block scalar":     "cluster:\n  motd: |\n    " + brackets + "\n    " + brackets + "\n  name: x\n",
+		"brackets inside a plain scalar": "cluster:\n  name: a" + brackets + "\n",
+	} {
+		if e := nestingError("inventory.yaml", []byte(doc)); e != nil {
+			t.Errorf("%s: refused: %s", name, e)
 		}
 	}
 }
