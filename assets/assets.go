@@ -28,3 +28,11 @@ var Probe embed.FS
 //
 //go:embed sessioncheck/sessioncheck.jar
 var SessionCheckJar []byte
+
+// InventorySchema is the JSON Schema of inventory.yaml, generated from the
+// inventory's schema types (internal/inventory's TestTheShippedSchemaIsCurrent
+// keeps it current): `clusterctl inventory schema` prints it, and editors
+// with a YAML language server validate an inventory against it.
+//
+//go:embed inventory.schema.json
+var InventorySchema []byte

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/clusterctl/clusterctl/assets"
 	"github.com/clusterctl/clusterctl/internal/preflight"
 	"github.com/clusterctl/clusterctl/internal/sshtest"
 )
@@ -447,6 +448,16 @@ func TestInitWritesAnInventoryThatLoads(t *testing.T) {
 	code, out, errOut := run("-i", inv, "init", "--proxy", "127.0.0.1", "--tomcat", "127.0.0.2", "--tomcat", "127.0.0.3", "--domain", "lo.test", "--key", key.Path)
 	if code != ExitOK || !strings.Contains(out, "wrote "+inv) {
 		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	schema, err := os.ReadFile(filepath.Join(filepath.Dir(inv), "inventory.schema.json"))
+	if err != nil || !bytes.Equal(schema, assets.InventorySchema) || !json.Valid(schema) {
+		t.Errorf("init wrote no schema beside the inventory, or another one: %v", err)
+	}
+	if text, _ := os.ReadFile(inv); !strings.HasPrefix(string(text), "# yaml-language-server: $schema=inventory.schema.json\n") {
+		t.Errorf("the starter does not point editors at the schema:\n%.200s", text)
+	}
+	if code, out, _ := run("inventory", "schema"); code != ExitOK || out != string(assets.InventorySchema) {
+		t.Errorf("inventory schema: exit %d, %d bytes, want the shipped schema", code, len(out))
 	}
 	code, _, errOut = run("-i", inv, "apply", "--dry-run")
 	if code != ExitUsage || !strings.Contains(errOut, "tomcat.tarball") || strings.Contains(errOut, "hosts[") {

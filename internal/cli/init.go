@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/clusterctl/clusterctl/assets"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/phase"
 )
@@ -24,7 +26,8 @@ func newInitCommand(g *phase.Options) *cobra.Command {
 for a proxy and Tomcat hosts, each Tomcat host running memcached too, as in the
 classic two-host layout. Hosts are named the classic way (a Tomcat at 10.0.0.58
 is t58). The file is validated before it is written; an existing file is kept
-unless --force.`,
+unless --force. Beside it init writes inventory.schema.json, the schema editors
+validate the inventory against (see clusterctl inventory schema).`,
 		Example: `  clusterctl init --proxy 10.0.0.8 --tomcat 10.0.0.58 --tomcat 10.0.0.68 --domain example.com
   clusterctl -i prod.yaml init --proxy 10.1.0.8 --tomcat 10.1.0.58 --tomcat 10.1.0.68 --user ops`,
 		Args: cobra.NoArgs,
@@ -41,8 +44,14 @@ unless --force.`,
 			if err := os.WriteFile(g.Inventory, b, 0o644); err != nil {
 				return phase.HostsFailed(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d proxy and %d Tomcat hosts\nnext: put the Tomcat tarball into artifacts/, then clusterctl -i %s apply --dry-run\n",
-				g.Inventory, len(o.Proxies), len(o.Tomcats), g.Inventory)
+			// The schema is clusterctl's own, regenerated with each
+			// version: overwriting an older copy is what keeps it true.
+			schema := filepath.Join(filepath.Dir(g.Inventory), SchemaFile)
+			if err := os.WriteFile(schema, assets.InventorySchema, 0o644); err != nil {
+				return phase.HostsFailed(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d proxy and %d Tomcat hosts (and %s, which editors validate it against)\nnext: put the Tomcat tarball into artifacts/, then clusterctl -i %s apply --dry-run\n",
+				g.Inventory, len(o.Proxies), len(o.Tomcats), schema, g.Inventory)
 			return nil
 		},
 	}

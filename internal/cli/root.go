@@ -149,6 +149,7 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 		newPreflightCommand(g),
 		newTeardownCommand(g),
 		newLabCommand(g),
+		newInventoryCommand(),
 		newVersionCommand(),
 	)
 	return root, g

@@ -68,7 +68,8 @@ func Starter(o StarterOptions) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-var starterTmpl = template.Must(template.New("inventory").Parse(`# clusterctl inventory, written by clusterctl init: a Tomcat + memcached
+var starterTmpl = template.Must(template.New("inventory").Parse(`# yaml-language-server: $schema=inventory.schema.json
+# clusterctl inventory, written by clusterctl init: a Tomcat + memcached
 # session cluster behind nginx, memcached-session-manager in sticky mode
 # (each Tomcat keeps its sessions and backs each one up to the memcached on
 # the next host; its own memcached is the failover node).
