@@ -12,7 +12,7 @@ LAB_INV   := lab/inventory.yaml
 CLUSTERCTL_MSM_JARS ?= $(abspath $(wildcard $(CURDIR)/../shared/msm))
 export CLUSTERCTL_MSM_JARS
 
-.PHONY: all build test lint e2e e2e-faults bench bench-unit bench-lab deps lab lab-down demo test-all clean
+.PHONY: all build man test lint e2e e2e-faults bench bench-unit bench-lab deps lab lab-down demo test-all clean
 
 all: build
 
@@ -49,6 +49,10 @@ bench-unit:
 # lab lock: flock /tmp/clusterctl-e2e.lock make bench-lab
 bench-lab:
 	$(GO) test -tags e2e -count=1 -run '^$$' -bench 'BenchmarkApply|BenchmarkRollout|BenchmarkAppRollout|BenchmarkUploadThroughBastion' -benchtime 5x -timeout 30m -v ./e2e/
+
+# Man pages for every command, generated from the binary's own help: man -l man/clusterctl.1
+man:
+	$(GO) run ./cmd/clusterctl gen-man man
 
 deps:
 	./scripts/install-deps.sh

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -526,5 +527,47 @@ func TestInventoryFromTheEnvironment(t *testing.T) {
 	}
 	if _, err := os.Stat(inv); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every global flag can come from CLUSTERCTL_<NAME>; the command line
+// wins, a bad value names its variable, the lab refuses the variables of
+// the flags it refuses, and the flags that override a safety are never
+// read from the environment.
+func TestGlobalFlagsFromTheEnvironment(t *testing.T) {
+	port, contacted := countingListener(t)
+	inv := loopbackInventory(t, port)
+	t.Setenv("CLUSTERCTL_OUTPUT", "xml")
+	if code, _, errOut := run("-i", inv, "status"); code != ExitUsage || !strings.Contains(errOut, `CLUSTERCTL_OUTPUT (--output) must be text or json, not "xml"`) {
+		t.Errorf("CLUSTERCTL_OUTPUT=xml: exit %d: %s", code, errOut)
+	}
+	t.Setenv("CLUSTERCTL_CONNECT_TIMEOUT", "soon")
+	if code, _, errOut := run("-i", inv, "-o", "json", "status"); code != ExitUsage || !strings.Contains(errOut, `CLUSTERCTL_CONNECT_TIMEOUT="soon"`) {
+		t.Errorf("CLUSTERCTL_CONNECT_TIMEOUT=soon with -o json: exit %d: %s", code, errOut)
+	}
+	t.Setenv("CLUSTERCTL_CONNECT_TIMEOUT", "")
+	t.Setenv("CLUSTERCTL_OUTPUT", "json")
+	t.Setenv("CLUSTERCTL_HOSTS", "t99")
+	if code, _, errOut := run("-i", inv, "apply"); code != ExitUsage || !strings.Contains(errOut, "t99") {
+		t.Errorf("CLUSTERCTL_HOSTS=t99: exit %d: %s", code, errOut)
+	}
+	t.Setenv("CLUSTERCTL_HOSTS", "")
+	t.Setenv("CLUSTERCTL_DRY_RUN", "true")
+	if code, _, errOut := run("lab", "down", "--dir", t.TempDir()); code != ExitUsage || !strings.Contains(errOut, "does not take CLUSTERCTL_DRY_RUN, CLUSTERCTL_OUTPUT") {
+		t.Errorf("lab down with CLUSTERCTL_DRY_RUN: exit %d: %s", code, errOut)
+	}
+	root, _ := newRootCommand(io.Discard, io.Discard)
+	for name := range envNever {
+		if root.PersistentFlags().Lookup(name) == nil {
+			t.Errorf("envNever names --%s, which is no global flag", name)
+		}
+		t.Setenv(EnvName(name), "true")
+	}
+	from, err := flagsFromEnv(root.PersistentFlags())
+	if err != nil || from["dry-run"] != "CLUSTERCTL_DRY_RUN" || from["force-unlock"] != "" || from["unsafe-no-drain"] != "" {
+		t.Errorf("flags from the environment: %v, %v; want dry-run and none of the safety overrides", from, err)
+	}
+	if n := contacted.Load(); n > 0 {
+		t.Errorf("%d connection(s) to the hosts", n)
 	}
 }

@@ -25,10 +25,6 @@ const (
 
 func usageError(err error) error { return phase.UsageError(err) }
 
-// EnvInventory names the inventory when -i is not given (a shell that
-// works on one cluster all day).
-const EnvInventory = "CLUSTERCTL_INVENTORY"
-
 // Main runs clusterctl with args and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	root, g := newRootCommand(stdout, stderr)
@@ -61,7 +57,13 @@ survive the loss of a memcached and of a Tomcat, and removes it again.
 
 Every host is described in an inventory file (default ./inventory.yaml).
 
-Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
+Every global flag can also be set by its environment variable, CLUSTERCTL_ and
+its name in upper case ("-" as "_"): CLUSTERCTL_OUTPUT=json. The command line
+wins; --force-unlock is never read from the environment.
+
+Exit codes: 0 all good, 1 a host failed, 2 bad usage, a bad inventory or a
+refused change (nothing was changed on any host; only the refusal of a
+disruptive change has read the hosts first).`,
 		Example: `  clusterctl apply --dry-run --diff     # what would change, and how
   clusterctl apply                      # converge every host
   clusterctl verify                     # health checks, then a failover drill
@@ -124,17 +126,28 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		g.Command, g.Stdout, g.Stderr, g.Stdin = cmd.CommandPath(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin()
+		fromEnv, err := flagsFromEnv(root.PersistentFlags())
+		if err != nil {
+			return err
+		}
+		// A bad value names where it came from: the flag, or its variable.
+		flag := func(name string) string {
+			if v, ok := fromEnv[name]; ok {
+				return v + " (--" + name + ")"
+			}
+			return "--" + name
+		}
 		if g.Output != "text" && g.Output != "json" {
-			return usageError(fmt.Errorf("--output must be text or json, not %q", g.Output))
+			return usageError(fmt.Errorf("%s must be text or json, not %q", flag("output"), g.Output))
 		}
 		if g.Color != "auto" && g.Color != "always" && g.Color != "never" {
-			return usageError(fmt.Errorf("--color must be auto, always or never, not %q", g.Color))
+			return usageError(fmt.Errorf("%s must be auto, always or never, not %q", flag("color"), g.Color))
 		}
 		if g.Parallel < 1 {
-			return usageError(fmt.Errorf("--parallel must be at least 1"))
+			return usageError(fmt.Errorf("%s must be at least 1", flag("parallel")))
 		}
 		if g.ConnectTimeout < 0 {
-			return usageError(fmt.Errorf("--connect-timeout must not be negative, got %s", g.ConnectTimeout))
+			return usageError(fmt.Errorf("%s must not be negative, got %s", flag("connect-timeout"), g.ConnectTimeout))
 		}
 		return nil
 	}
@@ -152,5 +165,6 @@ Exit codes: 0 all good, 1 a host failed, 2 bad usage or bad inventory.`,
 		newInventoryCommand(),
 		newVersionCommand(),
 	)
+	root.AddCommand(newManCommand(root))
 	return root, g
 }

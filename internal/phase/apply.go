@@ -181,7 +181,7 @@ func (c *cmdRun) refuseDisruptive() error {
 		return HostsFailed(err)
 	}
 	if len(changes) > 0 && !c.f.Disruptive {
-		return UsageError(fmt.Errorf("these changes cannot roll across a live cluster unnoticed, and nothing was changed:\n  %s\nrun again with --disruptive to make them anyway (in a quiet hour), or keep the old values",
+		return Refused(fmt.Errorf("these changes cannot roll across a live cluster unnoticed, and nothing was changed:\n  %s\nrun again with --disruptive to make them anyway (in a quiet hour), or keep the old values",
 			strings.Join(changes, "\n  ")))
 	}
 	return nil

@@ -17,7 +17,7 @@ import (
 const (
 	ExitOK         = 0 // every host converged / passed
 	ExitHostFailed = 1 // at least one host failed (the recap names it)
-	ExitUsage      = 2 // bad usage or a bad inventory: nothing was contacted
+	ExitUsage      = 2 // bad usage, a bad inventory or a refused change: nothing was changed on any host
 )
 
 // Options are what every command shares: the global flags, the command's
@@ -71,8 +71,14 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// UsageError is bad usage or a bad inventory (exit 2): nothing was contacted.
+// UsageError is bad usage or a bad inventory (exit 2): nothing was
+// contacted. Refused is the one exit 2 that has read the hosts first.
 func UsageError(err error) error { return &ExitError{Code: ExitUsage, Err: err} }
+
+// Refused is a change refused as asked for (exit 2, like bad usage: the
+// command line must change), decided on what the hosts hold: they were
+// read, nothing on them was changed.
+func Refused(err error) error { return &ExitError{Code: ExitUsage, Err: err} }
 
 // HostsFailed is a host that failed (exit 1).
 func HostsFailed(err error) error { return &ExitError{Code: ExitHostFailed, Err: err} }
