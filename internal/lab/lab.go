@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -80,6 +82,7 @@ func Up(ctx context.Context, opts Options) (*Lab, error) {
 		}
 		msm = &rel
 	}
+	closeInheritedFDs()
 	if err := checkTools(); err != nil {
 		return nil, err
 	}
@@ -336,4 +339,22 @@ func (l *Lab) setLink(ctx context.Context, name string, up bool) error {
 		return err
 	}
 	return setLink(ctx, h, up)
+}
+
+// closeInheritedFDs marks every descriptor this process inherited beyond
+// stdin, stdout and stderr close-on-exec. The lab's systemd-nspawn and
+// apt proxy processes outlive the command that starts them: a descriptor
+// handed down to them stays open until lab down, and a lab started under
+// flock(1) (as the README runs the e2e suite) would hold that lock for as
+// long as the lab runs, so the next flock waited forever.
+func closeInheritedFDs() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }

@@ -190,6 +190,9 @@ type session struct {
 	url  string
 	c    *http.Client
 	last int // counter of the last answer; 0 = no session yet
+	// prev is the last answer's session and host, for the samples: a
+	// lost or stale answer says which session it should have continued.
+	prev string
 }
 
 func (s *session) request(ctx context.Context) {
@@ -210,12 +213,12 @@ func (s *session) request(ctx context.Context) {
 		return
 	case s.last > 0 && (a.New || a.Counter <= 1):
 		s.l.rep.Lost++
-		s.l.sample("lost: had counter %d, got a new session %s from %s", s.last, a.Session, a.Host)
+		s.l.sample("lost: had counter %d (%s), got a new session %s from %s", s.last, s.prev, a.Session, a.Host)
 	case s.last > 0 && a.Counter <= s.last:
 		s.l.rep.Stale++
-		s.l.sample("stale: counter %d after %d, session %s from %s", a.Counter, s.last, a.Session, a.Host)
+		s.l.sample("stale: counter %d after %d (%s), session %s from %s", a.Counter, s.last, s.prev, a.Session, a.Host)
 	}
-	s.last = a.Counter
+	s.last, s.prev = a.Counter, a.Session+" from "+a.Host
 	if a.Version != "" {
 		if s.l.rep.Versions == nil {
 			s.l.rep.Versions = map[string]int{}
