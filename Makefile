@@ -48,7 +48,7 @@ bench-unit:
 # load, split by phase, with the sessions' failed/lost/stale counts. On a shared machine wrap it in the
 # lab lock: flock /tmp/clusterctl-e2e.lock make bench-lab
 bench-lab:
-	$(GO) test -tags e2e -count=1 -run '^$$' -bench 'BenchmarkApply|BenchmarkRollout|BenchmarkAppRollout|BenchmarkUploadThroughBastion' -benchtime 5x -timeout 30m -v ./e2e/
+	$(GO) test -tags e2e -count=1 -run '^$$' -bench 'BenchmarkApply|BenchmarkRollout|BenchmarkAppRollout|BenchmarkUploadThroughBastion|BenchmarkStatus' -benchtime 5x -timeout 30m -v ./e2e/
 
 # Man pages for every command, generated from the binary's own help: man -l man/clusterctl.1
 man:

@@ -111,3 +111,18 @@ func HostNames() []string {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// logProxyTrail logs what the proxy and the Tomcats saw since a time:
+// nginx's errors, every access-log line that was not one first-try 200 (a
+// failover shows as two upstreams), and what each Tomcat logged about
+// memcached, so a failed load test says which Tomcat answered what.
+func logProxyTrail(t *testing.T, since time.Time) {
+	t.Helper()
+	out, _, _ := TryRunOn("proxy", `tail -n 20 /var/log/nginx/error.log 2>/dev/null; echo "--- access log (not a first-try 200, the last 40):"; `+
+		`grep -v 'upstream_status="200"' /var/log/nginx/access.log 2>/dev/null | tail -n 40; echo "--- t58 cookies answered by t68:"; grep 'c=[^ ]*t58' /var/log/nginx/access.log | grep 'upstream="10.250.0.68' | head -n 20`)
+	t.Logf("proxy's trail:\n%s", out)
+	for _, h := range []string{"t58", "t68"} {
+		out, _, _ := TryRunOn(h, fmt.Sprintf(`journalctl -u tomcat --no-pager -o short-precise --since=@%d | grep -i -E 'memcached|msm|reconnect|session' | tail -n 30`, since.Unix()))
+		t.Logf("%s's Tomcat on memcached since the load began:\n%s", h, out)
+	}
+}
