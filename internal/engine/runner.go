@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
 // DefaultParallel is how many hosts are converged at once when
@@ -248,8 +250,9 @@ func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ Ev
 	t0 := time.Now()
 	ev := Event{Type: typ, Host: h.Name(), Play: play.Name, Step: s.Title()}
 	r.emit(Event{Type: EventStepStart, Host: ev.Host, Play: ev.Play, Step: ev.Step, DryRun: r.opts.DryRun})
-	stop := r.progress(ev, s, t0)
-	change, err := r.checkAndApply(ctx, h, play.Name, s)
+	tr := &remote.Transfer{}
+	stop := r.progress(ev, s, t0, tr)
+	change, err := r.checkAndApply(remote.WithTransfer(ctx, tr), h, play.Name, s)
 	stop()
 	ev.Duration = time.Since(t0)
 	switch {
@@ -282,11 +285,12 @@ func (r *runner) runStep(ctx context.Context, h *Host, play Play, s Step, typ Ev
 
 // progress emits step_progress for ev's step until the returned stop is
 // called; stop returns once no more progress can be emitted, so the
-// result event always comes last.
-func (r *runner) progress(ev Event, s Step, t0 time.Time) (stop func()) {
-	summary := ""
+// result event always comes last. Its summary says how far an upload has
+// got ("37 of 145 MiB uploaded, 25%"), else a wait's bound.
+func (r *runner) progress(ev Event, s Step, t0 time.Time, tr *remote.Transfer) (stop func()) {
+	bound := ""
 	if b, ok := s.(Bounded); ok && b.Bound() > 0 {
-		summary = "up to " + b.Bound().String()
+		bound = "up to " + b.Bound().String()
 	}
 	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -298,6 +302,10 @@ func (r *runner) progress(ev Event, s Step, t0 time.Time) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
+				summary := bound
+				if done, total := tr.Bytes(); total > 0 {
+					summary = fmt.Sprintf("%d of %d MiB uploaded, %d%%", done>>20, total>>20, done*100/total)
+				}
 				r.emit(Event{Type: EventStepProgress, Host: ev.Host, Play: ev.Play, Step: ev.Step, Duration: time.Since(t0), Summary: summary, DryRun: r.opts.DryRun})
 			}
 		}

@@ -265,19 +265,19 @@ func TestRunningStepsShowAsOneLine(t *testing.T) {
 	events := []engine.Event{
 		start("t58", "quick"), done("t58", "quick"),
 		start("t58", "upload jdk.tar.gz"), start("t68", "tomcat ready"),
-		tick("t58", "upload jdk.tar.gz", 5*time.Second, ""), tick("t68", "tomcat ready", 5*time.Second, "up to 2m0s"),
+		tick("t58", "upload jdk.tar.gz", 5*time.Second, "37 of 145 MiB uploaded, 25%"), tick("t68", "tomcat ready", 5*time.Second, "up to 2m0s"),
 		done("t58", "upload jdk.tar.gz"), done("t68", "tomcat ready"),
 	}
 	var plain bytes.Buffer
 	render(NewText(&plain, false, false, false), events)
-	want := "running: t58 upload jdk.tar.gz 5s\n"
+	want := "running: t58 upload jdk.tar.gz 5s (37 of 145 MiB uploaded, 25%)\n"
 	if got := plain.String(); !strings.Contains(got, want) || strings.Count(got, "running:") != 1 || strings.Contains(got, "quick 0s") || strings.Contains(got, "\r") {
 		t.Errorf("off a terminal:\n%s\nwant one combined line %q (the second tick within the interval is folded)", got, want)
 	}
 	var live bytes.Buffer
 	render(NewText(&live, false, false, true), events)
 	got := live.String()
-	if !strings.Contains(got, "running: t58 upload jdk.tar.gz 5s; t68 tomcat ready 5s of 2m0s") {
+	if !strings.Contains(got, "running: t58 upload jdk.tar.gz 5s (37 of 145 MiB uploaded, 25%); t68 tomcat ready 5s of 2m0s") {
 		t.Errorf("on a terminal, no combined line of both hosts:\n%q", got)
 	}
 	for _, l := range strings.Split(got, "\n") {

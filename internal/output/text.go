@@ -140,6 +140,8 @@ func (s *textSink) runningLine() string {
 		p := fmt.Sprintf("%s %s %s", h, e.Step, e.Duration.Round(time.Second))
 		if bound, ok := strings.CutPrefix(e.Summary, "up to "); ok {
 			p += " of " + bound
+		} else if e.Summary != "" {
+			p += " (" + e.Summary + ")"
 		}
 		parts = append(parts, p)
 	}

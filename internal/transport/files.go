@@ -128,6 +128,10 @@ func (c *Client) Upload(ctx context.Context, localPath, p string, meta remote.Fi
 		}
 		defer f.Close()
 		r := newProgress(c.cfg.Progress, c.cfg.Host+": upload "+filepath.Base(localPath), size, f)
+		if tr := remote.TransferFrom(ctx); tr != nil {
+			tr.Begin(size)
+			r = countingReader{r, tr}
+		}
 		if err := c.writeOn(ctx, cn, p, r, meta); err != nil {
 			return err
 		}
@@ -389,4 +393,16 @@ func (c *Client) fail(err error, what string) error {
 		return err
 	}
 	return c.errorf(err, "%s: %v", what, err)
+}
+
+// countingReader keeps a remote.Transfer current as an upload reads its file.
+type countingReader struct {
+	r  io.Reader
+	tr *remote.Transfer
+}
+
+func (c countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.tr.Add(int64(n))
+	return n, err
 }
