@@ -66,12 +66,15 @@ func (r renderedBlock) Check(ctx context.Context, h *engine.Host) (*engine.Chang
 	return engine.Block{Path: r.path, Name: r.name, Content: strings.TrimLeft(string(body), "\n"), Backup: true}.Check(ctx, h)
 }
 
+func (r renderedBlock) Probes(h *engine.Host) []string { return engine.Block{Path: r.path}.Probes(h) }
+
 // perHost builds a step from the host it runs on, for steps whose
 // parameters differ per host (hostname, jvmRoute, ...).
 // The title is fixed because handlers and events refer to steps by title
 // before any host is known.
 func perHost(title string, build func(*engine.Host) engine.Step) engine.Step {
-	return hostStep{title: title, build: func(_ context.Context, h *engine.Host) engine.Step { return build(h) }}
+	return hostStep{title: title, build: func(_ context.Context, h *engine.Host) engine.Step { return build(h) },
+		probes: func(h *engine.Host) []string { return engine.StepProbes(build(h), h) }}
 }
 
 // perHostCtx is perHost for a build that does work of its own (a download):
@@ -83,9 +86,19 @@ func perHostCtx(title string, build func(context.Context, *engine.Host) engine.S
 type hostStep struct {
 	title string
 	build func(context.Context, *engine.Host) engine.Step
+	// probes names the built step's reads without building it (a build
+	// that downloads must not run to plan a batch); nil names none.
+	probes func(*engine.Host) []string
 }
 
 func (s hostStep) Title() string { return s.title }
+
+func (s hostStep) Probes(h *engine.Host) []string {
+	if s.probes == nil {
+		return nil
+	}
+	return s.probes(h)
+}
 
 func (s hostStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	return s.build(ctx, h).Check(ctx, h)

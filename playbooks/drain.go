@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
@@ -29,7 +30,7 @@ const nginxPIDFile = "/run/nginx.pid"
 
 // DrainedTomcats reads the Tomcats drained on a proxy.
 func DrainedTomcats(ctx context.Context, h *engine.Host) (map[string]bool, error) {
-	res, err := h.Conn.Run(ctx, "ls -1 "+engine.Quote(DrainedDir)+" 2>/dev/null || true")
+	res, err := h.Conn.Run(probe.ReadOnly(ctx), DrainedProbe)
 	if err != nil {
 		return nil, fmt.Errorf("read drained tomcats: %w", err)
 	}
@@ -38,6 +39,23 @@ func DrainedTomcats(ctx context.Context, h *engine.Host) (map[string]bool, error
 		out[n] = true
 	}
 	return out, nil
+}
+
+// DrainedProbe is DrainedTomcats' read, for a batch.
+var DrainedProbe = "ls -1 " + engine.Quote(DrainedDir) + " 2>/dev/null || true"
+
+// UpstreamsProbe is ProxyUpstreams' read on h, for a batch.
+func (c *Cluster) UpstreamsProbe(h *engine.Host) string {
+	p, err := c.target(h).Paths()
+	if err != nil {
+		return ""
+	}
+	return upstreamsCmd(p.NginxConf)
+}
+
+func upstreamsCmd(conf string) string {
+	q := engine.Quote(conf)
+	return "[ -e " + q + " ] || exit 0; cat " + q
 }
 
 // UpstreamServer is one `server` line of an nginx upstream block.
@@ -57,8 +75,7 @@ func (c *Cluster) ProxyUpstreams(ctx context.Context, h *engine.Host) (map[strin
 	if err != nil {
 		return nil, err
 	}
-	q := engine.Quote(p.NginxConf)
-	res, err := h.Conn.Run(ctx, "[ -e "+q+" ] || exit 0; cat "+q)
+	res, err := h.Conn.Run(probe.ReadOnly(ctx), upstreamsCmd(p.NginxConf))
 	if err != nil {
 		return nil, fmt.Errorf("read upstreams: %w", err)
 	}
@@ -259,6 +276,14 @@ type nginxConfStep struct{ c *Cluster }
 const nginxConfTitle = "file " + nginxConfPath
 
 func (s nginxConfStep) Title() string { return nginxConfTitle }
+
+func (s nginxConfStep) Probes(h *engine.Host) []string {
+	p, err := s.c.target(h).Paths()
+	if err != nil {
+		return nil
+	}
+	return append([]string{DrainedProbe}, engine.File{Path: p.NginxConf}.Probes(h)...)
+}
 
 func (s nginxConfStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	drained, err := DrainedTomcats(ctx, h)

@@ -87,6 +87,12 @@ func (c *pristineConn) Run(_ context.Context, cmd string) (remote.Result, error)
 		return remote.Result{ExitCode: 2}, nil
 	case strings.HasPrefix(cmd, "test "):
 		return remote.Result{ExitCode: 1}, nil
+	case strings.HasPrefix(cmd, "if [ -f ") && strings.Contains(cmd, "echo present && cat"): // engine's Host.ReadFile
+		p, _, _ := strings.Cut(strings.TrimPrefix(cmd, "if [ -f "), " ]")
+		if b, ok, _ := c.ReadFile(context.Background(), strings.Trim(p, "'")); ok {
+			return remote.Result{Stdout: "present\n" + string(b)}, nil
+		}
+		return remote.Result{Stdout: "absent\n"}, nil
 	}
 	return remote.Result{}, nil // stat of a missing path prints nothing
 }

@@ -177,6 +177,14 @@ type filterStep struct {
 
 func (s filterStep) Title() string { return s.title }
 
+// Probes: the filters, once a run (a host without any skips every step).
+func (s filterStep) Probes(h *engine.Host) []string {
+	if _, ok := s.c.filters.Load(h.Name()); ok {
+		return nil
+	}
+	return []string{filtersProbe}
+}
+
 func (s filterStep) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	f, err := s.c.filtersOf(ctx, h)
 	if err != nil {

@@ -118,13 +118,14 @@ func (c *Cluster) msmPlay() engine.Play {
 	for i, co := range coords {
 		names = append(names, co.File())
 		title := "upload " + path.Join(lib, co.File())
-		steps = append(steps, engine.Notify(perHostCtx(title, func(ctx context.Context, h *engine.Host) engine.Step {
+		dest := path.Join(lib, co.File())
+		steps = append(steps, engine.Notify(hostStep{title: title, build: func(ctx context.Context, h *engine.Host) engine.Step {
 			jars, err := c.msmJarPaths(ctx)
 			if err != nil {
 				return failStep{title, err}
 			}
-			return engine.Upload{Local: jars[i], Path: path.Join(lib, co.File()), Meta: c.tomcatOwned(), Label: title}
-		}), restartTomcat))
+			return engine.Upload{Local: jars[i], Path: dest, Meta: c.tomcatOwned(), Label: title}
+		}, probes: engine.Upload{Path: dest}.Probes}, restartTomcat))
 	}
 	steps = append(steps,
 		engine.Notify(staleJarsStep(lib, names), restartTomcat),

@@ -18,7 +18,8 @@ import (
 func (c *Cluster) PreflightNeeds(h *engine.Host) (preflight.Needs, error) {
 	ih := c.host(h)
 	inv := c.Inv
-	n := preflight.Needs{Address: ih.Address}
+	// DisruptiveChanges reads the live settings next: in the same batch.
+	n := preflight.Needs{Address: ih.Address, Probes: []string{LiveSettingsProbe()}}
 	if ih.Has(inventory.RoleProxy) {
 		n.Ports = append(n.Ports, preflight.Port{Port: inv.Nginx.Listen, What: "nginx", Unit: "nginx.service"})
 	}

@@ -83,10 +83,13 @@ func (c *Cluster) DisruptiveChanges(ctx context.Context, hosts []*engine.Host) (
 	return out, nil
 }
 
+// LiveSettingsProbe is ReadLiveSettings' read, for a batch.
+func LiveSettingsProbe() string { return engine.ReadProbe(liveSettingsFile) }
+
 // ReadLiveSettings reads the settings h last finished a rollout with
 // ("tomcat.port" -> "8080"); ok is false where none are recorded.
 func ReadLiveSettings(ctx context.Context, h *engine.Host) (map[string]string, bool, error) {
-	data, ok, err := h.Conn.ReadFile(ctx, liveSettingsFile)
+	data, ok, err := h.ReadFile(ctx, liveSettingsFile)
 	if err != nil || !ok {
 		if err != nil {
 			err = fmt.Errorf("%s: read %s: %w", h.Name(), liveSettingsFile, err)

@@ -111,13 +111,24 @@ type unlessUnpacked struct {
 
 func (u unlessUnpacked) Title() string { return u.step.Title() }
 
+func unpackedCmd(dir string) string { return "test -d " + engine.Quote(dir) }
+
+// Probes: the test alone; on a converged host the step is then skipped.
+func (u unlessUnpacked) Probes(*engine.Host) []string {
+	top, err := u.c.local.get("top:"+u.local, func() (string, error) { return artifacts.TopDir(u.local) })
+	if err != nil {
+		return nil
+	}
+	return []string{unpackedCmd(path.Join(u.dest, top))}
+}
+
 func (u unlessUnpacked) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	top, err := u.c.local.get("top:"+u.local, func() (string, error) { return artifacts.TopDir(u.local) })
 	if err != nil {
 		return nil, err
 	}
 	dir := path.Join(u.dest, top)
-	res, err := h.Conn.Run(ctx, "test -d "+engine.Quote(dir))
+	res, err := h.Conn.Run(ctx, unpackedCmd(dir))
 	if err != nil {
 		return nil, fmt.Errorf("%s: check %s: %w", u.Title(), dir, err)
 	}

@@ -114,6 +114,8 @@ type verifiedUpload struct {
 
 func (v verifiedUpload) Title() string { return v.up.Title() }
 
+func (v verifiedUpload) Probes(h *engine.Host) []string { return v.up.Probes(h) }
+
 func (v verifiedUpload) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	// Memoised: every host asks, the file is hashed once per run.
 	if _, err := v.c.local.get("sha512:"+v.up.Local, func() (string, error) {

@@ -36,7 +36,7 @@ const OSReleasePath = "/etc/os-release"
 
 // GatherFacts reads /etc/os-release into h.Facts.
 func (h *Host) GatherFacts(ctx context.Context) error {
-	data, ok, err := h.Conn.ReadFile(ctx, OSReleasePath)
+	data, ok, err := h.ReadFile(ctx, OSReleasePath)
 	if err != nil {
 		return fmt.Errorf("gather facts: %w", err)
 	}

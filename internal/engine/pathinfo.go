@@ -42,9 +42,7 @@ func statPath(ctx context.Context, h *Host, path string) (pathInfo, error) {
 // round trip: every managed file's Check needs both, and a no-op apply is
 // mostly such checks.
 func statAndRead(ctx context.Context, h *Host, path string) (pathInfo, []byte, error) {
-	q := Quote(path)
-	cmd := statCmd(path) + fmt.Sprintf("; if [ -f %s ] && [ ! -L %s ]; then cat %s; fi", q, q, q)
-	res, err := h.run(ctx, "read "+path, cmd)
+	res, err := h.run(ctx, "read "+path, statAndReadCmd(path))
 	if err != nil {
 		return pathInfo{}, nil, err
 	}
@@ -55,6 +53,11 @@ func statAndRead(ctx context.Context, h *Host, path string) (pathInfo, []byte, e
 		return info, nil, err
 	}
 	return info, []byte(content), nil
+}
+
+func statAndReadCmd(path string) string {
+	q := Quote(path)
+	return statCmd(path) + fmt.Sprintf("; if [ -f %s ] && [ ! -L %s ]; then cat %s; fi", q, q, q)
 }
 
 func parseStat(out string) (pathInfo, error) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"path"
 	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/probe"
 )
 
 // Handlers a change notified are remembered on the host until they have
@@ -33,8 +35,7 @@ func markerSlug(s string) string {
 
 // readPending returns the markers left on h by earlier runs, by file name.
 func readPending(ctx context.Context, h *Host, stateDir string) (map[string]bool, error) {
-	dir := path.Join(stateDir, PendingDir)
-	res, err := h.run(ctx, "read pending handlers", "ls -1 "+Quote(dir)+" 2>/dev/null || true")
+	res, err := h.run(probe.ReadOnly(ctx), "read pending handlers", pendingCmd(stateDir))
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -340,7 +341,8 @@ func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step
 			err = fmt.Errorf("panic in step %q: %v\n%s", s.Title(), p, debug.Stack())
 		}
 	}()
-	change, err = s.Check(ctx, h)
+	// Check only reads: its reads may come from the run's batch.
+	change, err = s.Check(probe.ReadOnly(ctx), h)
 	if err != nil || change == nil || r.opts.DryRun || change.deferred {
 		return change, err
 	}

@@ -50,6 +50,8 @@ func (b Block) Markers() (begin, end string) {
 	return fmt.Sprintf("%s BEGIN %s %s", comment, marker, b.Name), fmt.Sprintf("%s END %s %s", comment, marker, b.Name)
 }
 
+func (b Block) Probes(*Host) []string { return []string{statAndReadCmd(b.Path)} }
+
 func (b Block) Check(ctx context.Context, h *Host) (*Change, error) {
 	if b.Name == "" {
 		return nil, fmt.Errorf("block in %s has no name", b.Path)

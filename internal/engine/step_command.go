@@ -31,11 +31,26 @@ func (c Command) Title() string {
 	return "command"
 }
 
+func (c Command) createsCmd() string { return "test -e " + Quote(c.Creates) }
+
+// Probes: the Creates test and the Unless guard (guards only read, as
+// the dry run already relies on).
+func (c Command) Probes(*Host) []string {
+	var out []string
+	if c.Creates != "" {
+		out = append(out, c.createsCmd())
+	}
+	if c.Unless != "" {
+		out = append(out, c.Unless)
+	}
+	return out
+}
+
 func (c Command) Check(ctx context.Context, h *Host) (*Change, error) {
 	summary := "run"
 	var recs []Record
 	if c.Creates != "" {
-		res, err := h.Conn.Run(ctx, "test -e "+Quote(c.Creates))
+		res, err := h.Conn.Run(ctx, c.createsCmd())
 		if err != nil {
 			return nil, fmt.Errorf("%s: check %s: %w", c.Title(), c.Creates, err)
 		}

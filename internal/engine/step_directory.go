@@ -23,6 +23,9 @@ func (d Directory) Title() string {
 	return "directory " + d.Path
 }
 
+// Probes: the stat (a missing directory's parents are looked up live).
+func (d Directory) Probes(*Host) []string { return []string{statCmd(d.Path)} }
+
 func (d Directory) Check(ctx context.Context, h *Host) (*Change, error) {
 	info, err := statPath(ctx, h, d.Path)
 	if err != nil {

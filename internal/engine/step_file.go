@@ -39,6 +39,8 @@ func (f File) Title() string {
 	return "file " + f.Path
 }
 
+func (f File) Probes(*Host) []string { return []string{statAndReadCmd(f.Path)} }
+
 func (f File) Check(ctx context.Context, h *Host) (*Change, error) {
 	return fileSpec{path: f.Path, meta: f.Meta, sensitive: f.Sensitive, validate: f.Validate}.
 		check(ctx, h, func([]byte, bool) ([]byte, error) { return f.Content, nil })

@@ -18,6 +18,14 @@ type Group struct {
 
 func (g Group) Title() string { return g.Label }
 
+func (g Group) Probes(h *Host) []string {
+	var out []string
+	for _, s := range g.Steps {
+		out = append(out, probesOf(s, h)...)
+	}
+	return out
+}
+
 func (g Group) Check(ctx context.Context, h *Host) (*Change, error) {
 	var parts []*Change
 	var titles []string

@@ -34,14 +34,20 @@ func (n Hostname) path() string {
 	return EtcHostname
 }
 
+func (n Hostname) queryCmd() string {
+	f := Quote(n.path())
+	return fmt.Sprintf(`hostname; if [ -f %s ]; then echo present; head -n 1 %s; else echo absent; fi`, f, f)
+}
+
+func (n Hostname) Probes(*Host) []string { return []string{n.queryCmd()} }
+
 func (n Hostname) Check(ctx context.Context, h *Host) (*Change, error) {
 	if n.Name == "" {
 		return nil, fmt.Errorf("hostname: empty name")
 	}
 	// One round trip: the running name, then whether the file exists and
 	// its first line.
-	f := Quote(n.path())
-	res, err := h.run(ctx, "read hostname", fmt.Sprintf(`hostname; if [ -f %s ]; then echo present; head -n 1 %s; else echo absent; fi`, f, f))
+	res, err := h.run(ctx, "read hostname", n.queryCmd())
 	if err != nil {
 		return nil, err
 	}
@@ -105,15 +111,20 @@ func (t Timezone) Title() string {
 	return "timezone " + t.Name
 }
 
+func (t Timezone) localtime() string {
+	if t.Localtime == "" {
+		return EtcLocaltime
+	}
+	return t.Localtime
+}
+
+func (t Timezone) Probes(*Host) []string { return []string{readTimezoneCmd(t.localtime())} }
+
 func (t Timezone) Check(ctx context.Context, h *Host) (*Change, error) {
 	if t.Name == "" {
 		return nil, fmt.Errorf("timezone: empty name")
 	}
-	lt := t.Localtime
-	if lt == "" {
-		lt = EtcLocaltime
-	}
-	res, err := h.run(ctx, "read timezone", readTimezoneCmd(lt))
+	res, err := h.run(ctx, "read timezone", readTimezoneCmd(t.localtime()))
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,16 @@ func (p Package) Title() string {
 	return verb + strings.Join(p.Names, " ")
 }
 
+func (p Package) Probes(h *Host) []string {
+	if len(p.Names) == 0 {
+		return nil
+	}
+	if q, err := packageQueryCmd(h.Facts, p.Names); err == nil {
+		return []string{q}
+	}
+	return nil
+}
+
 func (p Package) Check(ctx context.Context, h *Host) (*Change, error) {
 	if p.State != "" && p.State != Present && p.State != Absent {
 		return nil, fmt.Errorf("package state %q: want %q or %q", p.State, Present, Absent)
@@ -225,6 +235,9 @@ func packageInstalledTest(f Facts) (string, error) {
 
 // InstalledPackages says which of names are installed on h: read-only, for
 // checks that must not touch the host (preflight's conflicts).
+// PackageQueryCmd is the command InstalledPackages runs, to read in a batch.
+func PackageQueryCmd(f Facts, names []string) (string, error) { return packageQueryCmd(f, names) }
+
 func InstalledPackages(ctx context.Context, h *Host, names []string) (map[string]bool, error) {
 	query, err := packageQueryCmd(h.Facts, names)
 	if err != nil {

@@ -39,6 +39,13 @@ func (s Service) Title() string {
 	return "service " + s.Name
 }
 
+func (s Service) queryCmd() string {
+	q := Quote(s.Name)
+	return "systemctl is-active " + q + "; systemctl is-enabled " + q
+}
+
+func (s Service) Probes(*Host) []string { return []string{s.queryCmd()} }
+
 func (s Service) Check(ctx context.Context, h *Host) (*Change, error) {
 	if s.State != "" && s.State != Started && s.State != Stopped {
 		return nil, fmt.Errorf("service %s: state %q: want %q or %q", s.Name, s.State, Started, Stopped)
@@ -46,8 +53,7 @@ func (s Service) Check(ctx context.Context, h *Host) (*Change, error) {
 	// One round trip for both states. Both commands exit non-zero for
 	// "inactive"/"disabled", so stdout is read, one line each: is-active
 	// always prints a state; is-enabled prints nothing for an unknown unit.
-	q := Quote(s.Name)
-	res, err := h.Conn.Run(ctx, "systemctl is-active "+q+"; systemctl is-enabled "+q)
+	res, err := h.Conn.Run(ctx, s.queryCmd())
 	if err != nil {
 		return nil, fmt.Errorf("query service %s: %w", s.Name, err)
 	}

@@ -22,6 +22,11 @@ func (s Symlink) Title() string {
 	return "symlink " + s.Path
 }
 
+func (s Symlink) readlinkCmd() string { return "readlink " + Quote(s.Path) }
+
+// Probes: the stat and, as on a converged host it is a link, the readlink.
+func (s Symlink) Probes(*Host) []string { return []string{statCmd(s.Path), s.readlinkCmd()} }
+
 func (s Symlink) Check(ctx context.Context, h *Host) (*Change, error) {
 	info, err := statPath(ctx, h, s.Path)
 	if err != nil {
@@ -33,7 +38,7 @@ func (s Symlink) Check(ctx context.Context, h *Host) (*Change, error) {
 		if !info.isSymlink() {
 			return nil, fmt.Errorf("%s exists and is a %s, not a symlink", s.Path, info.Type)
 		}
-		res, err := h.run(ctx, "read link "+s.Path, "readlink "+Quote(s.Path))
+		res, err := h.run(ctx, "read link "+s.Path, s.readlinkCmd())
 		if err != nil {
 			return nil, err
 		}

@@ -39,6 +39,8 @@ func (t Template) Title() string {
 	return "template " + t.Path
 }
 
+func (t Template) Probes(*Host) []string { return []string{statAndReadCmd(t.Path)} }
+
 func (t Template) Check(ctx context.Context, h *Host) (*Change, error) {
 	content, err := t.Render(h)
 	if err != nil {

@@ -27,6 +27,11 @@ func (u Upload) Title() string {
 	return "upload " + u.Path
 }
 
+func (u Upload) sumCmd() string { return "sha256sum " + Quote(u.Path) }
+
+// Probes: the stat and, as on a converged host the file is there, its sum.
+func (u Upload) Probes(*Host) []string { return []string{statCmd(u.Path), u.sumCmd()} }
+
 func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 	local, err := fileSHA256(u.Local)
 	if err != nil {
@@ -45,7 +50,7 @@ func (u Upload) Check(ctx context.Context, h *Host) (*Change, error) {
 		parts = append(parts, "create "+u.Path)
 		diff = binaryDiff(u.Path, "", local, u.Local)
 	} else {
-		res, err := h.run(ctx, "checksum "+u.Path, "sha256sum "+Quote(u.Path))
+		res, err := h.run(ctx, "checksum "+u.Path, u.sumCmd())
 		if err != nil {
 			return nil, err
 		}

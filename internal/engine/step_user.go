@@ -26,10 +26,14 @@ func (u User) Title() string {
 	return "user " + u.Name
 }
 
+func (u User) queryCmd() string { return "getent passwd " + Quote(u.Name) }
+
+func (u User) Probes(*Host) []string { return []string{u.queryCmd()} }
+
 func (u User) Check(ctx context.Context, h *Host) (*Change, error) {
 	// getent answers existence, home and shell in one read; exit 2 means
 	// no such user.
-	res, err := h.Conn.Run(ctx, "getent passwd "+Quote(u.Name))
+	res, err := h.Conn.Run(ctx, u.queryCmd())
 	if err != nil {
 		return nil, fmt.Errorf("query user %s: %w", u.Name, err)
 	}

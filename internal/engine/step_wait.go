@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/probe"
 )
 
 // WaitFor waits, on the host, until a condition holds: a service that was
@@ -35,10 +37,16 @@ func (w WaitFor) Bound() time.Duration {
 	return w.Timeout
 }
 
+// Probes: one look, never the wait (a batch must not block on it).
+func (w WaitFor) Probes(*Host) []string { return []string{waitCmd(w.Condition, 0)} }
+
 func (w WaitFor) Check(ctx context.Context, h *Host) (*Change, error) {
 	timeout := w.Timeout
 	if timeout <= 0 {
 		timeout = DefaultWaitTimeout
+	}
+	if res, ok := probe.Cached(ctx, h.Conn, waitCmd(w.Condition, 0)); ok && res.OK() {
+		return nil, nil // so when the run's batch looked, and nothing has changed since
 	}
 	dry := planOf(ctx)
 	wait := timeout

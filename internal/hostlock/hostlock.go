@@ -46,6 +46,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -237,6 +238,7 @@ func Lock(ctx context.Context, conns []remote.Conn, me Holder, force bool) ([]Ou
 		return nil, errors.New("hostlock: a holder without a run id (make it with Me)")
 	}
 	var out []Outcome
+	ctx = probe.Bookkeeping(ctx)
 	for i, c := range conns {
 		cmd := fmt.Sprintf("FORCE=0 TTL=%d GRACE=%d sh -c %s lock %s %s", seconds(TTL), seconds(3*HeartbeatInterval),
 			remote.ShellQuote(lockScript), remote.ShellQuote(me.record()), remote.ShellQuote(me.meta()))
@@ -307,6 +309,7 @@ func goneHere(held string, me Holder) bool {
 // Unlock frees the locks run me holds; a lock another run took over (a
 // --force-unlock) is left alone.
 func Unlock(ctx context.Context, conns []remote.Conn, me Holder) {
+	ctx = probe.Bookkeeping(ctx)
 	for _, c := range conns {
 		c.Run(ctx, "sh -c "+remote.ShellQuote(unlockScript)+" unlock "+remote.ShellQuote("run="+token(me.RunID)))
 	}
@@ -426,7 +429,7 @@ func (l *Lease) Check(ctx context.Context) error {
 
 // refresh is one heartbeat on c.
 func refresh(ctx context.Context, c remote.Conn, me Holder) error {
-	res, err := c.Run(ctx, "sh -c "+remote.ShellQuote(refreshScript)+" refresh "+remote.ShellQuote(me.record())+" "+remote.ShellQuote(me.meta()))
+	res, err := c.Run(probe.Bookkeeping(ctx), "sh -c "+remote.ShellQuote(refreshScript)+" refresh "+remote.ShellQuote(me.record())+" "+remote.ShellQuote(me.meta()))
 	switch {
 	case err != nil:
 		return err

@@ -94,6 +94,7 @@ func Apply(g *Options, plays func(*playbooks.Cluster) []engine.Play, f RunFlags)
 		phase{"preflight", c.preflight},
 		phase{"refuse changes no rollout can hide", c.refuseDisruptive},
 		phase{"lock every host the run touches", c.lock},
+		phase{"read every host's state in one batch", func() error { c.prefetch(plays(c.cluster), c.engineOptions()); return nil }},
 		phase{"refuse a memcached restart without a hand-over", func() error { return c.r.refuseBlind(c.ctx(), c.hosts, plays(c.cluster)) }},
 		phase{"converge", func() error { return c.converge(plays(c.cluster)) }},
 		phase{"roll the restarts", func() error { return c.roll(rollout.PlanOf(c.recap)) }},
@@ -131,18 +132,37 @@ func Restart(g *Options, what string, f RunFlags) error {
 		phase{"every host reachable", c.allReachable},
 		phase{"preflight", c.preflight},
 		phase{"lock every host the run touches", c.lock},
+		phase{"read every host's state in one batch", func() error { c.prefetch(nil, c.engineOptions()); return nil }},
 		phase{"roll the restarts", c.rollTomcats},
 	)
 }
 
 // converge runs the plays on every host.
 func (c *cmdRun) converge(plays []engine.Play) error {
-	c.recap = engine.Run(c.ctx(), c.hosts, plays, engine.Options{
-		DryRun: c.g.DryRun, Diff: c.g.Diff, Parallel: c.g.Parallel,
-	}, c.sink())
+	c.recap = engine.Run(c.ctx(), c.hosts, plays, c.engineOptions(), c.sink())
 	// A failed host may hold half a config: its restarts stay pending for
 	// the next run, and so do all of them while a proxy failed.
 	return recapError(c.recap)
+}
+
+func (c *cmdRun) engineOptions() engine.Options {
+	return engine.Options{DryRun: c.g.DryRun, Diff: c.g.Diff, Parallel: c.g.Parallel}
+}
+
+// prefetch reads, on every host at once, what the converge's, the
+// rollout's and the record's checks will read: one round trip per host
+// instead of one per check. It runs after the lock, so no other run can
+// change what it read; whatever changes a host drops the rest.
+func (c *cmdRun) prefetch(plays []engine.Play, opts engine.Options) {
+	parallel.Each(len(c.hosts), c.g.Parallel, func(i int) {
+		h := c.hosts[i]
+		cmds := engine.PlayProbes(h, plays, opts)
+		cmds = append(cmds, rollout.Probes(c.cluster, h)...)
+		for _, s := range c.recordSteps() {
+			cmds = append(cmds, engine.StepProbes(s, h)...)
+		}
+		engine.Prefetch(c.ctx(), h, cmds)
+	})
 }
 
 func (c *cmdRun) notices() error {
@@ -211,12 +231,17 @@ func (c *cmdRun) rollTomcats() error {
 // context: a first signal that came while the last host's turn finished
 // leaves nothing to stop, and the record must follow the finished rollout
 // (without it the next run would take the old settings for the live ones).
+// recordSteps run on every host once the rollout is done.
+func (c *cmdRun) recordSteps() []engine.Step {
+	return []engine.Step{c.cluster.LiveSettingsStep(), c.cluster.StaleJavaStep(), c.cluster.StaleFirewallStep()}
+}
+
 func (c *cmdRun) record() error {
-	g, hosts, cluster, ctx := c.g, c.hosts, c.cluster, c.ints.hard
+	g, hosts, ctx := c.g, c.hosts, c.ints.hard
 	opts := engine.Options{DryRun: g.DryRun, Diff: g.Diff}
 	errs := make([]error, len(hosts))
 	parallel.Each(len(hosts), g.Parallel, func(i int) {
-		for _, s := range []engine.Step{cluster.LiveSettingsStep(), cluster.StaleJavaStep(), cluster.StaleFirewallStep()} {
+		for _, s := range c.recordSteps() {
 			if _, err := engine.RunStep(ctx, hosts[i], "after rollout", s, opts, c.sink()); err != nil {
 				errs[i] = fmt.Errorf("%s: %w", hosts[i].Name(), err)
 				return

@@ -10,6 +10,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/output"
 	"github.com/clusterctl/clusterctl/internal/parallel"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/sshsettings"
 	"github.com/clusterctl/clusterctl/internal/transport"
@@ -109,7 +110,7 @@ func dialAll(ctx context.Context, inv *inventory.Inventory, g *Options) []dialed
 		c, err := transport.Dial(ctx, cfg)
 		out[i] = dialed{host: hosts[i], err: err}
 		if err == nil {
-			out[i].conn = c
+			out[i].conn = probe.Wrap(c)
 		}
 	})
 	return out
@@ -137,6 +138,36 @@ func recapError(recap engine.Recap) error {
 		return nil
 	}
 	return HostsFailed(fmt.Errorf("%d of %d hosts failed", recap.FailedHosts(), len(recap.Hosts)))
+}
+
+// reportSessions says, per host, how many SSH session channels the command
+// opened and how its reads were served (-o json: one "ssh_sessions" line
+// each; text: with -v). Each channel is a round trip or more: this is what
+// makes a run slow on a far network, and what a benchmark counts.
+func reportSessions(g *Options, ds []dialed) {
+	type line struct {
+		Type     string `json:"type"`
+		Host     string `json:"host"`
+		Sessions int64  `json:"sessions"`
+		probe.Stats
+	}
+	if g.Output != "json" && !g.Verbose {
+		return
+	}
+	lines := output.NewLines(g.Stdout)
+	for _, d := range ds {
+		pc, ok := d.conn.(*probe.Conn)
+		if !ok {
+			continue
+		}
+		l := line{"ssh_sessions", d.host.Name, pc.Sessions(), pc.Stats()}
+		if g.Output == "json" {
+			lines.Write(l)
+			continue
+		}
+		fmt.Fprintf(g.Stderr, "ssh: %s: %d session channels; %d reads from %d batches, %d alone, %d dropped by a change\n",
+			l.Host, l.Sessions, l.Served, l.Batches, l.Missed, l.Dropped)
+	}
 }
 
 // closeAll ends the hosts' connections; the bastions' under them stay for

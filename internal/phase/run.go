@@ -111,7 +111,7 @@ func (c *cmdRun) startLoad() error {
 // preflight's to report.
 func (c *cmdRun) connect() error {
 	c.dialed = dialAll(c.ctx(), c.inv, c.g)
-	c.atEnd(func() error { closeAll(c.dialed); return nil })
+	c.atEnd(func() error { reportSessions(c.g, c.dialed); closeAll(c.dialed); return nil })
 	c.hosts = engineHosts(c.dialed)
 	c.r = &rolloutRun{g: c.g, inv: c.inv, cluster: c.cluster, hosts: c.hosts, disruptive: c.f.Disruptive, force: c.f.Force}
 	return nil

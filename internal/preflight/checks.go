@@ -10,18 +10,23 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/probe"
 )
+
+func addressCmd(addr string) string {
+	cmd := `{ ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; } || hostname -I | tr ' ' '\n'`
+	if net.ParseIP(addr) == nil {
+		cmd += `; getent ahosts ` + engine.Quote(addr) + ` | awk '{print "resolved " $1}'`
+	}
+	return cmd
+}
 
 func (c *hostCheck) address(addr string) (string, string, error) {
 	if addr == "" {
 		return "no address to check", "", nil
 	}
-	cmd := `{ ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; } || hostname -I | tr ' ' '\n'`
 	isIP := net.ParseIP(addr) != nil
-	if !isIP {
-		cmd += `; getent ahosts ` + engine.Quote(addr) + ` | awk '{print "resolved " $1}'`
-	}
-	out, err := c.sh(cmd)
+	out, err := c.sh(addressCmd(addr))
 	if err != nil {
 		return "", "", fmt.Errorf("list the host's addresses: %w", err)
 	}
@@ -49,10 +54,7 @@ func (c *hostCheck) address(addr string) (string, string, error) {
 	return "", fix, fmt.Errorf("%s is not an address of this host (it has %s): a typo, or the host is reached through NAT or a forward", addr, strings.Join(owned, ", "))
 }
 
-func (c *hostCheck) ports(ports []Port) (string, string, error) {
-	if len(ports) == 0 {
-		return "no ports", "", nil
-	}
+func portsCmd(ports []Port) string {
 	var script strings.Builder
 	for _, p := range ports {
 		// The holder's unit is read from its cgroup, so a Tomcat started by
@@ -62,7 +64,14 @@ func (c *hostCheck) ports(ports []Port) (string, string, error) {
 			`u=$(grep -o '[^/]*\.service' /proc/$pid/cgroup 2>/dev/null | tail -1); echo "%d held ${pid:-?} $(cat /proc/$pid/comm 2>/dev/null || echo '?') ${u:--}"; fi; `,
 			p.Port, p.Port, p.Port)
 	}
-	out, err := c.sh(script.String())
+	return script.String()
+}
+
+func (c *hostCheck) ports(ports []Port) (string, string, error) {
+	if len(ports) == 0 {
+		return "no ports", "", nil
+	}
+	out, err := c.sh(portsCmd(ports))
 	if err != nil {
 		return "", "", fmt.Errorf("list listening sockets: %w", err)
 	}
@@ -105,7 +114,7 @@ func (c *hostCheck) conflicts(cs []Conflict) (string, string, error) {
 	for i, cf := range cs {
 		names[i] = cf.Package
 	}
-	installed, err := engine.InstalledPackages(c.ctx, c.h, names)
+	installed, err := engine.InstalledPackages(probe.ReadOnly(c.ctx), c.h, names)
 	if err != nil {
 		return "", "", err
 	}
@@ -122,7 +131,7 @@ func (c *hostCheck) conflicts(cs []Conflict) (string, string, error) {
 	return "none of " + strings.Join(names, ", "), "", nil
 }
 
-func (c *hostCheck) disk(ds []Disk) (string, string, error) {
+func diskCmd(ds []Disk) string {
 	var script strings.Builder
 	for _, d := range ds {
 		// The margin is held on every file system the artifacts live on,
@@ -130,10 +139,14 @@ func (c *hostCheck) disk(ds []Disk) (string, string, error) {
 		fmt.Fprintf(&script, `s=missing; [ -n %s ] && [ -e %s ] && s=present; p=%s; while [ ! -e "$p" ]; do p=$(dirname "$p"); done; df -Pk "$p" | awk -v s=$s 'NR==2 {print s, $6, $4}'; `,
 			engine.Quote(d.Present), engine.Quote(d.Present), engine.Quote(d.Path))
 	}
+	return script.String()
+}
+
+func (c *hostCheck) disk(ds []Disk) (string, string, error) {
 	if len(ds) == 0 {
 		return "nothing to put on the host", "", nil
 	}
-	out, err := c.sh(script.String())
+	out, err := c.sh(diskCmd(ds))
 	if err != nil {
 		return "", "", fmt.Errorf("read free space: %w", err)
 	}
@@ -243,7 +256,8 @@ type clockReading struct {
 
 func readClock(ctx context.Context, h *engine.Host) clockReading {
 	t0 := time.Now()
-	res, err := h.Conn.Run(ctx, "date +%s%N")
+	// Read-only, never batched: the reading is timed by its own round trip.
+	res, err := h.Conn.Run(probe.ReadOnly(ctx), "date +%s%N")
 	t1 := time.Now()
 	r := clockReading{host: h.Name(), rtt: t1.Sub(t0)}
 	if err == nil && !res.OK() {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/parallel"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -67,6 +68,9 @@ type Needs struct {
 	Ports     []Port     // TCP ports the host's services listen on
 	Conflicts []Conflict // packages that must not be installed
 	Disk      []Disk     // artifacts apply would put on the host
+	// Probes are reads the command makes right after the preflight (the
+	// settings the disruptive-change check compares), read in its batch.
+	Probes []string
 }
 
 // Port is one listening TCP port and the systemd unit allowed to hold it.
@@ -170,15 +174,18 @@ func (r Report) Err() error {
 		return nil
 	}
 	hosts := map[string]bool{}
-	var names []string
+	var names, what []string
 	for _, res := range f {
 		if !hosts[res.Host] {
 			hosts[res.Host] = true
 			names = append(names, res.Host)
 		}
+		what = append(what, res.Host+" "+res.Check+": "+oneLine(res.Found))
 	}
-	return fmt.Errorf("preflight: %d check(s) failed on %s; nothing was changed on any host (fix them, or --skip-preflight CHECK if you know better)",
-		len(f), strings.Join(names, ", "))
+	// The failures ride in the error too: with --output json the table is
+	// not printed, and the error line is all a log of stderr keeps.
+	return fmt.Errorf("preflight: %d check(s) failed on %s (%s); nothing was changed on any host (fix them, or --skip-preflight CHECK if you know better)",
+		len(f), strings.Join(names, ", "), strings.Join(what, "; "))
 }
 
 // WriteTable prints the failures as one table: host, check, what was
@@ -296,9 +303,12 @@ func (c *hostCheck) run(needs NeedsFunc) {
 		}
 		return h.Facts.ID + " " + h.Facts.VersionID, "use a supported release, or --skip-preflight os to try anyway", h.Facts.Supported()
 	})
+	n, err := needs(h)
+	if err == nil && !c.failed {
+		engine.Prefetch(c.ctx, h, c.probes(n))
+	}
 	c.do(CheckSudo, c.sudo)
 	c.do(CheckSystemd, c.systemd)
-	n, err := needs(h)
 	if err != nil && !c.failed {
 		c.add("needs", err, "", "fix the inventory or the local artifacts")
 		c.failed = true
@@ -314,7 +324,7 @@ func (c *hostCheck) run(needs NeedsFunc) {
 }
 
 func (c *hostCheck) sh(cmd string) (string, error) {
-	res, err := c.h.Conn.Run(c.ctx, cmd)
+	res, err := c.h.Conn.Run(probe.ReadOnly(c.ctx), cmd)
 	if err != nil {
 		return "", err
 	}
@@ -324,8 +334,41 @@ func (c *hostCheck) sh(cmd string) (string, error) {
 	return res.Stdout, nil
 }
 
+const (
+	sudoCmd    = "id -u"
+	systemdCmd = "cat /proc/1/comm; test -d /run/systemd/system && echo booted"
+)
+
+// probes is every read the checks will make on the host, for one batch
+// (the clock, which times its own round trip, reads on its own).
+func (c *hostCheck) probes(n Needs) []string {
+	out := []string{sudoCmd, systemdCmd}
+	if n.Address != "" {
+		out = append(out, addressCmd(n.Address))
+	}
+	if len(n.Ports) > 0 {
+		out = append(out, portsCmd(n.Ports))
+	}
+	if len(n.Conflicts) > 0 {
+		names := make([]string, len(n.Conflicts))
+		for i, cf := range n.Conflicts {
+			names[i] = cf.Package
+		}
+		if q, err := engine.PackageQueryCmd(c.h.Facts, names); err == nil {
+			out = append(out, q)
+		}
+	}
+	if len(n.Disk) > 0 {
+		out = append(out, diskCmd(n.Disk))
+	}
+	if q, err := engine.PackageLockCmd(c.h.Facts); err == nil {
+		out = append(out, q)
+	}
+	return append(out, n.Probes...)
+}
+
 func (c *hostCheck) sudo() (string, string, error) {
-	out, err := c.sh("id -u")
+	out, err := c.sh(sudoCmd)
 	fix := "give the SSH user passwordless sudo (NOPASSWD) or log in as root"
 	if err != nil {
 		c.failed = true
@@ -339,7 +382,7 @@ func (c *hostCheck) sudo() (string, string, error) {
 }
 
 func (c *hostCheck) systemd() (string, string, error) {
-	out, err := c.sh("cat /proc/1/comm; test -d /run/systemd/system && echo booted")
+	out, err := c.sh(systemdCmd)
 	pid1, booted, _ := strings.Cut(strings.TrimSpace(out), "\n")
 	if err == nil && pid1 == "systemd" && strings.TrimSpace(booted) == "booted" {
 		return "systemd is PID 1", "", nil

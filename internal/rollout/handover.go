@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
+	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/memcache"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/playbooks"
 )
@@ -83,12 +85,36 @@ func (e *SSH) liveAddr(ctx context.Context, host string) string {
 // sockets that cannot be read count as listening at the configured node.
 func (e *SSH) listening(ctx context.Context, host string) (string, bool) {
 	node := e.node(host)
-	res, err := e.host(host).Conn.Run(ctx, "ss -Hltnp")
+	res, err := e.host(host).Conn.Run(probe.ReadOnly(ctx), listenersProbe)
 	if err != nil || !res.OK() {
 		return node, true
 	}
 	a := memcachedListener(res.Stdout, node)
 	return a, a != ""
+}
+
+const listenersProbe = "ss -Hltnp"
+
+// Probes are the reads a rollout starts with on host h (the state it
+// starts from: what each proxy drains, which Tomcats serve, where each
+// memcached listens), for the batch a run reads before its converge. The
+// gates the rollout waits on are never batched: they must see now.
+func Probes(c *playbooks.Cluster, h *engine.Host) []string {
+	var out []string
+	ih, ok := c.Inv.Host(h.Name())
+	if !ok {
+		return nil
+	}
+	if ih.Has(inventory.RoleProxy) {
+		out = append(out, playbooks.DrainedProbe, c.UpstreamsProbe(h))
+	}
+	if ih.Has(inventory.RoleTomcat) {
+		out = append(out, playbooks.LiveSettingsProbe())
+	}
+	if ih.Has(inventory.RoleMemcached) {
+		out = append(out, listenersProbe)
+	}
+	return out
 }
 
 // memcachedListener picks, from `ss -Hltnp` lines, the address a local

@@ -12,6 +12,7 @@ import (
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/msmhealth"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/topology"
 	"github.com/clusterctl/clusterctl/playbooks"
 )
@@ -126,7 +127,7 @@ func (e *SSH) Ready(ctx context.Context, tomcat string, wait time.Duration) erro
 	}
 	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	res, err := h.Conn.Run(lctx, "{ "+e.Cluster.TomcatServesCond(tomcat, ports...)+"; } >/dev/null 2>&1")
+	res, err := h.Conn.Run(probe.ReadOnly(lctx), "{ "+e.Cluster.TomcatServesCond(tomcat, ports...)+"; } >/dev/null 2>&1")
 	if err != nil {
 		return err
 	}

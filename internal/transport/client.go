@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,6 +31,8 @@ type Client struct {
 	closed bool
 
 	ownJumps bool // cfg.Jumps was made for this client alone
+
+	sessions atomic.Int64 // session channels opened, over every redial
 }
 
 // conn is one SSH connection and what hangs off it.
@@ -40,6 +43,8 @@ type conn struct {
 	sftpMu sync.Mutex
 	sftp   *sftp.Client // opened on first use
 	home   string       // the login's SFTP start directory, for staging
+
+	sessions *atomic.Int64 // the Client's count
 }
 
 var _ remote.Conn = (*Client)(nil)
@@ -100,6 +105,11 @@ func (c *Client) Host() string { return c.cfg.Host }
 // Sudo reports whether commands and file writes go through `sudo -n`
 // (the login user is not root).
 func (c *Client) Sudo() bool { return c.sudo }
+
+// Sessions is how many SSH session channels (commands, the SFTP
+// subsystem) the client has opened: each costs at least one round trip,
+// so it is what a run's latency grows with.
+func (c *Client) Sessions() int64 { return c.sessions.Load() }
 
 // Close ends the connection. Later calls fail instead of redialling.
 func (c *Client) Close() error {
@@ -180,7 +190,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	}
 	nc.SetDeadline(time.Time{})
 
-	cn := &conn{ssh: ssh.NewClient(sc, chans, reqs), dead: make(chan struct{})}
+	cn := &conn{ssh: ssh.NewClient(sc, chans, reqs), dead: make(chan struct{}), sessions: &c.sessions}
 	go func() {
 		cn.ssh.Wait()
 		close(cn.dead)
@@ -349,6 +359,7 @@ func (cn *conn) sftpClient() (*sftp.Client, error) {
 	cn.sftpMu.Lock()
 	defer cn.sftpMu.Unlock()
 	if cn.sftp == nil {
+		cn.sessions.Add(1) // the sftp subsystem runs in a session channel
 		sc, err := sftp.NewClient(cn.ssh)
 		if err != nil {
 			return nil, fmt.Errorf("start sftp: %w", err)

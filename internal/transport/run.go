@@ -151,6 +151,7 @@ func newSession(ctx context.Context, cn *conn) (*ssh.Session, error) {
 		err error
 	}
 	ch := make(chan result, 1)
+	cn.sessions.Add(1)
 	go func() {
 		s, err := cn.ssh.NewSession()
 		ch <- result{s, err}
