@@ -78,6 +78,9 @@ type RunResult struct {
 	Wall     time.Duration
 	Steps    []StepEvent // step and handler events, in order
 	PerHost  []HostCounts
+	// Sessions is, per host, the SSH session channels the run opened
+	// (its "ssh_sessions" lines: counted on the client side).
+	Sessions map[string]int64
 	Stdout   string // the NDJSON itself, for events parseEvents does not keep (rollout, load)
 	Stderr   string
 }
@@ -117,8 +120,10 @@ func parseEvents(t testing.TB, out []byte, res *RunResult) {
 	for sc.Scan() {
 		line := sc.Bytes()
 		var head struct {
-			Type    string       `json:"type"`
-			PerHost []HostCounts `json:"per_host"`
+			Type     string       `json:"type"`
+			PerHost  []HostCounts `json:"per_host"`
+			Host     string       `json:"host"`
+			Sessions int64        `json:"sessions"`
 		}
 		if err := json.Unmarshal(line, &head); err != nil {
 			t.Fatalf("apply -o json: not JSON: %q", line)
@@ -130,6 +135,11 @@ func parseEvents(t testing.TB, out []byte, res *RunResult) {
 			res.Steps = append(res.Steps, e)
 		case "recap":
 			res.PerHost = head.PerHost
+		case "ssh_sessions":
+			if res.Sessions == nil {
+				res.Sessions = map[string]int64{}
+			}
+			res.Sessions[head.Host] = head.Sessions
 		}
 	}
 }

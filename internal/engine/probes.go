@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"path"
-	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/probe"
 )
@@ -65,41 +63,13 @@ func Prefetch(ctx context.Context, h *Host, cmds []string) {
 	_ = probe.Prefetch(ctx, h.Conn, cmds)
 }
 
-// readCmd prints "present" and then path's content, or "absent".
-func readCmd(p string) string {
-	q := Quote(p)
-	return fmt.Sprintf("if [ -f %s ]; then echo present && cat %s; else echo absent; fi", q, q)
-}
-
 // ReadProbe is what ReadFile runs for p: declare it to read p in a batch.
-func ReadProbe(p string) string { return readCmd(p) }
+func ReadProbe(p string) string { return probe.ReadCmd(p) }
 
-// ReadFile reads a file with one command rather than over SFTP, so a read
-// can ride in a batch and a run that changes nothing never opens SFTP.
-// exists is false when p is not a file.
+// ReadFile reads a file with one command rather than over SFTP (see
+// probe.ReadFile). exists is false when p is not a file.
 func (h *Host) ReadFile(ctx context.Context, p string) (data []byte, exists bool, err error) {
-	res, err := h.Conn.Run(probe.ReadOnly(ctx), readCmd(p))
-	if err != nil {
-		return nil, false, fmt.Errorf("read %s: %w", p, err)
-	}
-	if err := res.ExitError("read " + p); err != nil {
-		return nil, false, err
-	}
-	mark, content, _ := strings.Cut(res.Stdout, "\n")
-	switch mark {
-	case "present":
-		return []byte(content), true, nil
-	case "absent":
-		return nil, false, nil
-	}
-	return nil, false, fmt.Errorf("read %s: unexpected answer %q", p, remoteHead(res.Stdout))
-}
-
-func remoteHead(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
+	return probe.ReadFile(ctx, h.Conn, p)
 }
 
 func pendingCmd(stateDir string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/parallel"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -47,45 +48,49 @@ const (
 type check struct {
 	name string
 	run  func(ctx context.Context, c remote.Conn) (Status, string)
+	// probes are the read-only commands run starts with, read for all of
+	// a host's checks in one batch (see package probe); a check that
+	// reads more, or over a tunnel, still works.
+	probes []string
 }
 
 // checksFor lists host h's checks, in the order they are reported: the
 // host's basics first, then per role (README lists them).
 func (r *run) checksFor(h inventory.Host) []check {
 	cs := []check{
-		{CheckHostname, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkHostname(ctx, c, h) }},
-		{CheckTimezone, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTimezone(ctx, c) }},
-		{CheckTimeSync, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTimeSync(ctx, c, h) }},
-		{CheckEtcHosts, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkEtcHosts(ctx, c) }},
+		{CheckHostname, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkHostname(ctx, c, h) }, []string{hostnameCmd}},
+		{CheckTimezone, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTimezone(ctx, c) }, []string{timezoneCmd}},
+		{CheckTimeSync, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTimeSync(ctx, c, h) }, r.timeSyncProbes(h)},
+		{CheckEtcHosts, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkEtcHosts(ctx, c) }, []string{r.etcHostsCmd()}},
 	}
 	if h.Has(inventory.RoleTomcat) {
 		cs = append(cs,
-			check{CheckJava, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkJava(ctx, c) }},
-			check{CheckTomcatActive, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkActive(ctx, c, unitTomcat) }},
-			check{CheckTomcatPort, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTomcatPort(ctx, h) }},
-			check{CheckTomcatJava, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTomcatJava(ctx, c) }},
-			check{CheckMSMJars, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMJars(ctx, c) }},
-			check{CheckMSMContext, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMContext(ctx, c, h) }},
-			check{CheckMSMStarted, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMStarted(ctx, c, h) }},
+			check{CheckJava, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkJava(ctx, c) }, []string{r.javaVersionCmd()}},
+			check{CheckTomcatActive, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkActive(ctx, c, unitTomcat) }, []string{activeCmd(unitTomcat)}},
+			check{CheckTomcatPort, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTomcatPort(ctx, h) }, nil},
+			check{CheckTomcatJava, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkTomcatJava(ctx, c) }, []string{r.tomcatJavaCmd()}},
+			check{CheckMSMJars, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMJars(ctx, c) }, []string{r.msmJarsCmd()}},
+			check{CheckMSMContext, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMContext(ctx, c, h) }, []string{probe.ReadCmd(r.contextFile())}},
+			check{CheckMSMStarted, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMSMStarted(ctx, c, h) }, []string{r.msmLogScript()}},
 		)
 		cs = append(cs, r.appChecks(h, net.JoinHostPort(h.Address, strconv.Itoa(r.inv.Tomcat.Port)))...)
 	}
 	if h.Has(inventory.RoleMemcached) {
 		cs = append(cs,
-			check{CheckMemcachedActive, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkActive(ctx, c, unitMemcached) }},
-			check{CheckMemcachedListens, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMemcachedListens(ctx, c, h) }},
+			check{CheckMemcachedActive, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkActive(ctx, c, unitMemcached) }, []string{activeCmd(unitMemcached)}},
+			check{CheckMemcachedListens, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkMemcachedListens(ctx, c, h) }, []string{tcpListenersCmd}},
 		)
 		for _, from := range r.memcachedClients(h) {
 			cs = append(cs, check{CheckMemcachedFrom + from, func(ctx context.Context, _ remote.Conn) (Status, string) {
 				return r.checkMemcachedFrom(ctx, h, from)
-			}})
+			}, nil})
 		}
 	}
 	if h.Has(inventory.RoleProxy) {
 		cs = append(cs,
-			check{CheckNginxActive, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkActive(ctx, c, unitNginx) }},
-			check{CheckNginxConfig, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkNginxConfig(ctx, c) }},
-			check{CheckProxyRoute, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkProxyRoute(ctx, h) }},
+			check{CheckNginxActive, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkActive(ctx, c, unitNginx) }, []string{activeCmd(unitNginx)}},
+			check{CheckNginxConfig, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkNginxConfig(ctx, c) }, []string{nginxTestCmd}},
+			check{CheckProxyRoute, func(ctx context.Context, c remote.Conn) (Status, string) { return r.checkProxyRoute(ctx, h) }, nil},
 		)
 		cs = append(cs, r.appChecks(h, net.JoinHostPort("127.0.0.1", strconv.Itoa(r.inv.Nginx.Listen)))...)
 	}
@@ -111,7 +116,9 @@ func (r *run) hostHealth(ctx context.Context, name string) {
 		return
 	}
 	r.emit(Result{Phase: PhaseHealth, Host: name, Check: CheckSSH, Status: StatusOK, Reason: "logged in as " + t.Host.SSHUser()})
-	for _, c := range r.checksFor(t.Host) {
+	checks := r.checksFor(t.Host)
+	r.prefetch(ctx, t.Conn, checks)
+	for _, c := range checks {
 		if ctx.Err() != nil {
 			r.emit(Result{Phase: PhaseHealth, Host: name, Check: c.name, Status: StatusSkipped, Reason: "interrupted"})
 			continue
@@ -134,3 +141,18 @@ func fail(format string, args ...any) (Status, string) { return StatusFailed, sp
 func skip(format string, args ...any) (Status, string) {
 	return StatusSkipped, sprintf(format, args...)
 }
+
+// prefetch reads every check's declared commands in one remote command.
+// A batch that fails costs only its round trip: each check then reads on
+// its own, and its own error is the one reported.
+func (r *run) prefetch(ctx context.Context, c remote.Conn, checks []check) {
+	var cmds []string
+	for _, ch := range checks {
+		cmds = append(cmds, ch.probes...)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timing.Command)
+	defer cancel()
+	_ = probe.Prefetch(ctx, c, cmds)
+}
+
+func (r *run) etcHostsCmd() string { _, _, cmd := r.etcHostsLookup(); return cmd }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
@@ -53,6 +54,14 @@ func (c *scriptedConn) Run(_ context.Context, cmd string) (remote.Result, error)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ran = append(c.ran, cmd)
+	for p, d := range c.files {
+		if cmd == probe.ReadCmd(p) {
+			return remote.Result{Stdout: "present\n" + d}, nil
+		}
+	}
+	if strings.HasPrefix(cmd, "if [ -f ") && strings.Contains(cmd, "echo present && cat") {
+		return remote.Result{Stdout: "absent\n"}, nil
+	}
 	best := ""
 	for p := range c.answers {
 		if strings.HasPrefix(cmd, p) && len(p) > len(best) {
@@ -66,9 +75,10 @@ func (c *scriptedConn) Run(_ context.Context, cmd string) (remote.Result, error)
 	return c.answers[best], nil
 }
 
+// ReadFile is SFTP, which verify does not use: its file reads are
+// commands (probe.ReadFile), so they ride in the host's batch.
 func (c *scriptedConn) ReadFile(_ context.Context, path string) ([]byte, bool, error) {
-	d, ok := c.files[path]
-	return []byte(d), ok, nil
+	return nil, false, errors.New("verify read " + path + " over SFTP")
 }
 
 func (c *scriptedConn) DialTCP(ctx context.Context, addr string) (net.Conn, error) {

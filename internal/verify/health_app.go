@@ -31,7 +31,7 @@ func (r *run) appChecks(h inventory.Host, addr string) []check {
 				return fail("GET %s at %s (from %s): %s, want 2xx (is %s deployed? journalctl -u tomcat on the Tomcats)", a.HealthPath(), addr, from, line, a.WAR)
 			}
 			return ok("GET %s at %s: %s", a.HealthPath(), addr, line)
-		}})
+		}, nil})
 	}
 	return cs
 }

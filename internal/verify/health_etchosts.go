@@ -9,8 +9,18 @@ import (
 )
 
 func (r *run) checkEtcHosts(ctx context.Context, c remote.Conn) (Status, string) {
-	var names []string
-	want := map[string]string{}
+	names, want, cmd := r.etcHostsLookup()
+	res, err := r.read(ctx, c, cmd)
+	if err != nil {
+		return fail("%v", err)
+	}
+	return judgeEtcHosts(names, want, parseResolved(res.Stdout))
+}
+
+// etcHostsLookup is every cluster name, the address each must resolve to,
+// and the command that resolves them all.
+func (r *run) etcHostsLookup() (names []string, want map[string]string, cmd string) {
+	want = map[string]string{}
 	for _, h := range r.inv.AllHosts() {
 		for _, n := range []string{h.FQDN, h.Name} {
 			if n != "" && want[n] == "" {
@@ -26,11 +36,7 @@ func (r *run) checkEtcHosts(ctx context.Context, c remote.Conn) (Status, string)
 	}
 	// One line per name: the name, then every address it resolves to.
 	b.WriteString(`; do printf '%s' "$n"; getent ahosts "$n" | while read -r a _; do printf ' %s' "$a"; done; echo; done`)
-	res, err := r.cmd(ctx, c, b.String())
-	if err != nil {
-		return fail("%v", err)
-	}
-	return judgeEtcHosts(names, want, parseResolved(res.Stdout))
+	return names, want, b.String()
 }
 
 func judgeEtcHosts(names []string, want map[string]string, got map[string][]string) (Status, string) {

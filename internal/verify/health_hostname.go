@@ -8,8 +8,15 @@ import (
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
+// The hosts' names and zones; timedatectl needs systemd-timedated,
+// /etc/localtime is what libc reads.
+const (
+	hostnameCmd = "hostname"
+	timezoneCmd = "timedatectl show -p Timezone --value 2>/dev/null || readlink /etc/localtime"
+)
+
 func (r *run) checkHostname(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
-	res, err := r.cmd(ctx, c, "hostname")
+	res, err := r.read(ctx, c, hostnameCmd)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -25,8 +32,7 @@ func (r *run) checkTimezone(ctx context.Context, c remote.Conn) (Status, string)
 	if want == "" {
 		return skip("no cluster.timezone in the inventory")
 	}
-	// timedatectl needs systemd-timedated; /etc/localtime is what libc reads.
-	res, err := r.cmd(ctx, c, "timedatectl show -p Timezone --value 2>/dev/null || readlink /etc/localtime")
+	res, err := r.read(ctx, c, timezoneCmd)
 	if err != nil {
 		return fail("%v", err)
 	}

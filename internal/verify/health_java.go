@@ -9,9 +9,21 @@ import (
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
+func (r *run) javaBin() string { return path.Join(r.inv.Java.Home, "bin", "java") }
+
+func (r *run) javaVersionCmd() string { return shellQuote(r.javaBin()) + " -version 2>&1" }
+
+// tomcatJavaCmd prints Tomcat's pid, the binary it runs, what java.home's
+// java resolves to and the process's command line, one argument a line.
+func (r *run) tomcatJavaCmd() string {
+	return `pid=$(systemctl show -p MainPID --value tomcat); echo "pid $pid"; ` +
+		`readlink -f /proc/$pid/exe 2>/dev/null || echo; readlink -f ` + shellQuote(r.javaBin()) + ` || echo; ` +
+		`tr '\0' '\n' < /proc/$pid/cmdline 2>/dev/null`
+}
+
 func (r *run) checkJava(ctx context.Context, c remote.Conn) (Status, string) {
-	java := path.Join(r.inv.Java.Home, "bin", "java")
-	res, err := r.cmd(ctx, c, shellQuote(java)+" -version 2>&1")
+	java := r.javaBin()
+	res, err := r.read(ctx, c, r.javaVersionCmd())
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -30,10 +42,8 @@ func (r *run) checkJava(ctx context.Context, c remote.Conn) (Status, string) {
 // inventory's JVM options (tomcat.heap_mb, tomcat.java_opts): read from
 // the process's own command line, not from the unit file.
 func (r *run) checkTomcatJava(ctx context.Context, c remote.Conn) (Status, string) {
-	java := path.Join(r.inv.Java.Home, "bin", "java")
-	res, err := r.cmd(ctx, c, `pid=$(systemctl show -p MainPID --value tomcat); echo "pid $pid"; `+
-		`readlink -f /proc/$pid/exe 2>/dev/null || echo; readlink -f `+shellQuote(java)+` || echo; `+
-		`tr '\0' '\n' < /proc/$pid/cmdline 2>/dev/null`)
+	java := r.javaBin()
+	res, err := r.read(ctx, c, r.tomcatJavaCmd())
 	if err != nil {
 		return fail("%v", err)
 	}

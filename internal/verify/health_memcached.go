@@ -30,10 +30,12 @@ func (r *run) memcachedAddr(h inventory.Host) string {
 	return net.JoinHostPort(h.Address, strconv.Itoa(r.inv.Memcached.Port))
 }
 
+const tcpListenersCmd = "ss -Hltn"
+
 // checkMemcachedListens reads the host's own listening sockets, which
 // explains a refused connection: memcached bound to 127.0.0.1 only.
 func (r *run) checkMemcachedListens(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
-	res, err := r.cmd(ctx, c, "ss -Hltn")
+	res, err := r.read(ctx, c, tcpListenersCmd)
 	if err != nil {
 		return fail("%v", err)
 	}

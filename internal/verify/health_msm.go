@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -43,9 +44,15 @@ func requiredJars(inv *inventory.Inventory) []msmJar {
 	return js
 }
 
+func (r *run) tomcatLib() string { return path.Join(r.catalinaBase(), "lib") }
+
+func (r *run) msmJarsCmd() string { return "ls -1 " + shellQuote(r.tomcatLib()) }
+
+func (r *run) contextFile() string { return path.Join(r.catalinaBase(), "conf", "context.xml") }
+
 func (r *run) checkMSMJars(ctx context.Context, c remote.Conn) (Status, string) {
-	lib := path.Join(r.catalinaBase(), "lib")
-	res, err := r.cmd(ctx, c, "ls -1 "+shellQuote(lib))
+	lib := r.tomcatLib()
+	res, err := r.read(ctx, c, r.msmJarsCmd())
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -72,10 +79,10 @@ func judgeJars(lib string, files []string, want []msmJar) (Status, string) {
 }
 
 func (r *run) checkMSMContext(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
-	file := path.Join(r.catalinaBase(), "conf", "context.xml")
+	file := r.contextFile()
 	ctx, cancel := context.WithTimeout(ctx, r.timing.Command)
 	defer cancel()
-	data, exists, err := c.ReadFile(ctx, file)
+	data, exists, err := probe.ReadFile(ctx, c, file)
 	switch {
 	case err != nil:
 		return fail("%v", err)
@@ -131,7 +138,7 @@ if [ -n "$f" ]; then tail -n 5000 "$f"; fi`
 const logMarker = "--- clusterctl: catalina log file ---"
 
 func (r *run) checkMSMStarted(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
-	res, err := r.cmd(ctx, c, r.msmLogScript())
+	res, err := r.read(ctx, c, r.msmLogScript())
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -9,8 +9,10 @@ import (
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
+const nginxTestCmd = "nginx -t 2>&1"
+
 func (r *run) checkNginxConfig(ctx context.Context, c remote.Conn) (Status, string) {
-	res, err := r.cmd(ctx, c, "nginx -t 2>&1")
+	res, err := r.read(ctx, c, nginxTestCmd)
 	if err != nil {
 		return fail("%v", err)
 	}

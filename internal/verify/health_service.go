@@ -8,9 +8,11 @@ import (
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
+func activeCmd(unit string) string { return "systemctl is-active " + shellQuote(unit) }
+
 // checkActive: `systemctl is-active` prints the state even when it fails.
 func (r *run) checkActive(ctx context.Context, c remote.Conn, unit string) (Status, string) {
-	res, err := r.cmd(ctx, c, "systemctl is-active "+shellQuote(unit))
+	res, err := r.read(ctx, c, activeCmd(unit))
 	if err != nil {
 		return fail("%v", err)
 	}

@@ -27,6 +27,22 @@ var chronyUnits = func() string {
 // servesTime reports whether another host takes its time from h.
 func (r *run) servesTime(h inventory.Host) bool { return len(r.inv.TimeClients(h)) > 0 }
 
+var chronyActiveCmd = "systemctl is-active " + chronyUnits
+
+const (
+	chronyTrackingCmd = "chronyc -n tracking"
+	udpListenersCmd   = "ss -Hlun"
+)
+
+// timeSyncProbes are the reads checkTimeSync starts with.
+func (r *run) timeSyncProbes(h inventory.Host) []string {
+	cmds := []string{chronyActiveCmd, chronyTrackingCmd}
+	if r.servesTime(h) {
+		cmds = append(cmds, udpListenersCmd)
+	}
+	return cmds
+}
+
 func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host) (Status, string) {
 	serves := r.servesTime(h)
 	if len(h.EffectiveNTPServers()) == 0 && !serves {
@@ -34,7 +50,7 @@ func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host
 	}
 	// chrony's unit of every family (platform.Families: chrony, chronyd);
 	// verify does not need the host's family to ask for both.
-	res, err := r.cmd(ctx, c, "systemctl is-active "+chronyUnits)
+	res, err := r.read(ctx, c, chronyActiveCmd)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -53,7 +69,7 @@ func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host
 	}
 	var listening bool
 	if serves {
-		res, err := r.cmd(ctx, c, "ss -Hlun")
+		res, err := r.read(ctx, c, udpListenersCmd)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -64,7 +80,7 @@ func (r *run) checkTimeSync(ctx context.Context, c remote.Conn, h inventory.Host
 }
 
 func (r *run) chronyTracking(ctx context.Context, c remote.Conn) (chronyTracking, error) {
-	res, err := r.cmd(ctx, c, "chronyc -n tracking")
+	res, err := r.read(ctx, c, chronyTrackingCmd)
 	if err != nil {
 		return chronyTracking{}, err
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/clusterctl/clusterctl/internal/loadgen"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
 

@@ -3,9 +3,10 @@ package verify
 import (
 	"fmt"
 
-	"github.com/clusterctl/clusterctl/internal/loadgen"
 	"strings"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/loadgen"
 )
 
 // Status is a check's outcome.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/inventory"
 	"github.com/clusterctl/clusterctl/internal/preflight"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 	"github.com/clusterctl/clusterctl/internal/topology"
 )
@@ -200,6 +201,12 @@ func (r *run) dialer(host string) (TCPDialer, string) {
 		return nil, host + ": " + errNoTunnel
 	}
 	return d, ""
+}
+
+// read runs a health check's read-only command: one the host's batch
+// (hostHealth) may already have read.
+func (r *run) read(ctx context.Context, c remote.Conn, line string) (remote.Result, error) {
+	return r.cmd(probe.ReadOnly(ctx), c, line)
 }
 
 // cmd runs a command on c bounded by the command timeout.

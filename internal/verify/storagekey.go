@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/clusterctl/clusterctl/internal/topology"
 	"strings"
+
+	"github.com/clusterctl/clusterctl/internal/topology"
 )
 
 // The probe app as MSM sees it: Tomcat's default Host and the app's context
