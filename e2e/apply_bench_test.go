@@ -86,6 +86,9 @@ func benchApply(b *testing.B, rtt time.Duration) {
 		if n > maxNoopSessions {
 			b.Errorf("no-op apply opened %d SSH session channels on %s; want at most %d", n, h, maxNoopSessions)
 		}
+		if v := ver.Sessions[h]; v == 0 || v > maxNoopSessions {
+			b.Errorf("verify --no-drill opened %d SSH session channels on %s; want 1 to %d", v, h, maxNoopSessions)
+		}
 	}
 	b.ReportMetric(float64(most), "noop_sessions_max")
 	for kind, d := range pristineSplit(pristine) {
@@ -106,7 +109,7 @@ func benchApply(b *testing.B, rtt time.Duration) {
 		b.Errorf("verify --no-drill took %s at %s RTT; want under %s", verifyAvg.Round(time.Millisecond), rtt, want)
 	}
 	for play, d := range perPlay(noop) {
-		b.ReportMetric(d.Seconds(), "noop_"+play+"_s")
+		b.ReportMetric(d.Seconds(), "noop_"+strings.ReplaceAll(play, " ", "_")+"_s")
 	}
 	logSlowSteps(b, noop, 8)
 }

@@ -409,21 +409,27 @@ func (l *Lease) lose(host string, err error) {
 // took it over. A refresh that fails for another reason (a link being
 // redialled) is not a loss: the heartbeat and TTL cover it.
 func (l *Lease) Check(ctx context.Context) error {
-	var errs []error
-	for _, c := range l.conns {
+	// Hosts are asked at once: order matters when locks are taken (two
+	// runs must meet at the same first host), not when they are checked.
+	errs := make([]error, len(l.conns))
+	var wg sync.WaitGroup
+	for i, c := range l.conns {
 		l.mu.Lock()
 		gone := l.gone[c.Host()]
 		l.mu.Unlock()
 		if gone {
-			errs = append(errs, &LostError{Host: c.Host()})
+			errs[i] = &LostError{Host: c.Host()}
 			continue
 		}
-		var lost *LostError
-		if err := refresh(ctx, c, l.me); errors.As(err, &lost) {
-			l.lose(c.Host(), lost)
-			errs = append(errs, lost)
-		}
+		wg.Go(func() {
+			var lost *LostError
+			if err := refresh(ctx, c, l.me); errors.As(err, &lost) {
+				l.lose(c.Host(), lost)
+				errs[i] = lost
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/inventory"
@@ -45,11 +46,17 @@ func (c *cmdRun) phases(ps ...phase) (err error) {
 			err = errors.Join(err, c.undo[i]())
 		}
 	}()
+	verbose := c.g.Verbose && c.g.Output == "text"
 	for _, p := range ps {
-		if c.g.Verbose && c.g.Output == "text" {
+		if verbose {
 			fmt.Fprintf(c.g.Stderr, "phase: %s\n", p.name)
 		}
-		if err := p.run(); err != nil {
+		start := time.Now()
+		err := p.run()
+		if verbose {
+			fmt.Fprintf(c.g.Stderr, "phase: %s: %s\n", p.name, time.Since(start).Round(time.Millisecond))
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -53,6 +53,7 @@ func Verify(g *Options, opts verify.Options, rounds Repeat) (retErr error) {
 	defer stop()
 	dialed := dialAll(ctx, &all, g)
 	defer closeAll(dialed)
+	defer reportSessions(g, dialed) // after the last check, before the close
 	targets := make([]verify.Target, len(dialed))
 	for i, d := range dialed {
 		targets[i] = verify.Target{Host: d.host, Conn: d.conn, Err: d.err}

@@ -50,7 +50,7 @@ var ro = probe.ReadOnly(context.Background())
 // one that ends in a comment, one that calls exit, and a megabyte.
 func TestBatchIsTheSameAsOneByOne(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "f"), []byte("a\x00b\nclusterctl-probe 1 0 0 0\nno newline"), 0o644)
+	os.WriteFile(filepath.Join(dir, "f"), []byte("a\x00b\nclusterctl-probe 1 0 0 0\n\n' o 1 0\n' e 1\nno newline"), 0o644)
 	cmds := []string{
 		"cat " + filepath.Join(dir, "f"),
 		"echo out; echo err >&2; false",
@@ -156,12 +156,16 @@ func TestServedOnlyToReadsAndOnlyAsOftenAsDeclared(t *testing.T) {
 // A batch the host cannot run leaves nothing cached; reads run one by one.
 func TestFailedBatchCachesNothing(t *testing.T) {
 	c := probe.Wrap(&shConn{})
-	_, err := probe.Parse("clusterctl-probe 0 0 5 0\nabc", 1)
-	if err == nil || !strings.Contains(err.Error(), "stdout cut short") {
+	const b = "BOUNDARY"
+	_, err := probe.Parse("abc\nBOUNDARY o 0 0\nerr", 1, b)
+	if err == nil || !strings.Contains(err.Error(), "stderr cut short") {
 		t.Fatalf("Parse of a cut output: %v", err)
 	}
-	if _, err := probe.Parse("hello\n", 1); err == nil {
-		t.Fatal("Parse took a line that is no header")
+	if _, err := probe.Parse("hello\n", 1, b); err == nil {
+		t.Fatal("Parse took output with no boundary")
+	}
+	if _, err := probe.Parse("\nOTHER o 0 0\n\nOTHER e 0\n", 1, b); err == nil {
+		t.Fatal("Parse took another batch's boundary")
 	}
 	if err := c.Prefetch(ro, []string{"echo a"}); err != nil {
 		t.Fatal(err)

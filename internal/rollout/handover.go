@@ -109,7 +109,9 @@ func Probes(c *playbooks.Cluster, h *engine.Host) []string {
 		out = append(out, playbooks.DrainedProbe, c.UpstreamsProbe(h))
 	}
 	if ih.Has(inventory.RoleTomcat) {
-		out = append(out, playbooks.LiveSettingsProbe())
+		// Ready's look when the port is the one the Tomcat last rolled
+		// with (after a port change it misses, and runs live).
+		out = append(out, playbooks.LiveSettingsProbe(), servesCmd(c, h.Name(), c.Inv.Tomcat.Port))
 	}
 	if ih.Has(inventory.RoleMemcached) {
 		out = append(out, listenersProbe)

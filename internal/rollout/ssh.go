@@ -127,7 +127,7 @@ func (e *SSH) Ready(ctx context.Context, tomcat string, wait time.Duration) erro
 	}
 	lctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	res, err := h.Conn.Run(probe.ReadOnly(lctx), "{ "+e.Cluster.TomcatServesCond(tomcat, ports...)+"; } >/dev/null 2>&1")
+	res, err := h.Conn.Run(probe.ReadOnly(lctx), servesCmd(e.Cluster, tomcat, ports...))
 	if err != nil {
 		return err
 	}
@@ -135,6 +135,12 @@ func (e *SSH) Ready(ctx context.Context, tomcat string, wait time.Duration) erro
 		return fmt.Errorf("%s: not ready", tomcat)
 	}
 	return nil
+}
+
+// servesCmd is Ready's one look: whether the Tomcat answers users at any
+// of ports.
+func servesCmd(c *playbooks.Cluster, tomcat string, ports ...int) string {
+	return "{ " + c.TomcatServesCond(tomcat, ports...) + "; } >/dev/null 2>&1"
 }
 
 func (e *SSH) Drain(ctx context.Context, proxy, tomcat string, wait time.Duration) error {
