@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -248,6 +249,25 @@ func TestClockIsGuarded(t *testing.T) {
 		}
 		if got := RunOn(t, h.Name, "grep -c -- ' -x$' /etc/systemd/system/chrony.service.d/clusterctl-lab-no-clock.conf"); strings.TrimSpace(got) != "1" {
 			t.Errorf("%s: chrony drop-in missing", h.Name)
+		}
+	}
+}
+
+// `lab down` with a global flag it cannot honour (--dry-run: it has no
+// plan to show) refuses with exit 2 and leaves every host running, where
+// it once really tore the lab down.
+func TestLabDownDryRunLeavesTheLabUp(t *testing.T) {
+	for _, args := range [][]string{{"--dry-run"}, {"--hosts", "t58"}} {
+		cmd := exec.Command(clusterctlBin(t), append([]string{"lab", "down", "--dir", testLab.Dir}, args...)...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("lab down %v: %v, want exit 2\n%s", args, err, out)
+		}
+		for _, h := range testLab.Hosts {
+			if got, _, err := TryRunOn(h.Name, "echo up"); err != nil || got != "up\n" {
+				t.Fatalf("after lab down %v: %s does not answer (%v): the lab was torn down", args, h.Name, err)
+			}
 		}
 	}
 }
