@@ -228,52 +228,73 @@ func seconds(d time.Duration) int {
 	return max(s, 1)
 }
 
-// Lock takes the lock on every conn, in order, and stops at the first one
-// another run holds (releasing what it took), so two runs racing for the
-// same cluster cannot each take half of it. force takes over any lock.
-// Nothing refreshes these locks: they go stale after TTL. A run that holds
-// them longer takes them with Hold.
+// Lock takes the lock on every conn and stops when another run holds one
+// (releasing what it took), so two runs racing for the same cluster cannot
+// each take half of it: the first conn is taken alone, and the two runs
+// meet there, the one that loses taking nothing more; the others are
+// then taken at once. force takes over any lock. Nothing refreshes these
+// locks: they go stale after TTL. A run that holds them longer takes them
+// with Hold.
 func Lock(ctx context.Context, conns []remote.Conn, me Holder, force bool) ([]Outcome, error) {
 	if me.RunID == "" {
 		return nil, errors.New("hostlock: a holder without a run id (make it with Me)")
 	}
-	var out []Outcome
+	if len(conns) == 0 {
+		return nil, nil
+	}
 	ctx = probe.Bookkeeping(ctx)
-	for i, c := range conns {
-		cmd := fmt.Sprintf("FORCE=0 TTL=%d GRACE=%d sh -c %s lock %s %s", seconds(TTL), seconds(3*HeartbeatInterval),
-			remote.ShellQuote(lockScript), remote.ShellQuote(me.record()), remote.ShellQuote(me.meta()))
-		if force {
-			cmd = strings.Replace(cmd, "FORCE=0", "FORCE=1", 1)
-		}
-		res, err := c.Run(ctx, cmd)
-		if err == nil && res.ExitCode == 3 && goneHere(res.Stdout, me) {
-			// The holder ran on this machine and is gone, but its lock
-			// still looks alive to the host (a dropped link: sshd does
-			// not notice a client that vanished; or a killed run within
-			// its grace): take over.
-			held, _, _ := strings.Cut(strings.TrimSpace(res.Stdout), "\n")
-			res, err = c.Run(ctx, strings.Replace(cmd, "FORCE=0", "FORCE=1", 1))
-			if err == nil && res.OK() {
-				res.Stdout = "stale " + held
-			}
-		}
-		if err == nil && res.ExitCode == 3 {
-			held, _, _ := strings.Cut(strings.TrimSpace(res.Stdout), "\n")
-			err = &HeldError{Host: c.Host(), Holder: held}
-		} else if err == nil && !res.OK() {
-			err = fmt.Errorf("%s: take the run lock: exit %d: %s", c.Host(), res.ExitCode, strings.TrimSpace(res.Stdout+res.Stderr))
-		}
-		if err != nil {
-			Unlock(context.WithoutCancel(ctx), conns[:i], me)
-			return nil, err
-		}
-		o := Outcome{Host: c.Host()}
-		if s, ok := strings.CutPrefix(strings.TrimSpace(res.Stdout), "stale "); ok {
-			o.TookStale = s
-		}
-		out = append(out, o)
+	first, err := takeOne(ctx, conns[0], me, force)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, len(conns))
+	errs := make([]error, len(conns))
+	out[0] = first
+	var wg sync.WaitGroup
+	for i, c := range conns[1:] {
+		wg.Go(func() { out[i+1], errs[i+1] = takeOne(ctx, c, me, force) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		Unlock(context.WithoutCancel(ctx), conns, me) // frees only this run's
+		return nil, err
 	}
 	return out, nil
+}
+
+// takeOne takes the lock on c, or says who holds it.
+func takeOne(ctx context.Context, c remote.Conn, me Holder, force bool) (Outcome, error) {
+	cmd := fmt.Sprintf("FORCE=0 TTL=%d GRACE=%d sh -c %s lock %s %s", seconds(TTL), seconds(3*HeartbeatInterval),
+		remote.ShellQuote(lockScript), remote.ShellQuote(me.record()), remote.ShellQuote(me.meta()))
+	if force {
+		cmd = strings.Replace(cmd, "FORCE=0", "FORCE=1", 1)
+	}
+	res, err := c.Run(ctx, cmd)
+	if err == nil && res.ExitCode == 3 && goneHere(res.Stdout, me) {
+		// The holder ran on this machine and is gone, but its lock
+		// still looks alive to the host (a dropped link: sshd does
+		// not notice a client that vanished; or a killed run within
+		// its grace): take over.
+		held, _, _ := strings.Cut(strings.TrimSpace(res.Stdout), "\n")
+		res, err = c.Run(ctx, strings.Replace(cmd, "FORCE=0", "FORCE=1", 1))
+		if err == nil && res.OK() {
+			res.Stdout = "stale " + held
+		}
+	}
+	if err == nil && res.ExitCode == 3 {
+		held, _, _ := strings.Cut(strings.TrimSpace(res.Stdout), "\n")
+		err = &HeldError{Host: c.Host(), Holder: held}
+	} else if err == nil && !res.OK() {
+		err = fmt.Errorf("%s: take the run lock: exit %d: %s", c.Host(), res.ExitCode, strings.TrimSpace(res.Stdout+res.Stderr))
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	o := Outcome{Host: c.Host()}
+	if s, ok := strings.CutPrefix(strings.TrimSpace(res.Stdout), "stale "); ok {
+		o.TookStale = s
+	}
+	return o, nil
 }
 
 var holderRE = regexp.MustCompile(`^(\S+) \(pid (\d+)\) running `)
@@ -310,9 +331,13 @@ func goneHere(held string, me Holder) bool {
 // --force-unlock) is left alone.
 func Unlock(ctx context.Context, conns []remote.Conn, me Holder) {
 	ctx = probe.Bookkeeping(ctx)
+	var wg sync.WaitGroup
 	for _, c := range conns {
-		c.Run(ctx, "sh -c "+remote.ShellQuote(unlockScript)+" unlock "+remote.ShellQuote("run="+token(me.RunID)))
+		wg.Go(func() {
+			c.Run(ctx, "sh -c "+remote.ShellQuote(unlockScript)+" unlock "+remote.ShellQuote("run="+token(me.RunID)))
+		})
 	}
+	wg.Wait()
 }
 
 // Lease is the locks of one run, kept fresh until Release.

@@ -24,6 +24,8 @@ type host struct {
 	t     *testing.T
 	mu    sync.Mutex
 	owner *exec.Cmd
+	// from, dir: the lock directory the scripts name, and this host's.
+	from, dir string
 }
 
 func newHost(t *testing.T) *host {
@@ -39,7 +41,17 @@ func (h *host) Run(ctx context.Context, cmd string) (remote.Result, error) {
 	h.mu.Lock()
 	pid := h.owner.Process.Pid
 	h.mu.Unlock()
+	if h.from != "" {
+		cmd = strings.ReplaceAll(cmd, h.from, h.dir)
+	}
 	return h.LocalConn.Run(ctx, "LOCK_FROM="+strconv.Itoa(pid)+" "+cmd)
+}
+
+// withOwnDir gives h a lock directory of its own (a separate host), in
+// place of the test's shared one, from.
+func (h *host) withOwnDir(from string) *host {
+	h.from, h.dir = filepath.Dir(from), h.t.TempDir()
+	return h
 }
 
 // redial stands a new process in for the sshd and ends the old one, as
@@ -436,5 +448,43 @@ func TestCheckFindsARemovedLockAtOnce(t *testing.T) {
 	case err := <-l.Lost():
 		t.Fatalf("a second report of one loss: %v", err)
 	default:
+	}
+}
+
+// Two runs racing for the same three hosts, again and again: each time
+// exactly one takes every lock and the other takes none (it is told who
+// holds the first host and never touches the others).
+func TestTwoRunsRacingForOneClusterOneWinsWhole(t *testing.T) {
+	lock := inDir(t)
+	ctx := context.Background()
+	var aConns, bConns []remote.Conn
+	var dirs []string
+	for range 3 {
+		a := newHost(t).withOwnDir(lock)
+		b := newHost(t)
+		b.from, b.dir = a.from, a.dir // the same host, another run's connection
+		aConns, bConns = append(aConns, a), append(bConns, b)
+		dirs = append(dirs, a.dir)
+	}
+	aMe, bMe := Me("clusterctl apply"), Me("clusterctl restart tomcat")
+	for round := range 30 {
+		var wg sync.WaitGroup
+		var aErr, bErr error
+		wg.Go(func() { _, aErr = Lock(ctx, aConns, aMe, false) })
+		wg.Go(func() { _, bErr = Lock(ctx, bConns, bMe, false) })
+		wg.Wait()
+		if (aErr == nil) == (bErr == nil) {
+			t.Fatalf("round %d: apply %v, restart %v: want exactly one to win", round, aErr, bErr)
+		}
+		winner, conns, me := "clusterctl apply", aConns, aMe
+		if bErr == nil {
+			winner, conns, me = "clusterctl restart tomcat", bConns, bMe
+		}
+		for i, d := range dirs {
+			if h := holderOf(t, filepath.Join(d, "clusterctl")); !strings.Contains(h, `"`+winner+`"`) {
+				t.Fatalf("round %d: host %d held by %q, want the winner %q", round, i, h, winner)
+			}
+		}
+		Unlock(ctx, conns, me)
 	}
 }

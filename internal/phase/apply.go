@@ -157,7 +157,7 @@ func (c *cmdRun) prefetch(plays []engine.Play, opts engine.Options) {
 	parallel.Each(len(c.hosts), c.g.Parallel, func(i int) {
 		h := c.hosts[i]
 		cmds := engine.PlayProbes(h, plays, opts)
-		cmds = append(cmds, rollout.Probes(c.cluster, h)...)
+		cmds = append(cmds, rollout.Probes(c.cluster, h, opts)...)
 		for _, s := range c.recordSteps() {
 			cmds = append(cmds, engine.StepProbes(s, h)...)
 		}

@@ -290,6 +290,20 @@ func (c *hostCheck) run(needs NeedsFunc) {
 	if h.Unreachable() != nil {
 		c.failed = true
 	}
+	// The clock is read while the facts are: it is timed by its own round
+	// trip, and waiting for it after the batch would add that trip.
+	clock := make(chan clockReading, 1)
+	if !c.failed && !c.opts.Skip[CheckClock] {
+		go func() { clock <- readClock(c.ctx, h) }()
+	} else {
+		clock <- clockReading{}
+	}
+	defer func() {
+		r := <-clock
+		if !c.failed && !c.opts.Skip[CheckClock] {
+			c.clock = r
+		}
+	}()
 	// The later checks need the family, whether or not os is skipped.
 	if !c.failed && !h.Facts.Gathered() {
 		if err := h.GatherFacts(c.ctx); err != nil {
@@ -318,9 +332,6 @@ func (c *hostCheck) run(needs NeedsFunc) {
 	c.do(CheckConflicts, func() (string, string, error) { return c.conflicts(n.Conflicts) })
 	c.do(CheckDisk, func() (string, string, error) { return c.disk(n.Disk) })
 	c.do(CheckPackageLock, c.packageLock)
-	if !c.failed && !c.opts.Skip[CheckClock] {
-		c.clock = readClock(c.ctx, h)
-	}
 }
 
 func (c *hostCheck) sh(cmd string) (string, error) {

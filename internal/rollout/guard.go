@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clusterctl/clusterctl/internal/memcache"
+	"github.com/clusterctl/clusterctl/internal/parallel"
 )
 
 // A memcached whose keys cannot be read cannot be handed over, so it must
@@ -23,17 +24,22 @@ import (
 // its items cannot be read now. A memcached that answers is not in it, nor
 // one that listens nowhere: it holds nothing a restart could lose.
 func (e *SSH) Unreadable(ctx context.Context) map[string]error {
-	out := map[string]error{}
-	for _, m := range e.MemcachedHosts() {
-		addr, listening := e.listening(ctx, m)
+	hosts := e.MemcachedHosts()
+	errs := make([]error, len(hosts))
+	parallel.Each(len(hosts), len(hosts), func(i int) {
+		addr, listening := e.listening(ctx, hosts[i])
 		if !listening {
-			continue
+			return
 		}
-		if err := e.withMemcacheAt(ctx, m, addr, func(mc *memcache.Memcache) error {
+		errs[i] = e.withMemcacheAt(ctx, hosts[i], addr, func(mc *memcache.Memcache) error {
 			_, err := mc.Stats(ctx)
 			return err
-		}); err != nil {
-			out[m] = err
+		})
+	})
+	out := map[string]error{}
+	for i, err := range errs {
+		if err != nil {
+			out[hosts[i]] = err
 		}
 	}
 	return out

@@ -43,13 +43,20 @@ type dump struct {
 	Items      []memcache.Item `json:"items"`
 }
 
-func (e *SSH) dumpPath() string { return path.Join(e.stateDir(), "handover", "memcached.json") }
+func (e *SSH) dumpPath() string { return dumpPath(e.Engine) }
 
-func (e *SSH) stateDir() string {
-	if e.Engine.StateDir != "" {
-		return e.Engine.StateDir
+func (e *SSH) stateDir() string { return stateDir(e.Engine) }
+
+func stateDir(opts engine.Options) string {
+	if opts.StateDir != "" {
+		return opts.StateDir
 	}
 	return engine.DefaultStateDir
+}
+
+// dumpPath is where a hand-over's dump lives on a memcached host.
+func dumpPath(opts engine.Options) string {
+	return path.Join(stateDir(opts), "handover", "memcached.json")
 }
 
 // memcachedStart bounds the wait for a restarted memcached to answer.
@@ -97,9 +104,10 @@ const listenersProbe = "ss -Hltnp"
 
 // Probes are the reads a rollout starts with on host h (the state it
 // starts from: what each proxy drains, which Tomcats serve, where each
-// memcached listens), for the batch a run reads before its converge. The
+// memcached listens, whether a hand-over was left), for the batch a run
+// reads before its converge. The
 // gates the rollout waits on are never batched: they must see now.
-func Probes(c *playbooks.Cluster, h *engine.Host) []string {
+func Probes(c *playbooks.Cluster, h *engine.Host, opts engine.Options) []string {
 	var out []string
 	ih, ok := c.Inv.Host(h.Name())
 	if !ok {
@@ -114,7 +122,7 @@ func Probes(c *playbooks.Cluster, h *engine.Host) []string {
 		out = append(out, playbooks.LiveSettingsProbe(), servesCmd(c, h.Name(), c.Inv.Tomcat.Port))
 	}
 	if ih.Has(inventory.RoleMemcached) {
-		out = append(out, listenersProbe)
+		out = append(out, listenersProbe, handoverLeftCmd(opts))
 	}
 	return out
 }
@@ -197,8 +205,16 @@ func (e *SSH) invocation(ctx context.Context, host string) (string, error) {
 }
 
 func (e *SSH) HandoverLeft(ctx context.Context, host string) (bool, error) {
-	_, ok, err := e.host(host).Conn.ReadFile(ctx, e.dumpPath())
-	return ok, err
+	res, err := e.host(host).Conn.Run(probe.ReadOnly(ctx), handoverLeftCmd(e.Engine))
+	if err != nil {
+		return false, err
+	}
+	return res.OK(), nil
+}
+
+// handoverLeftCmd succeeds when a hand-over dump is on the host.
+func handoverLeftCmd(opts engine.Options) string {
+	return "test -e " + engine.Quote(dumpPath(opts))
 }
 
 func (e *SSH) readDump(ctx context.Context, host string) (dump, error) {

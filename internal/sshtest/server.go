@@ -26,6 +26,7 @@ type options struct {
 	hostKeys   []ssh.Signer
 	homeDir    string
 	noForward  bool
+	holdExec   bool
 }
 
 // WithAuthorizedKey lets a client log in with the private half of pub.
@@ -58,6 +59,13 @@ func WithHomeDir(dir string) Option {
 // "administratively prohibited", like sshd with AllowTcpForwarding no.
 func WithoutTCPForwarding() Option {
 	return func(o *options) { o.noForward = true }
+}
+
+// WithExecRepliesWithheld runs every exec request but never answers one
+// that wants a reply, as a far server whose answer is still on its way:
+// a client that waits for the answer before reading the output hangs.
+func WithExecRepliesWithheld() Option {
+	return func(o *options) { o.holdExec = true }
 }
 
 // Server is a running in-process SSH server.

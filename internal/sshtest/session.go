@@ -35,7 +35,9 @@ func (s *Server) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			s.mu.Lock()
 			s.cmds = append(s.cmds, p.Command)
 			s.mu.Unlock()
-			req.Reply(true, nil)
+			if !s.auth.holdExec {
+				req.Reply(true, nil)
+			}
 			s.runExec(ch, reqs, p.Command, env)
 			return
 		case "subsystem":

@@ -1,9 +1,13 @@
 package transport
 
 import (
+	"context"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/clusterctl/clusterctl/internal/sshtest"
 )
 
 func TestSudoWrap(t *testing.T) {
@@ -55,4 +59,29 @@ func TestSudoNeedingPasswordIsAClearError(t *testing.T) {
 	f.cfg.User = "deploy"
 	_, err := Dial(ctxT(t), f.cfg)
 	wantErr(t, err, "t58: user deploy needs passwordless sudo on host t58")
+}
+
+// A command's output and exit status are read without waiting for the
+// server's answer to the exec request, which costs a round trip per
+// command: against a server that never sends that answer, Run still ends.
+func TestRunDoesNotWaitForTheExecReply(t *testing.T) {
+	f := newFixture(t, sshtest.WithExecRepliesWithheld())
+	c := dialT(t, f.cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Run(ctx, "echo out; echo err >&2; exit 7")
+	if err != nil || res.Stdout != "out\n" || res.Stderr != "err\n" || res.ExitCode != 7 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+}
+
+// A command killed by a signal reports 128+n, as a shell would.
+func TestACommandKilledBySignalExitsWith128PlusN(t *testing.T) {
+	c := dialT(t, newFixture(t).cfg)
+	for sig, want := range map[string]int{"TERM": 143, "KILL": 137, "HUP": 129} {
+		res, err := c.Run(ctxT(t), "echo before; kill -"+sig+" $$")
+		if err != nil || res.ExitCode != want || res.Stdout != "before\n" {
+			t.Errorf("SIG%s: Run = %+v, %v; want exit %d", sig, res, err, want)
+		}
+	}
 }
