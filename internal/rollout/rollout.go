@@ -161,7 +161,9 @@ func Run(ctx context.Context, cfg Config, plan Plan) Result {
 
 func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 	env := r.env
-	if r.stopping(ctx) {
+	// The safe point's lock check (a round trip to every host) is asked
+	// before each action, not here: a rollout with nothing to do asks none.
+	if r.stopRequested() {
 		return "", ErrStopped
 	}
 	for _, m := range env.MemcachedHosts() {
@@ -170,6 +172,9 @@ func (r *roller) run(ctx context.Context, plan Plan) (string, error) {
 			return m, err
 		}
 		if left {
+			if r.stopping(ctx) {
+				return m, ErrStopped
+			}
 			r.dumps[m] = true
 			if err := r.finishHandover(ctx, m); err != nil {
 				return m, fmt.Errorf("finishing the memcached hand-over an earlier run left: %w", err)
@@ -293,6 +298,11 @@ func (r *roller) stopping(ctx context.Context) bool {
 	if r.cfg.AtSafePoint != nil && !r.cfg.DryRun {
 		r.cfg.AtSafePoint(ctx)
 	}
+	return r.stopRequested()
+}
+
+// stopRequested: the first signal came.
+func (r *roller) stopRequested() bool {
 	if r.cfg.Stop == nil {
 		return false
 	}

@@ -98,7 +98,7 @@ func (r *run) checksFor(h inventory.Host) []check {
 }
 
 // health runs every host's checks, hosts in parallel (at most parallel at
-// once), each host's checks in order.
+// once), each host's checks at once, reported in order.
 func (r *run) health(ctx context.Context, hosts []string, limit int) {
 	parallel.Each(len(hosts), limit, func(i int) { r.hostHealth(ctx, hosts[i]) })
 }
@@ -118,15 +118,23 @@ func (r *run) hostHealth(ctx context.Context, name string) {
 	r.emit(Result{Phase: PhaseHealth, Host: name, Check: CheckSSH, Status: StatusOK, Reason: "logged in as " + t.Host.SSHUser()})
 	checks := r.checksFor(t.Host)
 	r.prefetch(ctx, t.Conn, checks)
-	for _, c := range checks {
+	// The checks run at once (the SSH reads are served from the batch;
+	// the rest each open a tunnel, a round trip or two apiece) and are
+	// reported in order.
+	results := make([]Result, len(checks))
+	parallel.Each(len(checks), len(checks), func(i int) {
+		c := checks[i]
 		if ctx.Err() != nil {
-			r.emit(Result{Phase: PhaseHealth, Host: name, Check: c.name, Status: StatusSkipped, Reason: "interrupted"})
-			continue
+			results[i] = Result{Phase: PhaseHealth, Host: name, Check: c.name, Status: StatusSkipped, Reason: "interrupted"}
+			return
 		}
 		start := time.Now()
 		st, reason := c.run(ctx, t.Conn)
 		d := time.Since(start)
-		r.emit(Result{Phase: PhaseHealth, Host: name, Check: c.name, Status: st, Reason: oneLine(reason), Latency: d, Duration: d})
+		results[i] = Result{Phase: PhaseHealth, Host: name, Check: c.name, Status: st, Reason: oneLine(reason), Latency: d, Duration: d}
+	})
+	for _, res := range results {
+		r.emit(res)
 	}
 }
 

@@ -108,9 +108,15 @@ func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts O
 	}
 	sink.Begin(check, opts.Drill)
 
+	// The preflight reads while the health checks do (both only read); its
+	// results follow theirs.
+	preflightDone := make(chan preflight.Report, 1)
+	if opts.Preflight != nil {
+		go func() { preflightDone <- opts.Preflight(ctx) }()
+	}
 	r.health(ctx, check, max(opts.Parallel, 1))
 	if opts.Preflight != nil {
-		r.preflightHealth(ctx, check, opts.Preflight)
+		r.preflightHealth(check, <-preflightDone)
 	}
 	r.takeoverHealth(ctx, opts.Drill)
 	if opts.Drill {
@@ -146,12 +152,11 @@ func newRunWith(inv *inventory.Inventory, topo *topology.Topology, targets []Tar
 // preflightHealth reports the preflight's results for the checked hosts
 // as health checks named "preflight <check>". Connect is the ssh check
 // already; a check preflight skipped is left out rather than repeated.
-func (r *run) preflightHealth(ctx context.Context, hosts []string, run func(context.Context) preflight.Report) {
+func (r *run) preflightHealth(hosts []string, rep preflight.Report) {
 	want := map[string]bool{}
 	for _, h := range hosts {
 		want[h] = true
 	}
-	rep := run(ctx)
 	for _, p := range rep.Results {
 		if !want[p.Host] || p.Check == preflight.CheckConnect || p.Status == preflight.StatusSkipped {
 			continue
