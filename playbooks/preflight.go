@@ -40,9 +40,13 @@ func (c *Cluster) PreflightNeeds(h *engine.Host) (preflight.Needs, error) {
 			n.Disk = append(n.Disk, c.tarballDisk("JDK", inv.ArtifactPath(inv.Java.Tarball), path.Dir(inv.Java.Home))...)
 		}
 		n.Disk = append(n.Disk, c.tarballDisk("Tomcat", inv.ArtifactPath(inv.Tomcat.Tarball), inv.Tomcat.Prefix)...)
+		if heap := inv.Tomcat.MaxHeapBytes(); heap > 0 {
+			n.Memory = append(n.Memory, preflight.Memory{What: "Tomcat's heap (tomcat.heap_mb / -Xmx)", Bytes: heap})
+		}
 	}
 	if ih.Has(inventory.RoleMemcached) {
 		n.Ports = append(n.Ports, preflight.Port{Port: inv.Memcached.Port, What: "memcached", Unit: "memcached.service"})
+		n.Memory = append(n.Memory, preflight.Memory{What: "memcached's cache (memcached.memory_mb)", Bytes: int64(inv.Memcached.MemoryMB) << 20})
 	}
 	return n, nil
 }

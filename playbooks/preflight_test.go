@@ -69,6 +69,17 @@ func TestPreflightNeedsPerRoleAndFamily(t *testing.T) {
 	if !slices.Equal(what, want) {
 		t.Errorf("disk needs:\n%q\nwant\n%q", what, want)
 	}
+	mem := func(n preflight.Needs) []string {
+		return each(n.Memory, func(m preflight.Memory) string { return fmt.Sprintf("%s %d", m.What, m.Bytes>>20) })
+	}
+	if got := mem(t58); !slices.Equal(got, []string{"memcached's cache (memcached.memory_mb) 64"}) || len(proxy.Memory) != 0 {
+		t.Errorf("memory needs: t58 %q (no heap set: the JVM's default follows the host), proxy %d", got, len(proxy.Memory))
+	}
+	inv.Tomcat.HeapMB = 1024
+	if got := mem(needs("t58", debian12)); !slices.Equal(got, []string{"Tomcat's heap (tomcat.heap_mb / -Xmx) 1024", "memcached's cache (memcached.memory_mb) 64"}) {
+		t.Errorf("memory needs with heap_mb 1024: %q", got)
+	}
+	inv.Tomcat.HeapMB = 0
 	pkg := labArtifacts(t, "install: tarball", "install: package", "  tarball: jdk-8u291-linux-x64.tar.gz\n", "")
 	cp, _ := NewCluster(pkg)
 	c = cp

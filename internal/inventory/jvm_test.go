@@ -27,3 +27,24 @@ func TestJVMSettingsErrorsPointAtTheValue(t *testing.T) {
 		t.Errorf("options %q, max_threads %d, access_log_max_days %d", got, inv.Tomcat.MaxThreads, inv.Tomcat.AccessLogMaxDays)
 	}
 }
+
+// The heap the preflight holds against the host's memory: heap_mb, else
+// the last -Xmx of java_opts in the JVM's units, else none.
+func TestMaxHeapBytes(t *testing.T) {
+	for _, c := range []struct {
+		t    Tomcat
+		want int64
+	}{
+		{Tomcat{}, 0},
+		{Tomcat{HeapMB: 512}, 512 << 20},
+		{Tomcat{JavaOpts: []string{"-Xmx2g"}}, 2 << 30},
+		{Tomcat{JavaOpts: []string{"-Xmx1024m", "-XX:+UseG1GC", "-Xmx3G"}}, 3 << 30},
+		{Tomcat{JavaOpts: []string{"-Xmx65536k"}}, 64 << 20},
+		{Tomcat{JavaOpts: []string{"-Xmx1048576"}}, 1 << 20},
+		{Tomcat{JavaOpts: []string{"-Xms2g", "-Xmxbad"}}, 0},
+	} {
+		if got := c.t.MaxHeapBytes(); got != c.want {
+			t.Errorf("%+v: MaxHeapBytes = %d, want %d", c.t, got, c.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -188,6 +189,37 @@ func (t Tomcat) JVMOptions() []string {
 		out = append(out, fmt.Sprintf("-Xms%dm", t.HeapMB), fmt.Sprintf("-Xmx%dm", t.HeapMB))
 	}
 	return append(out, t.JavaOpts...)
+}
+
+// MaxHeapBytes is the heap the JVM may grow to, as the inventory sets it
+// (heap_mb, else the last -Xmx of java_opts, as the JVM reads them); 0
+// when neither does (the JVM's default follows the host's memory).
+func (t Tomcat) MaxHeapBytes() int64 {
+	var heap int64
+	for _, o := range t.JVMOptions() {
+		v, ok := strings.CutPrefix(o, "-Xmx")
+		if !ok || v == "" {
+			continue
+		}
+		unit := int64(1)
+		switch v[len(v)-1] {
+		case 'k', 'K':
+			unit = 1 << 10
+		case 'm', 'M':
+			unit = 1 << 20
+		case 'g', 'G':
+			unit = 1 << 30
+		case 't', 'T':
+			unit = 1 << 40
+		}
+		if unit > 1 {
+			v = v[:len(v)-1]
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			heap = n * unit
+		}
+	}
+	return heap
 }
 
 // Memcached is the session store on every memcached host.

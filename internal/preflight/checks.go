@@ -314,3 +314,44 @@ func compareClocks(rs []clockReading, max time.Duration) []Result {
 	}
 	return out
 }
+
+// ReserveMB is the memory kept for everything but the sized services: the
+// system, and the JVM beyond its heap (metaspace, code cache, thread
+// stacks), which a 2 GiB heap takes a few hundred MiB for.
+const ReserveMB = 384
+
+// memoryCmd reads the host's memory; MemTotal is what a container or VM
+// was given (cgroup limits aside).
+const memoryCmd = "grep '^MemTotal:' /proc/meminfo"
+
+func (c *hostCheck) memory(ms []Memory) (string, string, error) {
+	if len(ms) == 0 {
+		return "no fixed sizes", "", nil
+	}
+	out, err := c.sh(memoryCmd)
+	if err != nil {
+		return "", "", fmt.Errorf("read the host's memory: %w", err)
+	}
+	f := strings.Fields(out)
+	kb, perr := int64(0), error(nil)
+	if len(f) >= 2 {
+		kb, perr = strconv.ParseInt(f[1], 10, 64)
+	}
+	if len(f) < 2 || perr != nil {
+		return "", "", fmt.Errorf("read the host's memory: %q", out)
+	}
+	total := kb * 1024
+	need := int64(ReserveMB) << 20
+	parts := make([]string, 0, len(ms)+1)
+	for _, m := range ms {
+		need += m.Bytes
+		parts = append(parts, mib(m.Bytes)+" "+m.What)
+	}
+	parts = append(parts, fmt.Sprintf("%d MiB for the system and the JVM beyond its heap", ReserveMB))
+	line := fmt.Sprintf("%s of %s: %s", mib(need), mib(total), strings.Join(parts, " + "))
+	if need > total {
+		return "", "lower tomcat.heap_mb (or -Xmx in tomcat.java_opts) or memcached.memory_mb, or give the host more memory",
+			fmt.Errorf("needs %s", line)
+	}
+	return line, "", nil
+}

@@ -36,12 +36,13 @@ const (
 	CheckPorts       = "ports"        // the cluster's ports are free or held by the unit that owns them
 	CheckConflicts   = "conflicts"    // no distribution package that would fight ours (a distro Tomcat)
 	CheckDisk        = "disk"         // room for the artifacts where they go
+	CheckMemory      = "memory"       // the JVM's heap and memcached's cache fit the host's memory
 	CheckPackageLock = "package-lock" // no other process holds the package manager's lock
 	CheckClock       = "clock"        // the hosts' clocks agree
 )
 
 // Checks lists every check in the order they run.
-var Checks = []string{CheckConnect, CheckOS, CheckSystemd, CheckSudo, CheckAddress, CheckPorts, CheckConflicts, CheckDisk, CheckPackageLock, CheckClock}
+var Checks = []string{CheckConnect, CheckOS, CheckSystemd, CheckSudo, CheckAddress, CheckPorts, CheckConflicts, CheckDisk, CheckMemory, CheckPackageLock, CheckClock}
 
 // Defaults for Options.
 const (
@@ -68,9 +69,17 @@ type Needs struct {
 	Ports     []Port     // TCP ports the host's services listen on
 	Conflicts []Conflict // packages that must not be installed
 	Disk      []Disk     // artifacts apply would put on the host
+	Memory    []Memory   // what the host's services hold in memory
 	// Probes are reads the command makes right after the preflight (the
 	// settings the disruptive-change check compares), read in its batch.
 	Probes []string
+}
+
+// Memory is a fixed amount a service takes (a JVM's heap, memcached's
+// cache) and the inventory field that sets it.
+type Memory struct {
+	What  string // "tomcat heap (tomcat.heap_mb)"
+	Bytes int64
 }
 
 // Port is one listening TCP port and the systemd unit allowed to hold it.
@@ -331,6 +340,7 @@ func (c *hostCheck) run(needs NeedsFunc) {
 	c.do(CheckPorts, func() (string, string, error) { return c.ports(n.Ports) })
 	c.do(CheckConflicts, func() (string, string, error) { return c.conflicts(n.Conflicts) })
 	c.do(CheckDisk, func() (string, string, error) { return c.disk(n.Disk) })
+	c.do(CheckMemory, func() (string, string, error) { return c.memory(n.Memory) })
 	c.do(CheckPackageLock, c.packageLock)
 }
 
@@ -371,6 +381,9 @@ func (c *hostCheck) probes(n Needs) []string {
 	}
 	if len(n.Disk) > 0 {
 		out = append(out, diskCmd(n.Disk))
+	}
+	if len(n.Memory) > 0 {
+		out = append(out, memoryCmd)
 	}
 	if q, err := engine.PackageLockCmd(c.h.Facts); err == nil {
 		out = append(out, q)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,5 +200,27 @@ func TestRootRefusedIsASudoFailure(t *testing.T) {
 	}
 	if s := got[CheckSudo]; s.Status != StatusFailed || !strings.Contains(s.Found, "a password is required") || !strings.Contains(s.Fix, "NOPASSWD") {
 		t.Errorf("sudo: %+v", s)
+	}
+}
+
+// The heap and memcached's cache, with the reserve, must fit the host's
+// memory (this machine's /proc/meminfo: the host here).
+func TestMemoryMustHoldTheHeapAndTheCache(t *testing.T) {
+	c := localCheck(t)
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Skip("no /proc/meminfo here")
+	}
+	var kb int64
+	fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb)
+	total := kb << 10
+	fits := total - int64(ReserveMB)<<20 - 64<<20
+	found, _, err := c.memory([]Memory{{What: "heap", Bytes: fits}, {What: "cache", Bytes: 64 << 20}})
+	if err != nil || !strings.Contains(found, "heap") {
+		t.Fatalf("a heap that leaves exactly the reserve: %q, %v", found, err)
+	}
+	_, fix, err := c.memory([]Memory{{What: "Tomcat's heap", Bytes: fits + 1<<20}, {What: "memcached's cache", Bytes: 64 << 20}})
+	if err == nil || !strings.Contains(err.Error(), "Tomcat's heap") || !strings.Contains(err.Error(), "memcached's cache") || !strings.Contains(fix, "tomcat.heap_mb") {
+		t.Fatalf("a heap 1 MiB too large: %v (fix %q)", err, fix)
 	}
 }
