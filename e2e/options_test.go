@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -262,9 +263,34 @@ echo 'ops ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/e2e-ops; echo 'opspw ALL=(ALL
 		optionCycle(t, inv, false)
 		driftEverywhere(t)
 		before := fingerprints(t)
-		pw := variantInventory(t, "opt-sudo-pw", "ssh:\n  user: root\n", "ssh:\n  user: opspw\n")
-		res := runCmd(t, invCmd(t, pw, "apply"))
-		wantStopped(t, res, "t58", "sudo", "sudo")
+		pw := variantInventory(t, "opt-sudo-pw", "ssh:\n  user: root\n", "ssh:\n  user: opspw\n  sudo_password_env: E2E_SUDO_PW\n")
+		withPW := func(verb, value string) RunResult {
+			cmd := invCmd(t, pw, verb)
+			cmd.Env = append(os.Environ(), "E2E_SUDO_PW="+value)
+			return runCmd(t, cmd)
+		}
+		// A wrong password stops the preflight, names the variable, not
+		// the value, and leaves every host as it was.
+		res := withPW("apply", "not-the-password")
+		wantStopped(t, res, "t58", "sudo", "E2E_SUDO_PW")
 		assertUntouched(t, before, res)
+		if strings.Contains(res.Stdout+res.Stderr, "not-the-password") {
+			t.Error("the wrong password is in apply's output")
+		}
+		// The right one: apply converges through sudo -S and a second
+		// apply finds nothing to do.
+		res = withPW("apply", "e2e-secret")
+		if res.ExitCode != 0 {
+			t.Fatalf("apply as opspw with its sudo password: exit %d:\n%s\n%s", res.ExitCode, strings.Join(res.Failures(), "\n"), lastLines(res.Stderr, 5))
+		}
+		assertNoChanges(t, withPW("apply", "e2e-secret"))
+		if strings.Contains(res.Stdout+res.Stderr, "e2e-secret") {
+			t.Error("the sudo password is in apply's output")
+		}
+		for _, h := range HostNames() { // sudo really asked and was answered
+			if n := strings.TrimSpace(RunOn(t, h, "journalctl -q --since -10min -t sudo | grep -c 'opspw : .*COMMAND=' || true")); n == "0" {
+				t.Errorf("%s: no sudo by opspw in the journal", h)
+			}
+		}
 	})
 }

@@ -273,7 +273,9 @@ func TestLeaseWithoutHeartbeatIsTakenOver(t *testing.T) {
 // the run hangs, or its link died without the host noticing.
 func TestLeaseWithLiveSSHDButOldHeartbeatIsTakenOver(t *testing.T) {
 	lock := inDir(t)
-	timing(t, time.Second, 5*time.Second)
+	// Past the grace (3 heartbeats), well within the TTL: a slow machine
+	// must not carry the age past it before the check.
+	timing(t, time.Second, 9*time.Second)
 	l, err := Hold(context.Background(), []remote.Conn{newHost(t)}, Me("clusterctl apply"), false)
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +284,7 @@ func TestLeaseWithLiveSSHDButOldHeartbeatIsTakenOver(t *testing.T) {
 	pause(l)
 	age(t, lock, 4)
 	mustBeHeld(t, newHost(t), "within the TTL")
-	age(t, lock, 6)
+	age(t, lock, 10)
 	mustTakeStale(t, newHost(t), "past the TTL")
 }
 

@@ -64,9 +64,13 @@ type SSH struct {
 	KnownHosts string   `yaml:"known_hosts"`
 	// PasswordEnv and PassphraseEnv name environment variables; the secrets
 	// themselves never live in the inventory.
-	PasswordEnv    string   `yaml:"password_env,omitempty" inv:"noecho"`
-	PassphraseEnv  string   `yaml:"passphrase_env,omitempty" inv:"noecho"`
-	ConnectTimeout Duration `yaml:"connect_timeout"`
+	PasswordEnv   string `yaml:"password_env,omitempty" inv:"noecho"`
+	PassphraseEnv string `yaml:"passphrase_env,omitempty" inv:"noecho"`
+	// SudoPasswordEnv names the environment variable holding the sudo
+	// password of a user whose sudo asks for one (Ansible's
+	// become_password); without it sudo must not ask (NOPASSWD).
+	SudoPasswordEnv string   `yaml:"sudo_password_env,omitempty" inv:"noecho"`
+	ConnectTimeout  Duration `yaml:"connect_timeout"`
 	// Config is the ssh_config(5) file read for what the inventory leaves
 	// unset, as ssh(1) reads it; SSHConfigNone reads none.
 	Config string `yaml:"config"`

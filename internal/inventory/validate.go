@@ -307,7 +307,7 @@ func (c *checker) ssh(inv *Inventory) {
 	}
 	c.localPath("ssh.known_hosts", s.KnownHosts)
 	// Never echo these values: a user may have pasted the secret itself.
-	for path, name := range map[string]string{"ssh.password_env": s.PasswordEnv, "ssh.passphrase_env": s.PassphraseEnv} {
+	for path, name := range map[string]string{"ssh.password_env": s.PasswordEnv, "ssh.passphrase_env": s.PassphraseEnv, "ssh.sudo_password_env": s.SudoPasswordEnv} {
 		if c.pos.has(path) && !envNameRE.MatchString(name) {
 			c.fail(path, "must be the NAME of an environment variable (letters, digits, _), not the secret itself; value not shown")
 		}

@@ -155,6 +155,7 @@ func (r *Resolver) resolve(h inventory.Host) (Host, error) {
 		Host:              h.Name,
 		PasswordEnv:       r.inv.SSH.PasswordEnv,
 		PassphraseEnv:     r.inv.SSH.PassphraseEnv,
+		SudoPasswordEnv:   r.inv.SSH.SudoPasswordEnv,
 		Prompt:            r.opts.Prompt,
 		AcceptNewHostKeys: r.opts.AcceptNewHostKeys,
 	}

@@ -91,7 +91,7 @@ func loadCredentials(cfg Config) (*credentials, error) {
 // envSecrets are the secrets named by cfg's env vars, for redaction.
 func envSecrets(cfg Config) []string {
 	var s []string
-	for _, name := range []string{cfg.PasswordEnv, cfg.PassphraseEnv} {
+	for _, name := range []string{cfg.PasswordEnv, cfg.PassphraseEnv, cfg.SudoPasswordEnv} {
 		if v := os.Getenv(name); name != "" && v != "" {
 			s = append(s, v)
 		}

@@ -22,9 +22,10 @@ import (
 // Client is one host reached over one SSH connection, reused for every
 // command and SFTP transfer, and redialled once when it drops.
 type Client struct {
-	cfg   Config
-	creds *credentials
-	sudo  bool
+	cfg      Config
+	creds    *credentials
+	sudo     bool
+	sudoPass string // sudo's password (sudo -S), when its sudo asks for one
 
 	mu     sync.Mutex
 	conn   *conn // nil only after Close
@@ -84,6 +85,13 @@ func open(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, c.errorf(err, "%v", err)
 	}
 	c.creds = creds
+	if c.sudo && cfg.SudoPasswordEnv != "" {
+		if c.sudoPass = os.Getenv(cfg.SudoPasswordEnv); c.sudoPass == "" {
+			c.closeJumps()
+			return nil, c.errorf(nil, "ssh.sudo_password_env names $%s, which is empty: set it to %s's sudo password", cfg.SudoPasswordEnv, cfg.User)
+		}
+		creds.secret = append(creds.secret, c.sudoPass)
+	}
 	cn, err := c.connect(ctx)
 	if err != nil {
 		c.closeJumps()

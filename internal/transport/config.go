@@ -36,6 +36,9 @@ type Config struct {
 	UseAgent      bool     // try keys from $SSH_AUTH_SOCK first
 	PasswordEnv   string   // name of the env var holding the login password
 	PassphraseEnv string   // name of the env var holding the key passphrase
+	// SudoPasswordEnv names the env var holding the sudo password of a
+	// non-root user whose sudo asks for one; empty: sudo -n (no prompt).
+	SudoPasswordEnv string
 
 	// Prompt asks for a key passphrase when PassphraseEnv is unset or
 	// empty. Nil means no terminal: an encrypted key is then an error.

@@ -49,7 +49,7 @@ func (c *Client) readOn(ctx context.Context, cn *conn, p string) ([]byte, bool, 
 	if c.sudo {
 		// The login user may not be allowed to read it: cat as root.
 		q := remote.ShellQuote(p)
-		res, err := c.runOn(ctx, cn, c.commandLine(fmt.Sprintf("[ -e %s ] || exit %d; exec cat -- %s", q, absentExit, q)))
+		res, err := c.runOn(ctx, cn, c.asRoot(fmt.Sprintf("[ -e %s ] || exit %d; exec cat -- %s", q, absentExit, q)))
 		switch {
 		case err != nil:
 			return nil, false, err
@@ -112,7 +112,7 @@ func (c *Client) Upload(ctx context.Context, localPath, p string, meta remote.Fi
 				changed = false
 				return nil
 			}
-			res, err := c.runOn(ctx, cn, c.commandLine(fix))
+			res, err := c.runOn(ctx, cn, c.asRoot(fix))
 			if err != nil {
 				return err
 			}
@@ -169,7 +169,7 @@ func (c *Client) writeOn(ctx context.Context, cn *conn, p string, r io.Reader, m
 	}
 	// chown before chmod: chown clears setuid/setgid bits.
 	if own := chownCmd(meta, remote.ShellQuote(tmp)); own != "" {
-		res, err := c.runOn(ctx, cn, own)
+		res, err := c.runOn(ctx, cn, plain(own))
 		if err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (c *Client) writeOn(ctx context.Context, cn *conn, p string, r io.Reader, m
 		err = sc.PosixRename(tmp, p)
 	} else {
 		var res remote.Result
-		res, err = c.runOn(ctx, cn, "mv -f -- "+remote.ShellQuote(tmp)+" "+remote.ShellQuote(p))
+		res, err = c.runOn(ctx, cn, plain("mv -f -- "+remote.ShellQuote(tmp)+" "+remote.ShellQuote(p)))
 		if err == nil && !res.OK() {
 			err = c.exitError(res, "rename")
 		}
@@ -226,7 +226,7 @@ func (c *Client) writeViaSudo(ctx context.Context, cn *conn, p string, r io.Read
 	}
 	script += fmt.Sprintf(" && chmod %04o -- %s && mv -f -- %s %s || { rm -f -- %s; exit 1; }",
 		unixMode(meta), tmp, tmp, remote.ShellQuote(p), tmp)
-	res, err := c.runOn(ctx, cn, sudoWrap(script))
+	res, err := c.runOn(ctx, cn, c.asRoot(script))
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ type remoteFile struct {
 func (c *Client) remoteState(ctx context.Context, cn *conn, p string) (remoteFile, error) {
 	q := remote.ShellQuote(p)
 	script := fmt.Sprintf("if [ -f %s ]; then sha256sum -- %s && stat -c '%%a %%U %%G' -- %s; else echo absent; fi", q, q, q)
-	res, err := c.runOn(ctx, cn, c.commandLine(script))
+	res, err := c.runOn(ctx, cn, c.asRoot(script))
 	if err != nil {
 		return remoteFile{}, err
 	}

@@ -20,24 +20,50 @@ func sudoWrap(cmd string) string {
 	return "sudo -n sh -c " + remote.ShellQuote(cmd)
 }
 
-// commandLine is what is sent to the server for cmd.
-func (c *Client) commandLine(cmd string) string {
-	if c.sudo {
-		return sudoWrap(cmd)
-	}
-	return cmd
+// sudoPassWrap runs cmd as root with sudo's password on stdin, never on
+// the command line: -S reads it there, -p ” prints no prompt, -k ignores
+// a cached credential so that sudo always reads the line, and cmd's own
+// stdin is /dev/null, so a line sudo did not read (a NOPASSWD rule) is
+// never read by the command either.
+func sudoPassWrap(cmd string) string {
+	return "sudo -k -S -p '' sh -c " + remote.ShellQuote("exec </dev/null; "+cmd)
 }
 
-// sudoRefused recognises sudo's messages for "would need a password".
+// invocation is what is sent to the server for one command: its line and
+// what its stdin gets before EOF.
+type invocation struct{ line, stdin string }
+
+// plain runs line as the login user, as it is.
+func plain(line string) invocation { return invocation{line: line} }
+
+// asRoot runs cmd as root: as it is for root, else through sudo.
+func (c *Client) asRoot(cmd string) invocation {
+	switch {
+	case !c.sudo:
+		return plain(cmd)
+	case c.sudoPass != "":
+		return invocation{line: sudoPassWrap(cmd), stdin: c.sudoPass + "\n"}
+	}
+	return plain(sudoWrap(cmd))
+}
+
+// sudoRefused recognises sudo's messages for "would need a password" and
+// "the password was wrong".
 func sudoRefused(stderr string) bool {
 	return strings.Contains(stderr, "sudo: a password is required") ||
+		strings.Contains(stderr, "incorrect password attempt") ||
+		strings.Contains(stderr, "sudo: no password was provided") ||
 		strings.Contains(stderr, "sudo: a terminal is required") ||
 		strings.Contains(stderr, "is not in the sudoers file") ||
 		strings.Contains(stderr, "is not allowed to execute")
 }
 
 func (c *Client) sudoError(res remote.Result) error {
-	return c.errorf(remote.ErrNoRoot, "user %s needs passwordless sudo on host %s (sudo -n said: %s)",
+	if c.sudoPass != "" {
+		return c.errorf(remote.ErrNoRoot, "user %s: sudo on host %s refused the password in $%s (sudo said: %s)",
+			c.cfg.User, c.cfg.Host, c.cfg.SudoPasswordEnv, remote.LastLine(res.Stderr, res.Stdout))
+	}
+	return c.errorf(remote.ErrNoRoot, "user %s needs passwordless sudo on host %s, or its password in the variable ssh.sudo_password_env names (sudo -n said: %s)",
 		c.cfg.User, c.cfg.Host, remote.LastLine(res.Stderr, res.Stdout))
 }
 
@@ -70,13 +96,13 @@ func (e *sessionOpenError) Unwrap() error { return e.err }
 // a command that started and then lost its connection is not retried,
 // since it may have had effects. Errors never quote cmd: it may hold secrets.
 func (c *Client) Run(ctx context.Context, cmd string) (remote.Result, error) {
-	line := c.commandLine(cmd)
+	inv := c.asRoot(cmd)
 	for attempt := 0; ; attempt++ {
 		cn, err := c.current(ctx)
 		if err != nil {
 			return remote.Result{}, err
 		}
-		res, err := c.runOn(ctx, cn, line)
+		res, err := c.runOn(ctx, cn, inv)
 		var soe *sessionOpenError
 		if errors.As(err, &soe) && attempt == 0 && ctx.Err() == nil && c.lost(cn, soe.err) {
 			if _, rerr := c.redial(ctx, cn); rerr != nil {
@@ -106,20 +132,23 @@ func (c *Client) Run(ctx context.Context, cmd string) (remote.Result, error) {
 // Opening the channel is the one wait left before the command runs: two
 // round trips per command instead of three, which at 50 ms is 50 ms off
 // every read a run cannot batch, every lock refresh and every gate.
-func (c *Client) runOn(ctx context.Context, cn *conn, line string) (remote.Result, error) {
+func (c *Client) runOn(ctx context.Context, cn *conn, inv invocation) (remote.Result, error) {
 	ch, reqs, err := openSession(ctx, cn)
 	if err != nil {
 		return remote.Result{}, &sessionOpenError{err}
 	}
 	defer ch.Close()
-	if _, err := ch.SendRequest("exec", false, ssh.Marshal(struct{ Command string }{line})); err != nil {
+	if _, err := ch.SendRequest("exec", false, ssh.Marshal(struct{ Command string }{inv.line})); err != nil {
 		// The exec request may have reached the server before failing.
 		if c.lost(cn, err) {
 			return remote.Result{}, fmt.Errorf("%w (%v)", errLost, err)
 		}
 		return remote.Result{}, fmt.Errorf("start command: %w", err)
 	}
-	ch.CloseWrite() // no stdin: a command that reads it sees EOF at once
+	if inv.stdin != "" {
+		ch.Write([]byte(inv.stdin)) // a failure shows as the command's
+	}
+	ch.CloseWrite() // then EOF: a command that reads stdin does not wait
 	var stdout, stderr bytes.Buffer
 	done := make(chan exitInfo, 1)
 	go func() { done <- collect(ch, reqs, &stdout, &stderr) }()
