@@ -276,6 +276,8 @@ type staleOpenings struct {
 
 func (s staleOpenings) Title() string { return s.title }
 
+func (s staleOpenings) Probes(*engine.Host) []string { return []string{engine.JournalProbe("")} }
+
 func (s staleOpenings) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	recs, _, err := engine.ReadJournal(ctx, h.Conn, engine.StateDir(ctx))
 	if err != nil {

@@ -163,6 +163,8 @@ type staleJava struct{ c *Cluster }
 
 func (s staleJava) Title() string { return "remove Java packages no longer used" }
 
+func (s staleJava) Probes(*engine.Host) []string { return []string{engine.JournalProbe("")} }
+
 func (s staleJava) Check(ctx context.Context, h *engine.Host) (*engine.Change, error) {
 	recs, _, err := engine.ReadJournal(ctx, h.Conn, engine.StateDir(ctx))
 	if err != nil {

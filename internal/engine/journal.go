@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -104,12 +105,23 @@ func withStateDir(ctx context.Context, dir string) context.Context {
 	return context.WithValue(ctx, stateDirKey{}, dir)
 }
 
+// JournalProbe is the read ReadJournal makes in stateDir ("": the
+// default), for a step that declares its reads.
+func JournalProbe(stateDir string) string {
+	if stateDir == "" {
+		stateDir = DefaultStateDir
+	}
+	return probe.ReadCmd(JournalPath(stateDir))
+}
+
 // ReadJournal returns the records apply stored on the host behind conn;
 // exists is false when there is no journal (apply never ran there, or
 // teardown finished). A last line cut short (a run killed mid-append) is
 // ignored; any other bad line is an error, never silently skipped.
 func ReadJournal(ctx context.Context, conn remote.Conn, stateDir string) (recs []Record, exists bool, err error) {
-	data, ok, err := conn.ReadFile(ctx, JournalPath(stateDir))
+	// A command, not SFTP: one round trip, in a batch when declared
+	// (JournalProbe), instead of a subsystem and its open, read and close.
+	data, ok, err := probe.ReadFile(ctx, conn, JournalPath(stateDir))
 	if err != nil || !ok {
 		return nil, false, err
 	}

@@ -94,7 +94,11 @@ func Apply(g *Options, plays func(*playbooks.Cluster) []engine.Play, f RunFlags)
 		phase{"preflight", c.preflight},
 		phase{"refuse changes no rollout can hide", c.refuseDisruptive},
 		phase{"lock every host the run touches", c.lock},
-		phase{"read every host's state in one batch", func() error { c.prefetch(plays(c.cluster), c.engineOptions()); return nil }},
+		phase{"read every host's state in one batch", func() error {
+			c.r.askMemcached(c.ctx())
+			c.prefetch(plays(c.cluster), c.engineOptions())
+			return nil
+		}},
 		phase{"refuse a memcached restart without a hand-over", func() error { return c.r.refuseBlind(c.ctx(), c.hosts, plays(c.cluster)) }},
 		phase{"converge", func() error { return c.converge(plays(c.cluster)) }},
 		phase{"roll the restarts", func() error { return c.roll(rollout.PlanOf(c.recap)) }},

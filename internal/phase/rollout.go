@@ -28,6 +28,8 @@ type rolloutRun struct {
 	force      bool // roll app versions the app gate refuses
 	// lock is the run's locks, asked again before each turn.
 	lock *runLock
+	// unreadable is askMemcached's answer, when it was asked.
+	unreadable chan map[string]error
 }
 
 // withPeers adds the proxies and Tomcats that --hosts left out of the run:
@@ -130,6 +132,16 @@ func (r *rolloutRun) env(sink engine.EventSink) *rollout.SSH {
 	return &rollout.SSH{Cluster: r.cluster, Hosts: r.hosts, Engine: engine.Options{DryRun: r.g.DryRun}, Sink: sink, Force: r.force}
 }
 
+// askMemcached starts refuseBlind's question to every memcached, so that
+// it runs beside the state's batch instead of after it.
+func (r *rolloutRun) askMemcached(ctx context.Context) {
+	if r.g.DryRun {
+		return
+	}
+	r.unreadable = make(chan map[string]error, 1)
+	go func() { r.unreadable <- r.env(nil).Unreadable(ctx) }()
+}
+
 // refuseBlind ends the run, before its converge changes anything, when the
 // converge would restart a memcached whose keys cannot be read
 // (rollout.Unreadable says why this cannot wait for the rollout). Only
@@ -139,7 +151,12 @@ func (r *rolloutRun) refuseBlind(ctx context.Context, hosts []*engine.Host, play
 	if r.g.DryRun {
 		return nil
 	}
-	bad := r.env(nil).Unreadable(ctx)
+	var bad map[string]error
+	if r.unreadable != nil {
+		bad = <-r.unreadable
+	} else {
+		bad = r.env(nil).Unreadable(ctx)
+	}
 	if len(bad) == 0 {
 		return nil
 	}
