@@ -295,3 +295,33 @@ func TestProgress(t *testing.T) {
 		t.Fatalf("progress output %q", s)
 	}
 }
+
+// A file is written with one command, its bytes on stdin: one session
+// channel (two round trips), where SFTP's create, write, close, chmod and
+// rename took five or more. Binary content and the mode survive.
+func TestWriteFileIsOneCommand(t *testing.T) {
+	f := newFixture(t)
+	c := dialT(t, f.cfg)
+	p := filepath.Join(t.TempDir(), "f")
+	data := []byte("a\x00b\n\xffno newline")
+	before, cmds := c.Sessions(), len(f.srv.Commands())
+	if err := c.WriteFile(ctxT(t), p, data, fileMeta(0o600)); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Sessions() - before; n != 1 {
+		t.Errorf("%d session channels for one write, want 1", n)
+	}
+	if ran := f.srv.Commands()[cmds:]; len(ran) != 1 || !strings.Contains(ran[0], "cat > ") {
+		t.Errorf("commands for one write: %q, want the one that takes the bytes on stdin", ran)
+	}
+	got, err := os.ReadFile(p)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("wrote %q, %v; want %q", got, err, data)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode())
+	}
+	if left, _ := filepath.Glob(p + ".tmp-*"); len(left) != 0 {
+		t.Errorf("temp files left: %v", left)
+	}
+}

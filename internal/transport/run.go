@@ -145,13 +145,17 @@ func (c *Client) runOn(ctx context.Context, cn *conn, inv invocation) (remote.Re
 		}
 		return remote.Result{}, fmt.Errorf("start command: %w", err)
 	}
-	if inv.stdin != "" {
-		ch.Write([]byte(inv.stdin)) // a failure shows as the command's
-	}
-	ch.CloseWrite() // then EOF: a command that reads stdin does not wait
 	var stdout, stderr bytes.Buffer
 	done := make(chan exitInfo, 1)
 	go func() { done <- collect(ch, reqs, &stdout, &stderr) }()
+	// stdin beside the output: a command may answer before it has read
+	// all of it. A failed write shows as the command's own failure.
+	go func() {
+		if inv.stdin != "" {
+			io.WriteString(ch, inv.stdin)
+		}
+		ch.CloseWrite() // then EOF: a command that reads stdin does not wait
+	}()
 	var ex exitInfo
 	select {
 	case ex = <-done:

@@ -8,30 +8,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clusterctl/clusterctl/internal/sshtest"
 )
 
 // echoServer answers every connection with what it reads, then closes
 // its side once the client has half-closed.
 func echoServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				io.Copy(c, c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return sshtest.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		defer c.Close()
+		io.Copy(c, c)
+	})
 }
 
 func startRelay(t *testing.T, target string, oneWay time.Duration) *Relay {
