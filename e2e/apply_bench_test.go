@@ -119,6 +119,9 @@ func benchApply(b *testing.B, rtt time.Duration) {
 		metric(b, d.Seconds(), "noop_"+strings.ReplaceAll(play, " ", "_")+"_s")
 	}
 	logSlowSteps(b, noop, 8)
+	if rtt > 0 { // where a far network's round trips go when things change
+		logSlowSteps(b, pristine, 12)
+	}
 }
 
 // pristineApply tears the lab down (straight over the bridge) and applies
