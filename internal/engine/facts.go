@@ -115,6 +115,17 @@ func ParseOSRelease(data []byte) Facts {
 	return f
 }
 
+// EachFamily is one Facts for each OS family and its usual package
+// manager, for reads declared before a host's facts are read (the
+// preflight's batch carries every family's variant; the host's own is
+// served, the others cost a failed command each).
+func EachFamily() []Facts {
+	return []Facts{
+		{ID: "debian", Family: FamilyDebian, PackageManager: PkgApt},
+		{ID: "rhel", Family: FamilyRHEL, PackageManager: PkgDnf},
+	}
+}
+
 func classify(f Facts) (Family, PackageManager) {
 	ids := append([]string{f.ID}, f.IDLike...)
 	has := func(names ...string) bool {

@@ -314,8 +314,13 @@ func (c *hostCheck) run(needs NeedsFunc) {
 		}
 	}()
 	// The later checks need the family, whether or not os is skipped.
+	// Unread, the facts ride in the checks' batch, whose commands that
+	// differ by family are declared for every family.
+	batched := false
 	if !c.failed && !h.Facts.Gathered() {
-		if err := h.GatherFacts(c.ctx); err != nil {
+		engine.Prefetch(c.ctx, h, c.everyFamilysProbes(needs))
+		batched = true
+		if err := h.GatherFacts(probe.ReadOnly(c.ctx)); err != nil {
 			c.add(CheckOS, err, "", "the host must have a readable "+engine.OSReleasePath)
 			c.failed = true
 		}
@@ -327,8 +332,8 @@ func (c *hostCheck) run(needs NeedsFunc) {
 		return h.Facts.ID + " " + h.Facts.VersionID, "use a supported release, or --skip-preflight os to try anyway", h.Facts.Supported()
 	})
 	n, err := needs(h)
-	if err == nil && !c.failed {
-		engine.Prefetch(c.ctx, h, c.probes(n))
+	if err == nil && !c.failed && !batched {
+		engine.Prefetch(c.ctx, h, probesOn(h, n))
 	}
 	c.do(CheckSudo, c.sudo)
 	c.do(CheckSystemd, c.systemd)
@@ -360,9 +365,31 @@ const (
 	systemdCmd = "cat /proc/1/comm; test -d /run/systemd/system && echo booted"
 )
 
-// probes is every read the checks will make on the host, for one batch
-// (the clock, which times its own round trip, reads on its own).
-func (c *hostCheck) probes(n Needs) []string {
+// everyFamilysProbes is the facts' read and every read the checks would
+// make on the host for each family, each command once.
+func (c *hostCheck) everyFamilysProbes(needs NeedsFunc) []string {
+	out := []string{engine.ReadProbe(engine.OSReleasePath)}
+	seen := map[string]bool{out[0]: true}
+	for _, f := range engine.EachFamily() {
+		as := engine.NewHost(c.h.Conn, nil)
+		as.Facts = f
+		n, err := needs(as)
+		if err != nil {
+			continue
+		}
+		for _, cmd := range probesOn(as, n) {
+			if !seen[cmd] {
+				seen[cmd] = true
+				out = append(out, cmd)
+			}
+		}
+	}
+	return out
+}
+
+// probesOn is every read the checks will make on h, for one batch (the
+// clock, which times its own round trip, reads on its own).
+func probesOn(h *engine.Host, n Needs) []string {
 	out := []string{sudoCmd, systemdCmd}
 	if n.Address != "" {
 		out = append(out, addressCmd(n.Address))
@@ -375,7 +402,7 @@ func (c *hostCheck) probes(n Needs) []string {
 		for i, cf := range n.Conflicts {
 			names[i] = cf.Package
 		}
-		if q, err := engine.PackageQueryCmd(c.h.Facts, names); err == nil {
+		if q, err := engine.PackageQueryCmd(h.Facts, names); err == nil {
 			out = append(out, q)
 		}
 	}
@@ -385,7 +412,7 @@ func (c *hostCheck) probes(n Needs) []string {
 	if len(n.Memory) > 0 {
 		out = append(out, memoryCmd)
 	}
-	if q, err := engine.PackageLockCmd(c.h.Facts); err == nil {
+	if q, err := engine.PackageLockCmd(h.Facts); err == nil {
 		out = append(out, q)
 	}
 	return append(out, n.Probes...)

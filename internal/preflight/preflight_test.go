@@ -13,6 +13,7 @@ import (
 
 	"github.com/clusterctl/clusterctl/internal/engine"
 	"github.com/clusterctl/clusterctl/internal/engine/enginetest"
+	"github.com/clusterctl/clusterctl/internal/probe"
 	"github.com/clusterctl/clusterctl/internal/remote"
 )
 
@@ -222,5 +223,35 @@ func TestMemoryMustHoldTheHeapAndTheCache(t *testing.T) {
 	_, fix, err := c.memory([]Memory{{What: "Tomcat's heap", Bytes: fits + 1<<20}, {What: "memcached's cache", Bytes: 64 << 20}})
 	if err == nil || !strings.Contains(err.Error(), "Tomcat's heap") || !strings.Contains(err.Error(), "memcached's cache") || !strings.Contains(fix, "tomcat.heap_mb") {
 		t.Fatalf("a heap 1 MiB too large: %v (fix %q)", err, fix)
+	}
+}
+
+// A host whose facts are not read yet is checked in two commands: one
+// batch that holds the facts' read and every check's (those that differ
+// by family declared for each family), and the clock, timed on its own.
+func TestAFreshHostIsCheckedInOneBatchAndTheClock(t *testing.T) {
+	if _, err := os.Stat(engine.OSReleasePath); err != nil {
+		t.Skipf("no %s on this machine: the facts cannot be read", engine.OSReleasePath)
+	}
+	under := &enginetest.LocalConn{Name: "local"}
+	h := engine.NewHost(probe.Wrap(under), nil)
+	needs := func(h *engine.Host) (Needs, error) {
+		return Needs{Address: "127.0.0.1", Conflicts: []Conflict{{Package: "no-such-package-e2e", Why: "test"}}, Memory: []Memory{{What: "cache", Bytes: 1 << 20}}}, nil
+	}
+	rep := Run(context.Background(), []*engine.Host{h}, needs, Options{})
+	for _, r := range rep.Results {
+		if r.Status == StatusFailed && r.Check != CheckSudo && r.Check != CheckSystemd && r.Check != CheckPackageLock {
+			t.Errorf("%s failed: %s", r.Check, r.Found)
+		}
+	}
+	if !h.Facts.Gathered() {
+		t.Fatal("the facts were not read")
+	}
+	cmds := under.Commands() // the clock runs beside the batch: either first
+	if len(cmds) == 2 && cmds[0] == "date +%s%N" {
+		cmds[0], cmds[1] = cmds[1], cmds[0]
+	}
+	if len(cmds) != 2 || cmds[1] != "date +%s%N" || !strings.Contains(cmds[0], engine.OSReleasePath) {
+		t.Fatalf("%d commands on the host, want the batch (with the facts) and the clock:\n%q", len(cmds), cmds)
 	}
 }
