@@ -3,7 +3,7 @@ package remote
 import "strings"
 
 // ShellQuote returns s as one POSIX sh word, always single-quoted (each
-// embedded ' written as '\” : close, escaped quote, reopen). The one
+// embedded quote closes the quoting, adds an escaped quote and reopens it). The one
 // implementation of shell quoting: ShellWord, engine.Quote, the transport's
 // sudo wrapper, verify's commands and the rendered profile scripts use it.
 func ShellQuote(s string) string {

@@ -21,7 +21,7 @@ func sudoWrap(cmd string) string {
 }
 
 // sudoPassWrap runs cmd as root with sudo's password on stdin, never on
-// the command line: -S reads it there, -p ” prints no prompt, -k ignores
+// the command line: -S reads it there, -p with an empty prompt prints none, -k ignores
 // a cached credential so that sudo always reads the line, and cmd's own
 // stdin is /dev/null, so a line sudo did not read (a NOPASSWD rule) is
 // never read by the command either.

@@ -89,7 +89,7 @@ func TestACommandKilledBySignalExitsWith128PlusN(t *testing.T) {
 	}
 }
 
-// passwordSudo puts a sudo on PATH that wants "-k -S -p ”" and the
+// passwordSudo puts a sudo on PATH that wants -k, -S and an empty -p, and the
 // password pw as the first line of stdin, as sudo -S does; a wrong one is
 // refused with sudo's own messages.
 func passwordSudo(t *testing.T, pw string) {
