@@ -114,11 +114,21 @@ func Run(ctx context.Context, inv *inventory.Inventory, targets []Target, opts O
 	if opts.Preflight != nil {
 		go func() { preflightDone <- opts.Preflight(ctx) }()
 	}
+	// Without the drill the takeover check only reads too (it heals
+	// nothing), so it runs beside them as well; with it, it heals, and
+	// waits for them.
+	takeover := make(chan Result, 1)
+	if !opts.Drill {
+		go func() { takeover <- r.takeover(ctx, false) }()
+	}
 	r.health(ctx, check, max(opts.Parallel, 1))
 	if opts.Preflight != nil {
 		r.preflightHealth(check, <-preflightDone)
 	}
-	r.takeoverHealth(ctx, opts.Drill)
+	if opts.Drill {
+		takeover <- r.takeover(ctx, true)
+	}
+	r.emit(<-takeover)
 	if opts.Drill {
 		r.drill(ctx)
 	}

@@ -40,10 +40,10 @@ func (r *run) msmHosts() (proxy *engine.Host, tomcats []*engine.Host, why string
 
 func (r *run) takeoverStep() engine.Step { return msmhealth.Whole(r.topo, probeContextName+"/") }
 
-// takeoverHealth checks once, read-only; with heal (a run that goes on to
+// takeover checks once, read-only; with heal (a run that goes on to
 // the drill, which acts on the cluster anyway) it heals what it can first
 // and says so, so the drill starts on a whole cluster.
-func (r *run) takeoverHealth(ctx context.Context, heal bool) {
+func (r *run) takeover(ctx context.Context, heal bool) Result {
 	for _, name := range r.order {
 		if c, _ := r.conn(name); c == nil {
 			heal = false // the drill will not run either: it could not undo
@@ -78,7 +78,7 @@ func (r *run) takeoverHealth(ctx context.Context, heal bool) {
 		}
 	}
 	res.Latency, res.Duration = time.Since(start), time.Since(start)
-	r.emit(res)
+	return res
 }
 
 // wholeAgain waits until every Tomcat can take over every other's sessions
