@@ -32,7 +32,7 @@ type dryRunKey struct{}
 // stepContext is the context a host's steps run in: the run's state dir,
 // and in a dry run a fresh plan.
 func stepContext(ctx context.Context, opts Options) context.Context {
-	return withStateDir(withDryRun(ctx, opts.DryRun), opts.stateDir())
+	return withStateDir(withDryRun(ctx, opts.DryRun), opts.StateDirOrDefault())
 }
 
 // withDryRun gives ctx a fresh plan when dry is set.

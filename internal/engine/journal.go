@@ -108,10 +108,7 @@ func withStateDir(ctx context.Context, dir string) context.Context {
 // JournalProbe is the read ReadJournal makes in stateDir ("": the
 // default), for a step that declares its reads.
 func JournalProbe(stateDir string) string {
-	if stateDir == "" {
-		stateDir = DefaultStateDir
-	}
-	return probe.ReadCmd(JournalPath(stateDir))
+	return probe.ReadCmd(JournalPath(Options{StateDir: stateDir}.StateDirOrDefault()))
 }
 
 // ReadJournal returns the records apply stored on the host behind conn;

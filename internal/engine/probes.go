@@ -41,7 +41,7 @@ func PlayProbes(h *Host, plays []Play, opts Options) []string {
 	if h.Unreachable() != nil || !h.Facts.Gathered() {
 		return nil
 	}
-	out := []string{pendingCmd(opts.stateDir())}
+	out := []string{pendingCmd(opts.StateDirOrDefault())}
 	for _, p := range plays {
 		if p.Hosts != nil && !p.Hosts(h) {
 			continue

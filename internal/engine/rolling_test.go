@@ -25,7 +25,7 @@ func TestRollingRestartIsDeferredOnlyWhenRunning(t *testing.T) {
 		play := Play{Name: "tomcat", Steps: []Step{Notify(File{Path: conf, Content: []byte("x\n")}, hd.Title())}, Handlers: []Step{hd}}
 		rc := Run(context.Background(), []*Host{h}, []Play{play}, opts, nil)
 		got := rc.Hosts[0].Deferred
-		pending, err := readPending(context.Background(), h, opts.stateDir())
+		pending, err := readPending(context.Background(), h, opts.StateDirOrDefault())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestRollingRestartIsDeferredOnlyWhenRunning(t *testing.T) {
 			if err := ClearPending(context.Background(), h, opts, d); err != nil {
 				t.Fatal(err)
 			}
-			if pending, _ = readPending(context.Background(), h, opts.stateDir()); len(pending) != 0 {
+			if pending, _ = readPending(context.Background(), h, opts.StateDirOrDefault()); len(pending) != 0 {
 				t.Errorf("ClearPending left %v", pending)
 			}
 		} else if len(got) != 0 || len(pending) != 0 {

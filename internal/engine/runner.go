@@ -28,7 +28,8 @@ type Options struct {
 	StateDir string
 }
 
-func (o Options) stateDir() string {
+// StateDirOrDefault is StateDir, or the default when it is unset.
+func (o Options) StateDirOrDefault() string {
 	if o.StateDir == "" {
 		return defaultStateDir
 	}
@@ -133,7 +134,7 @@ func (r *runner) runPlays(ctx context.Context, h *Host, rec *HostRecap) error {
 			return err
 		}
 	}
-	pending, err := readPending(ctx, h, r.opts.stateDir())
+	pending, err := readPending(ctx, h, r.opts.StateDirOrDefault())
 	if err != nil {
 		rec.count(StatusFailed)
 		r.emit(Event{Type: EventStep, Host: rec.Host, Step: "read pending handlers", Status: StatusFailed, Err: err})
@@ -204,7 +205,7 @@ func (r *runner) runPlay(ctx context.Context, h *Host, p Play, rec *HostRecap, p
 			if res.deferred {
 				rec.Deferred = append(rec.Deferred, Deferred{Play: p.Name, Handler: hd.Title(), Service: serviceOf(hd)})
 			} else if res.status != StatusFailed {
-				if err := clearPending(ctx, h, pendingMarker(r.opts.stateDir(), p.Name, hd.Title())); err != nil {
+				if err := clearPending(ctx, h, pendingMarker(r.opts.StateDirOrDefault(), p.Name, hd.Title())); err != nil {
 					res = stepResult{status: StatusFailed, err: err}
 				}
 			}
@@ -330,7 +331,7 @@ func RunStep(ctx context.Context, h *Host, play string, s Step, opts Options, si
 // ClearPending removes the pending marker of a deferred handler once the
 // caller has run it.
 func ClearPending(ctx context.Context, h *Host, opts Options, d Deferred) error {
-	return clearPending(ctx, h, pendingMarker(opts.stateDir(), d.Play, d.Handler))
+	return clearPending(ctx, h, pendingMarker(opts.StateDirOrDefault(), d.Play, d.Handler))
 }
 
 func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step) (change *Change, err error) {
@@ -359,11 +360,11 @@ func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step
 	// round trip, so an interruption before they run cannot lose them.
 	var markers []string
 	for _, hd := range notifiesOf(s) {
-		markers = append(markers, pendingMarker(r.opts.stateDir(), play, hd))
+		markers = append(markers, pendingMarker(r.opts.StateDirOrDefault(), play, hd))
 	}
 	n := len(change.Records)
 	if n > 0 || len(markers) > 0 {
-		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records, markers); err != nil {
+		if err := persist(ctx, h, r.opts.StateDirOrDefault(), s.Title(), change.Records, markers); err != nil {
 			return change, err
 		}
 	}
@@ -371,7 +372,7 @@ func (r *runner) checkAndApply(ctx context.Context, h *Host, play string, s Step
 	// What Apply learned is stored even when it then failed: a package
 	// install that broke half-way may still have installed dependencies.
 	if len(change.Records) > n {
-		if err := persist(ctx, h, r.opts.stateDir(), s.Title(), change.Records[n:], nil); err != nil && applyErr == nil {
+		if err := persist(ctx, h, r.opts.StateDirOrDefault(), s.Title(), change.Records[n:], nil); err != nil && applyErr == nil {
 			applyErr = err
 		}
 	}

@@ -45,18 +45,11 @@ type dump struct {
 
 func (e *SSH) dumpPath() string { return dumpPath(e.Engine) }
 
-func (e *SSH) stateDir() string { return stateDir(e.Engine) }
-
-func stateDir(opts engine.Options) string {
-	if opts.StateDir != "" {
-		return opts.StateDir
-	}
-	return engine.DefaultStateDir
-}
+func (e *SSH) stateDir() string { return e.Engine.StateDirOrDefault() }
 
 // dumpPath is where a hand-over's dump lives on a memcached host.
 func dumpPath(opts engine.Options) string {
-	return path.Join(stateDir(opts), "handover", "memcached.json")
+	return path.Join(opts.StateDirOrDefault(), "handover", "memcached.json")
 }
 
 // memcachedStart bounds the wait for a restarted memcached to answer.
